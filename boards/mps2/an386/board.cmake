@@ -1,0 +1,5 @@
+# mps2-an386: AN386 FPGA image, Cortex-M4 (with FPU, unused).
+# Soft-float ABI: the firmware does no floating point, so the FPU stays off
+# and the startup code need not enable it.
+set(AP_MPS2_CPU_FLAGS -mcpu=cortex-m4 -mthumb -mfloat-abi=soft)
+set(AP_MPS2_QEMU_MACHINE mps2-an386)

@@ -1,0 +1,23 @@
+/*
+ * alertpost's overlay on Mbed TLS 3.6's default configuration for Linux hosts
+ * (read after mbedtls_config.h as MBEDTLS_USER_CONFIG_FILE).
+ *
+ * The defaults already build TLS 1.2 and TLS 1.3, X.509 with the peer's chain
+ * kept for SPKI pinning, ECDHE, AES-GCM and ChaCha20-Poly1305. 3.6 has no TLS
+ * 1.0/1.1 at all. What alertpost changes:
+ */
+
+/* Certificate dates are checked against the system clock. */
+#ifndef MBEDTLS_HAVE_TIME_DATE
+#define MBEDTLS_HAVE_TIME_DATE
+#endif
+
+/* Renegotiation is never wanted by a client that posts and leaves. */
+#undef MBEDTLS_SSL_RENEGOTIATION
+
+/* Older session-resumption helpers the client does not use yet. */
+#undef MBEDTLS_SSL_DTLS_HELLO_VERIFY
+#undef MBEDTLS_SSL_DTLS_ANTI_REPLAY
+#undef MBEDTLS_SSL_DTLS_CLIENT_PORT_REUSE
+#undef MBEDTLS_SSL_DTLS_CONNECTION_ID
+#undef MBEDTLS_SSL_PROTO_DTLS

@@ -1,0 +1,208 @@
+/**
+ * @file alertpost.h
+ * @brief The alert poster: HTTPS POST over a TLS floor of 1.2, with
+ * verification that cannot be switched off.
+ *
+ * Usage:
+ *   ap_client_t client;                 // caller-owned; no allocation here
+ *   ap_client_config_t cfg;
+ *   ap_client_config_defaults(&cfg);
+ *   cfg.url = "https://alerts.example.net/v1/alerts";
+ *   cfg.transport = &my_transport; cfg.platform = &my_platform;
+ *   cfg.ca_pem = anchors; cfg.ca_pem_len = anchors_len;  // PEM with NUL, or DER
+ *   if (ap_client_init(&client, &cfg) == AP_OK) {
+ *       ap_request_t req = { .body = json, .body_len = json_len };
+ *       ap_response_t resp = { 0 };
+ *       ap_status_t st = ap_post(&client, &req, &resp);
+ *       if (st != AP_OK) puts(ap_client_error(&client));
+ *   }
+ *   ap_client_free(&client);
+ *
+ * Ownership: every pointer in the config (URL, anchors, pins, transport,
+ * platform, work buffer) MUST stay valid until ap_client_free(). Request and
+ * response buffers are only used during the ap_post() call.
+ *
+ * Thread safety: none; one client is used by one thread at a time. Separate
+ * clients are independent.
+ */
+#ifndef ALERTPOST_ALERTPOST_H
+#define ALERTPOST_ALERTPOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alertpost/ap_config.h"
+#include "alertpost/ap_http.h"
+#include "alertpost/ap_platform.h"
+#include "alertpost/ap_status.h"
+#include "alertpost/ap_tls_policy.h"
+#include "alertpost/ap_transport.h"
+#include "alertpost/ap_url.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A SHA-256 hash of a server's DER SubjectPublicKeyInfo. */
+typedef struct ap_spki_pin {
+    uint8_t sha256[32];
+} ap_spki_pin_t;
+
+typedef struct ap_client_config {
+    const char *url;              /**< https://host[:port]/path; required */
+    /**
+     * Where to connect instead of the URL's host (an address or another
+     * name), as curl's --resolve; the certificate is still verified against
+     * the URL's host, which is also sent as SNI. NULL: the URL's host.
+     */
+    const char *connect_host;
+    const ap_transport_t *transport;  /**< required */
+    const ap_platform_t *platform;    /**< required; entropy MUST be set */
+
+    /**
+     * Trust anchors: PEM (including its terminating NUL in ca_pem_len) or
+     * DER. Required: there is no "verify none".
+     */
+    const uint8_t *ca_pem;
+    size_t ca_pem_len;
+
+    /** Optional SHA-256 SPKI pins; the leaf must match one. */
+    const ap_spki_pin_t *pins;
+    size_t pin_count;
+
+    ap_tls_version_t tls_min;     /**< AP_TLS_VERSION_DEFAULT: TLS 1.2 */
+    ap_tls_version_t tls_max;     /**< AP_TLS_VERSION_DEFAULT: highest built */
+
+    uint32_t connect_timeout_ms;  /**< 0: AP_DEFAULT_CONNECT_TIMEOUT_MS */
+    uint32_t io_timeout_ms;       /**< each send/recv; 0: AP_DEFAULT_IO_TIMEOUT_MS */
+    uint32_t deadline_ms;         /**< one whole post; 0: AP_DEFAULT_DEADLINE_MS */
+
+    const char *user_agent;       /**< NULL: AP_USER_AGENT */
+    bool keep_alive;              /**< reuse the connection between posts */
+
+    /**
+     * Scratch for the request head and for response reading. Its size bounds
+     * the request head (headers), not the body. 1024 bytes is ample for a
+     * handful of headers.
+     */
+    uint8_t *work_buf;
+    size_t work_buf_size;
+} ap_client_config_t;
+
+typedef struct ap_request {
+    const char *content_type;     /**< NULL: application/json */
+    const ap_header_t *headers;   /**< extra headers, NULL if none */
+    size_t header_count;
+    const uint8_t *body;
+    size_t body_len;
+} ap_request_t;
+
+typedef struct ap_response {
+    int status_code;              /**< out: 0 until a status line arrived */
+    uint8_t *body;                /**< in: where to keep the body; may be NULL */
+    size_t body_size;             /**< in: capacity of body */
+    size_t body_len;              /**< out: bytes kept (at most body_size) */
+    uint64_t body_total;          /**< out: bytes the server sent in its body */
+} ap_response_t;
+
+/** What the last post negotiated and how long its steps took. */
+typedef struct ap_client_info {
+    ap_tls_version_t tls_version;  /**< negotiated; 0 if no handshake */
+    const char *ciphersuite;       /**< name; "" if no handshake */
+    ap_tls_version_t server_version; /**< what the server revealed; 0 if unknown */
+    bool reused_connection;        /**< the post went over a kept-alive connection */
+    uint32_t connect_ms;           /**< TCP connect */
+    uint32_t handshake_ms;         /**< TLS handshake */
+    uint32_t total_ms;             /**< the whole post */
+} ap_client_info_t;
+
+/**
+ * The client. Caller-owned, opaque: touch it only through these functions.
+ * Its TLS storage is sized by AP_TLS_CONTEXT_SIZE (see ap_config.h).
+ */
+typedef struct ap_client {
+    ap_client_config_t cfg;
+    ap_url_t url;
+    ap_tls_version_t tls_min, tls_max;
+    bool initialised;
+    bool connected;
+    ap_client_info_t info;
+    char error[AP_ERROR_TEXT_SIZE];
+    /* the current post's clock, read by the TLS BIO shim */
+    uint32_t post_start_ms;
+    uint32_t post_limit_ms;
+    int32_t last_io;              /* last transport failure the shim saw */
+    ap_tls_sniff_t sniff;         /* what the server's first bytes revealed */
+    union {
+        uint8_t bytes[AP_TLS_CONTEXT_SIZE];
+        long double align_ld;
+        uint64_t align_u64;
+        void *align_ptr;
+    } tls;
+} ap_client_t;
+
+/** @brief Fill cfg with zeros, keep_alive true, and the documented defaults. */
+void ap_client_config_defaults(ap_client_config_t *cfg);
+
+/**
+ * @brief Validate the configuration, parse the URL and trust anchors, seed the
+ * DRBG and set up TLS. Does not connect.
+ *
+ * @return AP_OK;
+ *         AP_ERR_BAD_ARG: NULL client/config/transport/platform/work buffer, or
+ *           a TLS range outside policy (ap_tls_policy_resolve());
+ *         AP_ERR_URL: the URL did not parse (ap_url_parse());
+ *         AP_ERR_ENTROPY: no entropy function, or it failed;
+ *         AP_ERR_TLS_SETUP: no trust anchors, anchors that do not parse, too
+ *           many pins, or Mbed TLS refused the configuration.
+ *         On error the client needs no ap_client_free() but tolerates one.
+ */
+ap_status_t ap_client_init(ap_client_t *client, const ap_client_config_t *cfg);
+
+/**
+ * @brief POST one alert and wait for the whole response.
+ *
+ * Connects (or reuses a kept-alive connection), completes a TLS handshake
+ * within the policy, verifies the chain, dates, host name and pins, sends the
+ * request, and reads the response to its end. AP_OK means the server answered
+ * 2xx and the response arrived in full: only then is the alert delivered.
+ * On any other status the alert MUST be treated as not delivered.
+ *
+ * If a kept-alive connection turns out closed before any byte of the response
+ * arrived, the post is retried once on a new connection.
+ *
+ * @return AP_OK; AP_ERR_BAD_ARG; AP_ERR_NO_SPACE (head over work_buf_size);
+ *         AP_ERR_DNS; AP_ERR_CONNECT; AP_ERR_TIMEOUT; AP_ERR_IO; AP_ERR_CLOSED;
+ *         AP_ERR_TLS_VERSION; AP_ERR_TLS_CERT; AP_ERR_TLS_PIN; AP_ERR_TLS;
+ *         AP_ERR_HTTP_STATUS (resp->status_code holds it);
+ *         AP_ERR_HTTP_RESPONSE; AP_ERR_TRUNCATED.
+ *         After any error the connection is closed; ap_client_error() says
+ *         what failed, against which host, and what to do.
+ */
+ap_status_t ap_post(ap_client_t *client, const ap_request_t *req,
+                    ap_response_t *resp);
+
+/** @brief One line for a person about the last failure; "" after success. */
+const char *ap_client_error(const ap_client_t *client);
+
+/** @brief What the last post negotiated and its timings. */
+const ap_client_info_t *ap_client_info(const ap_client_t *client);
+
+/** @brief Send close_notify and close the connection, if one is open. */
+void ap_client_close(ap_client_t *client);
+
+/** @brief Close, free Mbed TLS state and zero the client. Safe twice. */
+void ap_client_free(ap_client_t *client);
+
+/** The highest TLS version the linked Mbed TLS was built with. */
+ap_tls_version_t ap_tls_highest_built(void);
+
+/** The linked Mbed TLS version, e.g. "Mbed TLS 3.6.6". */
+const char *ap_tls_library_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ALERTPOST_ALERTPOST_H */

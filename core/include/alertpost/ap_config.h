@@ -1,0 +1,79 @@
+/**
+ * @file ap_config.h
+ * @brief Compile-time options, each with its default and the reason for it.
+ *
+ * To change one, define it in a header of your own and build with
+ * -DAP_CONFIG_FILE='"my_alertpost_config.h"' (the lwIP opts.h pattern): that
+ * header is read first, and every option below only fills in what it left out.
+ * Per-call settings (URL, timeouts, TLS range, trust anchors) are not here but
+ * in ap_client_config_t, at run time.
+ */
+#ifndef ALERTPOST_AP_CONFIG_H
+#define ALERTPOST_AP_CONFIG_H
+
+#ifdef AP_CONFIG_FILE
+#include AP_CONFIG_FILE
+#endif
+
+/** Longest host name accepted in a URL (RFC 1035 limit for a DNS name). */
+#ifndef AP_MAX_HOST_LEN
+#define AP_MAX_HOST_LEN 253
+#endif
+
+/**
+ * Bound on a response's status line plus headers (and on chunked trailers).
+ * A server that sends more is answered with AP_ERR_HTTP_RESPONSE rather than
+ * being allowed to keep the client reading.
+ */
+#ifndef AP_HTTP_MAX_HEAD_BYTES
+#define AP_HTTP_MAX_HEAD_BYTES 8192
+#endif
+
+/** Bound on the number of header fields in one response. */
+#ifndef AP_HTTP_MAX_HEADERS
+#define AP_HTTP_MAX_HEADERS 64
+#endif
+
+/** Sent as User-Agent unless the caller gives its own. */
+#ifndef AP_USER_AGENT
+#define AP_USER_AGENT "alertpost/0.1"
+#endif
+
+/** Most SHA-256 SPKI pins one client holds (room for current, next, backup). */
+#ifndef AP_MAX_PINS
+#define AP_MAX_PINS 4
+#endif
+
+/** Size of the client's last-error text, including its NUL. */
+#ifndef AP_ERROR_TEXT_SIZE
+#define AP_ERROR_TEXT_SIZE 256
+#endif
+
+/**
+ * Bytes reserved inside ap_client_t for the Mbed TLS contexts (SSL context
+ * and configuration, trust anchors' head, DRBG, entropy). The TLS glue checks
+ * at compile time that they fit and names this option if they do not; a board
+ * with a lean Mbed TLS configuration can lower it.
+ */
+#ifndef AP_TLS_CONTEXT_SIZE
+#define AP_TLS_CONTEXT_SIZE 8192
+#endif
+
+/** Connect timeout when the caller leaves it at 0. */
+#ifndef AP_DEFAULT_CONNECT_TIMEOUT_MS
+#define AP_DEFAULT_CONNECT_TIMEOUT_MS 10000u
+#endif
+
+/** Bound on each send or receive step when the caller leaves it at 0. */
+#ifndef AP_DEFAULT_IO_TIMEOUT_MS
+#define AP_DEFAULT_IO_TIMEOUT_MS 10000u
+#endif
+
+/** Bound on one whole post (connect, handshake, request, response) when left at 0. */
+#ifndef AP_DEFAULT_DEADLINE_MS
+#define AP_DEFAULT_DEADLINE_MS 30000u
+#endif
+
+#include "alertpost/ap_config_check.h"
+
+#endif /* ALERTPOST_AP_CONFIG_H */

@@ -1,0 +1,440 @@
+/*
+ * The client loop: connect, handshake, send one request, read one response.
+ * The only code in the core that moves bytes; it does so through the TLS
+ * glue (ap_client_internal.h), which does so through ap_transport_t.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ap_client_internal.h"
+
+enum { AP_MIN_WORK_BUF = 256 };
+
+void ap_client_config_defaults(ap_client_config_t *cfg)
+{
+    if (cfg != NULL) {
+        memset(cfg, 0, sizeof(*cfg));
+        cfg->keep_alive = true;
+    }
+}
+
+void ap_client_set_error(ap_client_t *c, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    (void)vsnprintf(c->error, sizeof(c->error), fmt, ap);
+    va_end(ap);
+}
+
+static uint32_t now_ms(const ap_client_t *c)
+{
+    return c->cfg.platform->now_ms(c->cfg.platform->ctx);
+}
+
+uint32_t ap_client_step_budget(const ap_client_t *c, uint32_t step_ms)
+{
+    uint32_t elapsed = now_ms(c) - c->post_start_ms; /* wrap-safe */
+    uint32_t left;
+
+    if (elapsed >= c->post_limit_ms) {
+        return 0;
+    }
+    left = c->post_limit_ms - elapsed;
+    return (step_ms < left) ? step_ms : left;
+}
+
+static bool transport_complete(const ap_transport_t *t)
+{
+    return t != NULL && t->connect != NULL && t->send != NULL && t->recv != NULL &&
+           t->close != NULL;
+}
+
+ap_status_t ap_client_init(ap_client_t *c, const ap_client_config_t *cfg)
+{
+    ap_status_t st;
+
+    if (c == NULL) {
+        return AP_ERR_BAD_ARG;
+    }
+    memset(c, 0, sizeof(*c));
+    if (cfg == NULL || cfg->url == NULL || !transport_complete(cfg->transport) ||
+        cfg->platform == NULL || cfg->platform->now_ms == NULL ||
+        cfg->platform->wall_time == NULL) {
+        ap_client_set_error(c, "incomplete client configuration: a URL, a transport and "
+                               "a platform with clocks are required");
+        return AP_ERR_BAD_ARG;
+    }
+    if (cfg->work_buf == NULL || cfg->work_buf_size < AP_MIN_WORK_BUF) {
+        ap_client_set_error(c, "the work buffer must be at least %u bytes",
+                            (unsigned)AP_MIN_WORK_BUF);
+        return AP_ERR_BAD_ARG;
+    }
+    if (cfg->platform->entropy == NULL) {
+        ap_client_set_error(c, "no entropy source: refusing to start TLS without one");
+        return AP_ERR_ENTROPY;
+    }
+    c->cfg = *cfg;
+    if (c->cfg.connect_timeout_ms == 0) {
+        c->cfg.connect_timeout_ms = AP_DEFAULT_CONNECT_TIMEOUT_MS;
+    }
+    if (c->cfg.io_timeout_ms == 0) {
+        c->cfg.io_timeout_ms = AP_DEFAULT_IO_TIMEOUT_MS;
+    }
+    if (c->cfg.deadline_ms == 0) {
+        c->cfg.deadline_ms = AP_DEFAULT_DEADLINE_MS;
+    }
+    if (ap_url_parse(cfg->url, &c->url) != AP_OK) {
+        ap_client_set_error(c, "not a URL alertpost can post to: '%.120s' (expected "
+                               "https://host[:port]/path)", cfg->url);
+        return AP_ERR_URL;
+    }
+    if (ap_tls_policy_resolve(cfg->tls_min, cfg->tls_max, ap_tls_highest_built(),
+                              &c->tls_min, &c->tls_max) != AP_OK) {
+        ap_client_set_error(c, "TLS range not allowed: the floor is %s, and this build "
+                               "reaches at most %s",
+                            ap_tls_version_str(AP_TLS_FLOOR),
+                            ap_tls_version_str(ap_tls_highest_built()));
+        return AP_ERR_BAD_ARG;
+    }
+    if (cfg->ca_pem == NULL || cfg->ca_pem_len == 0) {
+        ap_client_set_error(c, "no trust anchors given: certificate verification "
+                               "cannot be switched off");
+        return AP_ERR_TLS_SETUP;
+    }
+    if ((cfg->pin_count > 0 && cfg->pins == NULL) || cfg->pin_count > AP_MAX_PINS) {
+        ap_client_set_error(c, "between 0 and %u SPKI pins may be given", (unsigned)AP_MAX_PINS);
+        return AP_ERR_TLS_SETUP;
+    }
+    st = ap_tls_setup(c);
+    if (st != AP_OK) {
+        ap_tls_free(c);
+        return st;
+    }
+    c->info.ciphersuite = "";
+    c->initialised = true;
+    return AP_OK;
+}
+
+static void drop_connection(ap_client_t *c, bool notify)
+{
+    if (c->connected) {
+        ap_tls_end(c, notify);
+        c->cfg.transport->close(c->cfg.transport->ctx);
+        c->connected = false;
+    }
+}
+
+static const char *transport_detail(const ap_client_t *c)
+{
+    const ap_transport_t *t = c->cfg.transport;
+    const char *d = (t->describe != NULL) ? t->describe(t->ctx) : NULL;
+
+    return (d != NULL) ? d : "";
+}
+
+static ap_status_t open_connection(ap_client_t *c)
+{
+    const ap_transport_t *t = c->cfg.transport;
+    const char *host = (c->cfg.connect_host != NULL) ? c->cfg.connect_host : c->url.host;
+    const char *detail;
+    uint32_t budget = ap_client_step_budget(c, c->cfg.connect_timeout_ms);
+    uint32_t t0 = now_ms(c);
+    ap_status_t st;
+
+    if (budget == 0) {
+        ap_client_set_error(c, "the post's deadline passed before connecting to %s", host);
+        return AP_ERR_TIMEOUT;
+    }
+    st = t->connect(t->ctx, host, c->url.port, budget);
+    c->info.connect_ms = now_ms(c) - t0;
+    if (st != AP_OK) {
+        detail = transport_detail(c);
+        t->close(t->ctx);
+        switch (st) {
+        case AP_ERR_DNS:
+            ap_client_set_error(c, "cannot resolve %s%s%s. Check the host name.", host,
+                                detail[0] ? ": " : "", detail);
+            break;
+        case AP_ERR_TIMEOUT:
+            ap_client_set_error(c, "timed out connecting to %s port %u after %u ms. Is "
+                                   "the server up and reachable?",
+                                host, (unsigned)c->url.port, (unsigned)c->info.connect_ms);
+            break;
+        case AP_ERR_CONNECT:
+            ap_client_set_error(c, "cannot connect to %s port %u%s%s. Is the server up?",
+                                host, (unsigned)c->url.port, detail[0] ? ": " : "", detail);
+            break;
+        default:
+            st = AP_ERR_IO;
+            ap_client_set_error(c, "cannot connect to %s port %u%s%s", host,
+                                (unsigned)c->url.port, detail[0] ? ": " : "", detail);
+            break;
+        }
+        return st;
+    }
+    c->connected = true;
+    t0 = now_ms(c);
+    st = ap_tls_handshake(c);
+    c->info.handshake_ms = now_ms(c) - t0;
+    if (st != AP_OK) {
+        drop_connection(c, false);
+    }
+    return st;
+}
+
+static ap_status_t write_all(ap_client_t *c, const uint8_t *buf, size_t len)
+{
+    while (len > 0) {
+        int32_t n = ap_tls_write(c, buf, len);
+
+        if (n <= 0) {
+            return (n == 0) ? AP_ERR_IO : (ap_status_t)n;
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+    return AP_OK;
+}
+
+static void keep_body(ap_response_t *resp, const uint8_t *body, size_t len)
+{
+    size_t room = resp->body_size - resp->body_len;
+
+    if (resp->body != NULL && room > 0) {
+        memcpy(resp->body + resp->body_len, body, (len < room) ? len : room);
+        resp->body_len += (len < room) ? len : room;
+    }
+    resp->body_total += len;
+}
+
+/* Read until the response is complete. *any_response is set once a byte of
+ * the response arrived (a retry is then no longer safe). */
+static ap_status_t read_response(ap_client_t *c, ap_http_parser_t *p, ap_response_t *resp,
+                                 bool *any_response, bool *leftover)
+{
+    uint8_t *buf = c->cfg.work_buf;
+    ap_status_t st = AP_ERR_NEED_MORE;
+
+    ap_http_parser_init(p);
+    while (st == AP_ERR_NEED_MORE) {
+        int32_t n = ap_tls_read(c, buf, c->cfg.work_buf_size);
+        size_t off = 0;
+
+        if (n == AP_ERR_CLOSED || n == AP_ERR_TRUNCATED) {
+            st = ap_http_parser_eof(p, n == AP_ERR_CLOSED);
+            if (st != AP_OK && !*any_response) {
+                st = AP_ERR_CLOSED; /* no answer at all, rather than a cut one */
+            }
+            *leftover = true; /* the stream is over: never reuse it */
+            break;
+        }
+        if (n <= 0) {
+            st = (n == 0) ? AP_ERR_IO : (ap_status_t)n;
+            break;
+        }
+        *any_response = true;
+        while (off < (size_t)n) {
+            const uint8_t *body = NULL;
+            size_t body_len = 0;
+            size_t used = 0;
+
+            st = ap_http_parser_feed(p, buf + off, (size_t)n - off, &used, &body, &body_len);
+            off += used;
+            if (body_len > 0) {
+                keep_body(resp, body, body_len);
+            }
+            if (p->head_done) {
+                resp->status_code = p->status_code;
+            }
+            if (st != AP_ERR_NEED_MORE) {
+                break;
+            }
+            if (used == 0) {
+                st = AP_ERR_HTTP_RESPONSE; /* a parser that stalls is a bug; fail safe */
+                break;
+            }
+        }
+        if (st == AP_OK && off < (size_t)n) {
+            *leftover = true; /* bytes after the response: not a stream to reuse */
+        }
+    }
+    return st;
+}
+
+static ap_status_t describe_exchange_failure(ap_client_t *c, ap_status_t st,
+                                             const ap_response_t *resp)
+{
+    const char *host = c->url.host;
+
+    if (c->error[0] != '\0' && st == AP_ERR_TLS) {
+        return st; /* the TLS glue already said what failed */
+    }
+    switch (st) {
+    case AP_ERR_TIMEOUT:
+        ap_client_set_error(c, "timed out waiting for %s (post deadline %u ms, step %u ms); "
+                               "the alert is not known to be delivered",
+                            host, (unsigned)c->cfg.deadline_ms, (unsigned)c->cfg.io_timeout_ms);
+        break;
+    case AP_ERR_TRUNCATED:
+        ap_client_set_error(c, "the response from %s was cut short (after %lu body bytes, "
+                               "status %d); the alert is not known to be delivered",
+                            host, (unsigned long)resp->body_total, resp->status_code);
+        break;
+    case AP_ERR_CLOSED:
+        ap_client_set_error(c, "%s closed the connection without answering; the alert is "
+                               "not known to be delivered", host);
+        break;
+    case AP_ERR_HTTP_RESPONSE:
+        ap_client_set_error(c, "%s sent an invalid HTTP/1.1 response (or one over "
+                               "alertpost's bounds); the alert is not known to be delivered",
+                            host);
+        break;
+    case AP_ERR_NO_SPACE:
+        ap_client_set_error(c, "the request head does not fit in the %lu-byte work buffer",
+                            (unsigned long)c->cfg.work_buf_size);
+        break;
+    case AP_ERR_BAD_ARG:
+        ap_client_set_error(c, "a request header is invalid (a reserved name, a control "
+                               "character, or a name that is not an HTTP token)");
+        break;
+    default:
+        ap_client_set_error(c, "the connection to %s failed (%s)%s%s; the alert is not "
+                               "known to be delivered",
+                            host, ap_status_str(st), transport_detail(c)[0] ? ": " : "",
+                            transport_detail(c));
+        break;
+    }
+    return st;
+}
+
+/* One request and its response over the open connection. */
+static ap_status_t exchange(ap_client_t *c, const ap_request_t *req, ap_response_t *resp,
+                            bool *any_response)
+{
+    ap_http_request_head_t head;
+    ap_http_parser_t parser;
+    size_t head_len = 0;
+    bool leftover = false;
+    ap_status_t st;
+
+    memset(&head, 0, sizeof(head));
+    head.host = c->url.host;
+    head.port = c->url.port;
+    head.path = c->url.path;
+    head.path_len = c->url.path_len;
+    head.content_type = req->content_type;
+    head.user_agent = c->cfg.user_agent;
+    head.headers = req->headers;
+    head.header_count = req->header_count;
+    head.content_length = req->body_len;
+    head.keep_alive = c->cfg.keep_alive;
+
+    st = ap_http_write_head(&head, c->cfg.work_buf, c->cfg.work_buf_size, &head_len);
+    if (st == AP_OK) {
+        st = write_all(c, c->cfg.work_buf, head_len);
+    }
+    if (st == AP_OK && req->body_len > 0) {
+        st = write_all(c, req->body, req->body_len);
+    }
+    if (st == AP_OK) {
+        st = read_response(c, &parser, resp, any_response, &leftover);
+    }
+    if (st != AP_OK) {
+        return st;
+    }
+    if (!(parser.keep_alive && c->cfg.keep_alive) || leftover) {
+        drop_connection(c, !leftover);
+    }
+    if (resp->status_code < 200 || resp->status_code > 299) {
+        return AP_ERR_HTTP_STATUS;
+    }
+    return AP_OK;
+}
+
+ap_status_t ap_post(ap_client_t *c, const ap_request_t *req, ap_response_t *resp)
+{
+    ap_status_t st = AP_ERR_IO;
+    int attempt;
+
+    if (c == NULL || !c->initialised || req == NULL || resp == NULL ||
+        (req->body == NULL && req->body_len > 0) ||
+        (req->headers == NULL && req->header_count > 0)) {
+        return AP_ERR_BAD_ARG;
+    }
+    c->error[0] = '\0';
+    c->post_start_ms = now_ms(c);
+    c->post_limit_ms = c->cfg.deadline_ms;
+    resp->status_code = 0;
+    resp->body_len = 0;
+    resp->body_total = 0;
+
+    for (attempt = 0; attempt < 2; attempt++) {
+        bool reused = c->connected;
+        bool any_response = false;
+
+        c->info.reused_connection = reused;
+        if (!reused) {
+            c->info.connect_ms = 0;
+            c->info.handshake_ms = 0;
+            st = open_connection(c);
+            if (st != AP_OK) {
+                break;
+            }
+        }
+        st = exchange(c, req, resp, &any_response);
+        if (st == AP_OK || st == AP_ERR_HTTP_STATUS) {
+            break;
+        }
+        drop_connection(c, false);
+        /* A kept-alive connection the server had already closed: the request
+         * never reached it, so one retry on a new connection is safe. */
+        if (!(reused && !any_response &&
+              (st == AP_ERR_CLOSED || st == AP_ERR_IO || st == AP_ERR_TRUNCATED))) {
+            (void)describe_exchange_failure(c, st, resp);
+            break;
+        }
+        c->error[0] = '\0';
+        resp->status_code = 0;
+        resp->body_len = 0;
+        resp->body_total = 0;
+    }
+    if (st == AP_ERR_HTTP_STATUS) {
+        ap_client_set_error(c, "%s answered %d: the alert was not accepted", c->url.host,
+                            resp->status_code);
+    }
+    c->info.total_ms = now_ms(c) - c->post_start_ms;
+    return st;
+}
+
+const char *ap_client_error(const ap_client_t *c)
+{
+    return (c != NULL) ? c->error : "";
+}
+
+const ap_client_info_t *ap_client_info(const ap_client_t *c)
+{
+    return (c != NULL) ? &c->info : NULL;
+}
+
+void ap_client_close(ap_client_t *c)
+{
+    if (c != NULL && c->initialised && c->connected) {
+        /* close_notify gets a fresh, short budget of its own */
+        c->post_start_ms = now_ms(c);
+        c->post_limit_ms = c->cfg.io_timeout_ms;
+        drop_connection(c, true);
+    }
+}
+
+void ap_client_free(ap_client_t *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    if (c->initialised) {
+        ap_client_close(c);
+        ap_tls_free(c);
+    }
+    memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,58 @@
+/*
+ * Internal seam between the client loop (ap_client.c) and the TLS glue
+ * (tls/ap_tls_mbedtls.c). Not installed; not part of the API.
+ *
+ * The unit tests of the client loop link a plaintext stand-in for these
+ * functions (tests/unit/client/), so the loop's handling of short writes,
+ * timeouts, resets and truncated responses is tested byte by byte. Production
+ * builds link only the Mbed TLS glue: there is no switch to turn TLS off.
+ */
+#ifndef ALERTPOST_AP_CLIENT_INTERNAL_H
+#define ALERTPOST_AP_CLIENT_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alertpost/alertpost.h"
+
+/* Parse anchors, seed the DRBG, build the TLS configuration.
+ * AP_OK, AP_ERR_ENTROPY, AP_ERR_TLS_SETUP, AP_ERR_BAD_ARG; fills the error. */
+ap_status_t ap_tls_setup(ap_client_t *c);
+
+/* Handshake over the connected transport, with verification and the version
+ * policy. AP_OK or AP_ERR_TLS_VERSION/_CERT/_PIN, AP_ERR_TLS, AP_ERR_TIMEOUT,
+ * AP_ERR_IO, AP_ERR_CLOSED; fills the error text and c->info. */
+ap_status_t ap_tls_handshake(ap_client_t *c);
+
+/* > 0 bytes written; AP_ERR_TIMEOUT, AP_ERR_IO, AP_ERR_CLOSED, AP_ERR_TLS. */
+int32_t ap_tls_write(ap_client_t *c, const uint8_t *buf, size_t len);
+
+/* > 0 bytes read; AP_ERR_CLOSED (close_notify: an authenticated end);
+ * AP_ERR_TRUNCATED (the transport ended without close_notify);
+ * AP_ERR_TIMEOUT, AP_ERR_IO, AP_ERR_TLS. */
+int32_t ap_tls_read(ap_client_t *c, uint8_t *buf, size_t size);
+
+/* End the TLS session (with close_notify when notify) so a new handshake can
+ * follow; the transport is closed by the caller. */
+void ap_tls_end(ap_client_t *c, bool notify);
+
+/* Release everything ap_tls_setup() built. Safe on a failed setup. */
+void ap_tls_free(ap_client_t *c);
+
+/* Version of the TLS library, e.g. "Mbed TLS 3.6.6". */
+const char *ap_tls_library_name(void);
+
+/* Time left for one I/O step: min(step_ms, what remains of the post's
+ * deadline); 0 when the deadline has passed. */
+uint32_t ap_client_step_budget(const ap_client_t *c, uint32_t step_ms);
+
+/* Replace the client's error text (printf-style, truncated to fit). */
+void ap_client_set_error(ap_client_t *c, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#endif /* ALERTPOST_AP_CLIENT_INTERNAL_H */

@@ -1,0 +1,32 @@
+/*
+ * ap_status_str(): the phrase for each status. A switch rather than a table
+ * indexed by -status, so that a value added to the enum without a phrase
+ * falls through to "unknown status" instead of reading past an array.
+ */
+#include "alertpost/ap_status.h"
+
+const char *ap_status_str(ap_status_t status)
+{
+    switch (status) {
+    case AP_OK:                return "ok";
+    case AP_ERR_BAD_ARG:       return "bad argument";
+    case AP_ERR_URL:           return "invalid URL";
+    case AP_ERR_NO_SPACE:      return "buffer too small";
+    case AP_ERR_DNS:           return "host name did not resolve";
+    case AP_ERR_CONNECT:       return "connection refused or unreachable";
+    case AP_ERR_TIMEOUT:       return "timed out";
+    case AP_ERR_IO:            return "connection failed";
+    case AP_ERR_CLOSED:        return "connection closed by peer";
+    case AP_ERR_TLS_VERSION:   return "TLS version outside policy";
+    case AP_ERR_TLS_CERT:      return "certificate did not verify";
+    case AP_ERR_TLS_PIN:       return "public key matched no pin";
+    case AP_ERR_TLS:           return "TLS failure";
+    case AP_ERR_TLS_SETUP:     return "unusable TLS settings";
+    case AP_ERR_ENTROPY:       return "no entropy source";
+    case AP_ERR_HTTP_STATUS:   return "HTTP status not 2xx";
+    case AP_ERR_HTTP_RESPONSE: return "invalid HTTP response";
+    case AP_ERR_TRUNCATED:     return "response truncated";
+    case AP_ERR_NEED_MORE:     return "more input needed";
+    }
+    return "unknown status";
+}

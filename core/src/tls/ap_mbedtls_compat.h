@@ -1,0 +1,125 @@
+/*
+ * The one place where Mbed TLS 2.28 and 3.6 differ for alertpost.
+ *
+ * Everything version-specific the TLS glue needs is a small static function
+ * here; ap_tls_mbedtls.c itself is written once, against these names.
+ */
+#ifndef ALERTPOST_AP_MBEDTLS_COMPAT_H
+#define ALERTPOST_AP_MBEDTLS_COMPAT_H
+
+#include <stdint.h>
+
+#include "mbedtls/version.h"
+#if MBEDTLS_VERSION_MAJOR >= 3
+#include "mbedtls/build_info.h"
+#include "psa/crypto.h"
+#else
+#if !defined(MBEDTLS_CONFIG_FILE)
+#include "mbedtls/config.h"
+#else
+#include MBEDTLS_CONFIG_FILE
+#endif
+#endif
+
+#include "mbedtls/ctr_drbg.h"
+#include "mbedtls/sha256.h"
+#include "mbedtls/ssl.h"
+#include "mbedtls/x509_crt.h"
+
+#include "alertpost/ap_tls_policy.h"
+
+#if MBEDTLS_VERSION_MAJOR != 2 && MBEDTLS_VERSION_MAJOR != 3
+#error "alertpost supports Mbed TLS 2.28.x and 3.6.x"
+#endif
+#if MBEDTLS_VERSION_MAJOR == 2 && MBEDTLS_VERSION_MINOR < 28
+#error "alertpost needs Mbed TLS 2.28 or later on the 2.x line"
+#endif
+
+/* Error code of "the server chose a version outside the configured range". */
+#if MBEDTLS_VERSION_MAJOR >= 3
+#define AP_MBEDTLS_ERR_VERSION MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION
+#else
+#define AP_MBEDTLS_ERR_VERSION MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION
+#endif
+
+/** Highest TLS version this Mbed TLS build can negotiate as a client. */
+static inline ap_tls_version_t ap_compat_highest_built(void)
+{
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
+    return AP_TLS_1_3;
+#else
+    return AP_TLS_1_2;
+#endif
+}
+
+/**
+ * Configure the version range. 2.28 speaks (major, minor) pairs, where TLS
+ * 1.2 is (3, 3); 3.6 speaks the wire value. Returns 0 or -1 (unsupported).
+ */
+static inline int ap_compat_set_versions(mbedtls_ssl_config *conf,
+                                         ap_tls_version_t min,
+                                         ap_tls_version_t max)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+    mbedtls_ssl_conf_min_tls_version(conf, (mbedtls_ssl_protocol_version)min);
+    mbedtls_ssl_conf_max_tls_version(conf, (mbedtls_ssl_protocol_version)max);
+    return 0;
+#else
+    if (max > AP_TLS_1_2) {
+        return -1; /* 2.28 has no production TLS 1.3 */
+    }
+    mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+                                 (int)(min & 0xFFu));
+    mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+                                 (int)(max & 0xFFu));
+    return 0;
+#endif
+}
+
+/** The version the handshake negotiated, as a wire value. */
+static inline ap_tls_version_t ap_compat_negotiated(const mbedtls_ssl_context *ssl)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return (ap_tls_version_t)mbedtls_ssl_get_version_number(ssl);
+#else
+    return (ap_tls_version_t)(0x0300u | (unsigned)ssl->minor_ver);
+#endif
+}
+
+/**
+ * The description byte of the fatal alert that ended the handshake, read
+ * right after Mbed TLS returned MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE. 3.6
+ * offers no accessor for it, so its private field is read here, and only here.
+ */
+static inline int ap_compat_last_alert(const mbedtls_ssl_context *ssl)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+    const unsigned char *msg = ssl->MBEDTLS_PRIVATE(in_msg);
+#else
+    const unsigned char *msg = ssl->in_msg;
+#endif
+    return msg != NULL ? msg[1] : -1;
+}
+
+/** SHA-256 in one call (2.28 names it _ret). Returns 0 on success. */
+static inline int ap_compat_sha256(const unsigned char *in, size_t len,
+                                   unsigned char out[32])
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return mbedtls_sha256(in, len, out, 0);
+#else
+    return mbedtls_sha256_ret(in, len, out, 0);
+#endif
+}
+
+/** 3.x needs PSA initialised before any TLS 1.3 handshake. */
+static inline int ap_compat_crypto_init(void)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3 && defined(MBEDTLS_PSA_CRYPTO_C)
+    return psa_crypto_init() == PSA_SUCCESS ? 0 : -1;
+#else
+    return 0;
+#endif
+}
+
+#endif /* ALERTPOST_AP_MBEDTLS_COMPAT_H */

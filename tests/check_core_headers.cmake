@@ -1,0 +1,23 @@
+# Fails if any file under CORE_DIR includes a platform header: sockets, POSIX,
+# the OS, or lwIP. The core sees the world only through ap_transport_t and
+# ap_platform_t.
+file(GLOB_RECURSE _files "${CORE_DIR}/*.c" "${CORE_DIR}/*.h")
+set(_bad "")
+set(_checked 0)
+foreach(_f IN LISTS _files)
+  math(EXPR _checked "${_checked} + 1")
+  file(STRINGS "${_f}" _lines REGEX "^[ \t]*#[ \t]*include")
+  foreach(_l IN LISTS _lines)
+    if(_l MATCHES "[<\"](sys/|netinet/|arpa/|unistd\\.h|poll\\.h|netdb\\.h|fcntl\\.h|pthread\\.h|signal\\.h|errno\\.h|termios\\.h|windows\\.h|winsock|lwip/|arch/|linux/)")
+      list(APPEND _bad "${_f}: ${_l}")
+    endif()
+  endforeach()
+endforeach()
+if(_checked LESS 5)
+  message(FATAL_ERROR "only ${_checked} core files found under ${CORE_DIR}: wrong directory?")
+endif()
+if(_bad)
+  string(REPLACE ";" "\n  " _msg "${_bad}")
+  message(FATAL_ERROR "core/ includes platform headers:\n  ${_msg}")
+endif()
+message(STATUS "${_checked} core files include no platform header")
