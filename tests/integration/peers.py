@@ -263,7 +263,7 @@ class OpenSSLServer(Peer):
         hexport = ":%04X" % self.port
         try:
             with open("/proc/net/tcp", encoding="ascii") as f:
-                return any(hexport in line.split()[1] and line.split()[3] == "0A"
+                return any(line.split()[1].endswith(hexport) and line.split()[3] == "0A"
                            for line in f.readlines()[1:])
         except OSError:
             return False

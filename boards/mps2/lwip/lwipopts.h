@@ -134,6 +134,6 @@
 /* ---- Statistics and debugging ----------------------------------------- */
 
 #define LWIP_STATS                  0
-#define LWIP_DEBUG                  0
+/* LWIP_DEBUG is tested with #ifdef: leave it undefined to keep it off. */
 
 #endif /* AP_MPS2_LWIPOPTS_H */

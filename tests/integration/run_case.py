@@ -1,0 +1,562 @@
+#!/usr/bin/env python3
+"""Integration cases: the alertpost CLI against real TLS peers on loopback.
+
+  run_case.py --list
+      one line per case: NAME|LABELS|NEEDS  (NEEDS: ap3, ap2, legacy, netns)
+  run_case.py --case NAME --pki DIR --work DIR --alertpost BIN
+              [--alertpost2 BIN] [--legacy BIN]
+      starts the case's peer, runs its steps (the CLI, or the legacy witness),
+      and checks each step's exit code and stderr, then what the peer received:
+      the exact body for a delivery, no HTTP byte at all for a refusal.
+      Exit 0 pass, 1 fail, 77 skipped (ctest SKIP_RETURN_CODE).
+
+Every case is one entry of CASES below; a hostile-server "refusal matrix" is
+more entries with a peer mode from sink.py. Placeholders in arguments:
+{url} https://localhost:PORT/alerts, {port}, {pki}, {work}, {pin_ecdsa},
+{pin_rsa}, {pin_other}.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peers import GnuTLSServer, OpenSSLServer, PeerError, PySink, RefusedPort  # noqa: E402
+
+SKIP = 77
+STEP_TIMEOUT = 15.0   # per CLI run; the CLI's own --max-time is below it
+CLI_MAX_TIME = "8"
+
+# Exit codes of the CLI contract.
+EXIT_OK, EXIT_USAGE, EXIT_CONNECT, EXIT_VERSION, EXIT_CERT, EXIT_TLS, EXIT_HTTP = 0, 2, 3, 4, 5, 6, 7
+
+# Version names as Python's ssl module reports them on the server side.
+PY_VERSION = {"1.0": "TLSv1", "1.1": "TLSv1.1", "1.2": "TLSv1.2", "1.3": "TLSv1.3"}
+
+
+class Step:
+    """One program run. cli: 'ap3' (alertpost), 'ap2' (alertpost-mbedtls2), 'legacy'."""
+
+    def __init__(self, cli, args, exit, stderr=(), stdout=(), stdin=None, standard=True,
+                 max_seconds=None):
+        self.cli = cli
+        self.args = list(args)
+        self.exit = exit if isinstance(exit, (set, frozenset, tuple)) else (exit,)
+        self.stderr = list(stderr)
+        self.stdout = list(stdout)
+        self.stdin = stdin
+        # standard: prepend --cacert, --resolve and --max-time, and append {url}.
+        self.standard = standard and cli != "legacy"
+        self.max_seconds = max_seconds
+
+
+class Case:
+    def __init__(self, name, peer, steps, checks=(), labels=(), files=None):
+        self.name = name
+        self.peer = peer          # a callable making a fresh peers.Peer
+        self.steps = steps
+        self.checks = list(checks)
+        self.labels = ["integration"] + list(labels)
+        self.files = files or {}  # name -> bytes, written into the work dir first
+
+    def needs(self):
+        out = {s.cli for s in self.steps}
+        if getattr(self.peer(), "needs_netns", False):
+            out.add("netns")
+        return sorted(out)
+
+
+# ---------------------------------------------------------------- checks on the peer
+
+def nothing(handshake_may_complete=False):
+    """A refusal: not one HTTP byte reached the server."""
+    def check(got, ctx):
+        errs = []
+        if got.http_bytes_seen():
+            errs.append("the server received HTTP data, expected nothing")
+        if not handshake_may_complete and got.known_handshakes and got.handshakes_ok:
+            errs.append("a TLS session was established (%r), expected the handshake refused"
+                        % got.handshakes_ok)
+        return errs
+    return check
+
+
+def never_connected():
+    """A usage error: the CLI must refuse before opening any connection."""
+    def check(got, ctx):
+        if got.http_bytes_seen() or got.handshakes_ok or got.handshakes_failed:
+            return ["the CLI reached the server, expected it to stop at the usage check"]
+        return []
+    return check
+
+
+def delivered(body, version=None, content_type="application/json"):
+    """Exactly one POST whose body is byte-for-byte `body`."""
+    def check(got, ctx):
+        errs = []
+        if len(got.requests) != 1:
+            return ["expected exactly 1 request, the server received %d" % len(got.requests)]
+        req = got.requests[0]
+        if req["method"] != "POST":
+            errs.append("method %r, expected POST" % req["method"])
+        if req["path"] != "/alerts":
+            errs.append("path %r, expected /alerts" % req["path"])
+        if req["body"] != body:
+            errs.append("body differs: got %d bytes %r..., expected %d bytes %r..." % (
+                len(req["body"]), req["body"][:60], len(body), body[:60]))
+        if content_type and header_value(req, "Content-Type") != content_type:
+            errs.append("Content-Type %r, expected %r" % (
+                header_value(req, "Content-Type"), content_type))
+        if version and got.known_handshakes and got.handshakes_ok != [version]:
+            errs.append("server negotiated %r, expected [%r]" % (got.handshakes_ok, version))
+        if got.raw:
+            errs.append("trailing bytes after the request: %r" % got.raw[:80])
+        return errs
+    return check
+
+
+def requests_on_one_connection(bodies):
+    def check(got, ctx):
+        errs = []
+        seen = [r["body"] for r in got.requests]
+        if seen != bodies:
+            errs.append("request bodies %r, expected %r" % (seen, bodies))
+        conns = {r["conn"] for r in got.requests}
+        if len(conns) != 1:
+            errs.append("requests came on %d connections, expected 1 (keep-alive)" % len(conns))
+        if got.known_handshakes and len(got.handshakes_ok) != 1:
+            errs.append("%d TLS handshakes, expected 1" % len(got.handshakes_ok))
+        return errs
+    return check
+
+
+def has_header(name, value):
+    def check(got, ctx):
+        if not got.requests:
+            return ["no request received"]
+        want = value.format(**ctx)
+        have = header_value(got.requests[0], name)
+        if have != want:
+            return ["header %s: %r, expected %r" % (name, have, want)]
+        return []
+    return check
+
+
+def handshakes(versions):
+    def check(got, ctx):
+        if got.handshakes_ok != versions:
+            return ["server completed handshakes %r, expected %r" % (got.handshakes_ok, versions)]
+        return []
+    return check
+
+
+def header_value(req, name):
+    for k, v in req["headers"]:
+        if k.lower() == name.lower():
+            return v
+    return None
+
+
+# ---------------------------------------------------------------- the cases
+
+def alert(tag):
+    return ('{"alert":"disk full","host":"db-1","case":"%s"}' % tag).encode()
+
+
+CASES = []
+
+
+def add(case):
+    assert case.name not in {c.name for c in CASES}, case.name
+    CASES.append(case)
+
+
+CLIS = {"ap3": "alertpost", "ap2": "alertpost-mbedtls2"}
+
+# The protocol-version matrix: servers offering exactly one version, or all of them,
+# from two TLS stacks (Python's ssl and openssl s_server), against both builds.
+SERVER_RANGES = {"1.0": ("1.0", "1.0"), "1.1": ("1.1", "1.1"), "1.2": ("1.2", "1.2"),
+                 "1.3": ("1.3", "1.3"), "1.0-1.3": ("1.0", "1.3")}
+
+for peer_kind in ("sink", "s_server"):
+    for srv, (lo, hi) in SERVER_RANGES.items():
+        for cli in ("ap3", "ap2"):
+            name = "tls_version.%s_%s.%s" % (peer_kind, srv, CLIS[cli])
+            if peer_kind == "sink":
+                def peer(lo=lo, hi=hi):
+                    return PySink(tls_min=lo, tls_max=hi)
+            else:
+                def peer(lo=lo, hi=hi):
+                    return OpenSSLServer(version=None if lo != hi else lo)
+            body = alert(name)
+            top = hi if cli == "ap3" else min(hi, "1.2")
+            if lo > top:
+                # Nothing in common above the floor (or TLS 1.3 only, which 2.28 lacks).
+                want = []
+                if srv in ("1.0", "1.1"):
+                    # The refusal names the floor; 2.28 also reads the server's version
+                    # from its ServerHello, so it can name that too (3.6 only sees an alert).
+                    want = ["TLS " + srv, "1.2"] if cli == "ap2" else ["1.2"]
+                step = Step(cli, ["-d", body.decode()], EXIT_VERSION, stderr=want)
+                checks = [nothing()]
+            else:
+                step = Step(cli, ["-v", "-d", body.decode()], EXIT_OK, stderr=["TLS " + top])
+                checks = [delivered(body, PY_VERSION[top])]
+            add(Case(name, peer, [step], checks, labels=["tls_version"]))
+
+add(Case("tls_version.min13_vs_server12.alertpost",
+         lambda: PySink(tls_min="1.2", tls_max="1.2"),
+         [Step("ap3", ["--tls-min", "1.3", "-d", "x"], EXIT_VERSION)],
+         [nothing()], labels=["tls_version"]))
+add(Case("tls_version.max12_vs_server13.alertpost",
+         lambda: PySink(tls_min="1.2", tls_max="1.3"),
+         [Step("ap3", ["-v", "--tls-max", "1.2", "-d", alert("max12").decode()], EXIT_OK,
+               stderr=["TLS 1.2"])],
+         [delivered(alert("max12"), "TLSv1.2")], labels=["tls_version"]))
+add(Case("tls_version.max12_vs_server13_only.alertpost",
+         lambda: PySink(tls_min="1.3", tls_max="1.3"),
+         [Step("ap3", ["--tls-max", "1.2", "-d", "x"], EXIT_VERSION)],
+         [nothing()], labels=["tls_version"]))
+for cli in ("ap3", "ap2"):
+    for opt, ver in (("--tls-min", "1.0"), ("--tls-min", "1.1"), ("--tls-max", "1.1"),
+                     ("--tls-max", "1.0")):
+        add(Case("tls_version.usage_%s_%s.%s" % (opt.strip("-").replace("-", "_"), ver,
+                                                 CLIS[cli]),
+                 lambda: PySink(tls_min="1.0", tls_max="1.3"),
+                 [Step(cli, [opt, ver, "-d", "x"], EXIT_USAGE, stderr=[ver])],
+                 [never_connected()], labels=["tls_version", "usage"]))
+
+# A second, independent TLS implementation (GnuTLS). Its echo server is not HTTP, so a
+# completed post ends in "invalid response": the handshake is what these cases show.
+add(Case("gnutls.tls13.alertpost", lambda: GnuTLSServer(version="1.3"),
+         [Step("ap3", ["-v", "-d", "x"], EXIT_HTTP, stderr=["TLS 1.3"])],
+         [handshakes(["TLS1.3"])], labels=["tls_version", "gnutls"]))
+add(Case("gnutls.tls12.alertpost-mbedtls2", lambda: GnuTLSServer(version="1.2"),
+         [Step("ap2", ["-v", "-d", "x"], EXIT_HTTP, stderr=["TLS 1.2"])],
+         [handshakes(["TLS1.2"])], labels=["tls_version", "gnutls"]))
+for cli in ("ap3", "ap2"):
+    for ver in ("1.0", "1.1"):
+        add(Case("gnutls.tls%s_only.%s" % (ver.replace(".", ""), CLIS[cli]),
+                 lambda ver=ver: GnuTLSServer(version=ver),
+                 [Step(cli, ["-d", "x"], EXIT_VERSION)],
+                 [handshakes([])], labels=["tls_version", "gnutls"]))
+
+# The original failure, side by side on one Mbed TLS 2.28 build and one server:
+# the naive client settles for TLS 1.0/1.1 (with a verified certificate), alertpost refuses.
+for ver in ("1.0", "1.1"):
+    add(Case("witness.legacy_vs_alertpost_tls%s" % ver.replace(".", ""),
+             lambda ver=ver: PySink(tls_min=ver, tls_max=ver),
+             [Step("legacy", ["{pki}/root.pem", "{port}", "localhost"], EXIT_OK,
+                   stdout=["negotiated TLSv%s" % ver]),
+              Step("ap2", ["-d", alert("witness").decode()], EXIT_VERSION,
+                   stderr=["TLS " + ver, "1.2"])],
+             [handshakes([PY_VERSION[ver]]), nothing(handshake_may_complete=True)],
+             labels=["witness", "tls_version"]))
+
+# Certificates: only a valid chain to the given root, for the name in the URL, passes.
+BAD_CERTS = {
+    "expired": ("expired-chain.pem", "ecdsa.key"),
+    "not_yet_valid": ("notyet-chain.pem", "ecdsa.key"),
+    "wrong_host": ("wronghost-chain.pem", "ecdsa.key"),
+    "self_signed": ("selfsigned.pem", "ecdsa.key"),
+    "unknown_root": ("unknownroot-chain.pem", "ecdsa.key"),
+    "missing_intermediate": ("missing-intermediate.pem", "ecdsa.key"),
+}
+for cli in ("ap3", "ap2"):
+    for label, (cert, key) in (("valid_ecdsa", ("ecdsa-chain.pem", "ecdsa.key")),
+                               ("valid_rsa", ("rsa-chain.pem", "rsa.key"))):
+        body = alert(label + cli)
+        add(Case("cert.%s.%s" % (label, CLIS[cli]),
+                 lambda cert=cert, key=key: PySink(cert=cert, key=key),
+                 [Step(cli, ["-d", body.decode()], EXIT_OK)],
+                 [delivered(body)], labels=["cert"]))
+    for label, (cert, key) in BAD_CERTS.items():
+        add(Case("cert.%s.%s" % (label, CLIS[cli]),
+                 lambda cert=cert, key=key: PySink(cert=cert, key=key),
+                 [Step(cli, ["-d", "x"], EXIT_CERT)],
+                 [nothing()], labels=["cert"]))
+    # The same refusals by an OpenSSL peer (expired, and a chain the client cannot build).
+    add(Case("cert.s_server_expired.%s" % CLIS[cli],
+             lambda: OpenSSLServer(cert="expired-chain.pem", chain=None),
+             [Step(cli, ["-d", "x"], EXIT_CERT)], [nothing()], labels=["cert"]))
+    add(Case("cert.s_server_missing_intermediate.%s" % CLIS[cli],
+             lambda: OpenSSLServer(cert="ecdsa.pem", chain=None),
+             [Step(cli, ["-d", "x"], EXIT_CERT)], [nothing()], labels=["cert"]))
+    # ECDHE-RSA suites specifically (TLS 1.2, RSA leaf).
+    body = alert("ecdhe_rsa" + cli)
+    add(Case("cert.ecdhe_rsa_tls12.%s" % CLIS[cli],
+             lambda: PySink(cert="rsa-chain.pem", key="rsa.key", tls_max="1.2",
+                            extra=["--ciphers", "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384"]),
+             [Step(cli, ["-v", "-d", body.decode()], EXIT_OK, stderr=["TLS 1.2"])],
+             [delivered(body, "TLSv1.2")], labels=["cert"]))
+    # Pins: the SPKI of the leaf, checked on top of (never instead of) the chain.
+    for label, pins, code in (("pin_correct", "{pin_ecdsa}", EXIT_OK),
+                              ("pin_one_of_several", "{pin_other};{pin_ecdsa}", EXIT_OK),
+                              ("pin_wrong", "{pin_other}", EXIT_CERT),
+                              ("pin_rsa_wrong", "{pin_ecdsa}", EXIT_CERT)):
+        rsa = label.startswith("pin_rsa")
+        body = alert(label + cli)
+        add(Case("cert.%s.%s" % (label, CLIS[cli]),
+                 lambda rsa=rsa: PySink(cert="rsa-chain.pem" if rsa else "ecdsa-chain.pem",
+                                        key="rsa.key" if rsa else "ecdsa.key"),
+                 [Step(cli, ["--pinnedpubkey", pins, "-d", body.decode()], code)],
+                 [delivered(body) if code == EXIT_OK else nothing(handshake_may_complete=True)],
+                 labels=["cert", "pin"]))
+    # A --resolve'd name is still the one verified: the certificate does not name it.
+    add(Case("cert.resolve_other_name.%s" % CLIS[cli], lambda: PySink(),
+             [Step(cli, ["--cacert", "{pki}/root.pem", "--max-time", CLI_MAX_TIME,
+                         "--resolve", "alerts.invalid:{port}:127.0.0.1", "-d", "x",
+                         "https://alerts.invalid:{port}/alerts"], EXIT_CERT, standard=False)],
+             [nothing()], labels=["cert"]))
+    # A pin is no way around the chain: right pin, unknown root, still refused.
+    add(Case("cert.pin_does_not_bypass_chain.%s" % CLIS[cli],
+             lambda: PySink(cert="selfsigned.pem"),
+             [Step(cli, ["--pinnedpubkey", "{pin_ecdsa}", "-d", "x"], EXIT_CERT)],
+             [nothing()], labels=["cert", "pin"]))
+
+body = alert("resolve")
+add(Case("cert.resolve_localhost.alertpost", lambda: PySink(),
+         [Step("ap3", ["--cacert", "{pki}/root.pem", "--max-time", CLI_MAX_TIME,
+                       "--resolve", "localhost:{port}:127.0.0.1", "-d", body.decode(),
+                       "https://localhost:{port}/alerts"], EXIT_OK, standard=False)],
+         [delivered(body)], labels=["cert"]))
+body = alert("system-resolver")
+add(Case("cert.system_resolver_localhost.alertpost", lambda: PySink(),
+         [Step("ap3", ["--cacert", "{pki}/root.pem", "--max-time", CLI_MAX_TIME,
+                       "-d", body.decode(), "https://localhost:{port}/alerts"], EXIT_OK,
+               standard=False)],
+         [delivered(body)], labels=["cert"]))
+body = alert("ip-san")
+add(Case("cert.ip_san_127.alertpost", lambda: PySink(),
+         [Step("ap3", ["--cacert", "{pki}/root.pem", "--max-time", CLI_MAX_TIME,
+                       "-d", body.decode(), "https://127.0.0.1:{port}/alerts"], EXIT_OK,
+               standard=False)],
+         [delivered(body), has_header("Host", "127.0.0.1:{port}")], labels=["cert"]))
+body = alert("ip-san-v6")
+add(Case("cert.ip_san_ipv6.alertpost", lambda: PySink(host="::1"),
+         [Step("ap3", ["--cacert", "{pki}/root.pem", "--max-time", CLI_MAX_TIME,
+                       "-d", body.decode(), "https://[::1]:{port}/alerts"], EXIT_OK,
+               standard=False)],
+         [delivered(body), has_header("Host", "[::1]:{port}")], labels=["cert"]))
+add(Case("cert.system_ca_bundle_rejects_test_pki.alertpost", lambda: PySink(),
+         [Step("ap3", ["--max-time", CLI_MAX_TIME, "--resolve", "localhost:{port}:127.0.0.1",
+                       "-d", "x", "{url}"], EXIT_CERT, standard=False)],
+         [nothing()], labels=["cert"]))
+
+# HTTP: what counts as delivered, and what a hostile server cannot pass off as such.
+FILE_BODY = ("{\"alert\":\"r\u00e9sum\u00e9 \u2013 caf\u00e9\",\r\n\t\"detail\":\"" +
+             "".join(chr(0x20 + (i * 7) % 95) for i in range(17000)) + "\"}").encode("utf-8")
+for cli in ("ap3", "ap2"):
+    n = CLIS[cli]
+    for status, code in ((200, EXIT_OK), (201, EXIT_OK), (204, EXIT_OK), (404, EXIT_HTTP),
+                         (503, EXIT_HTTP)):
+        body = alert("status%d%s" % (status, cli))
+        add(Case("http.status_%d.%s" % (status, n), lambda status=status: PySink(status=status),
+                 [Step(cli, ["-d", body.decode()], code,
+                       stderr=[str(status)] if code else [])],
+                 [delivered(body)], labels=["http"]))
+    for mode in ("truncate-body", "close-notify-truncate", "garbage"):
+        body = alert(mode + cli)
+        add(Case("http.%s.%s" % (mode.replace("-", "_"), n), lambda mode=mode: PySink(mode=mode),
+                 [Step(cli, ["-d", body.decode()], EXIT_HTTP)],
+                 [delivered(body)], labels=["http", "hostile"]))
+    body = alert("chunked" + cli)
+    add(Case("http.chunked_200.%s" % n, lambda: PySink(mode="chunked"),
+             [Step(cli, ["-d", body.decode()], EXIT_OK)], [delivered(body)], labels=["http"]))
+    for mode in ("slow-head", "no-response"):
+        # Whatever the verdict, it must be a failure, and come by --max-time.
+        add(Case("http.%s_max_time.%s" % (mode.replace("-", "_"), n),
+                 lambda mode=mode: PySink(mode=mode, extra=["--slow-delay", "1.0"]),
+                 [Step(cli, ["--cacert", "{pki}/root.pem", "--resolve",
+                             "localhost:{port}:127.0.0.1", "--max-time", "3", "-d", "x",
+                             "{url}"], {EXIT_CONNECT, EXIT_TLS, EXIT_HTTP}, standard=False,
+                       max_seconds=6.0)],
+                 [delivered(b"x")], labels=["http", "hostile"]))
+    add(Case("http.connection_refused.%s" % n, lambda: RefusedPort(),
+             [Step(cli, ["--connect-timeout", "3", "-d", "x"], EXIT_CONNECT,
+                   max_seconds=6.0)], [], labels=["http"]))
+    lines = b"first alert\nsecond alert\n\nthird alert\n"
+    add(Case("http.lines_keep_alive.%s" % n, lambda: PySink(),
+             [Step(cli, ["--lines"], EXIT_OK, stdin=lines)],
+             [requests_on_one_connection([b"first alert", b"second alert", b"third alert"])],
+             labels=["http"]))
+    body = alert("header" + cli)
+    add(Case("http.extra_header.%s" % n, lambda: PySink(),
+             [Step(cli, ["-H", "X-Alert-Source: integration test", "-d", body.decode()],
+                   EXIT_OK)],
+             [delivered(body), has_header("X-Alert-Source", "integration test"),
+              has_header("Host", "localhost:{port}")], labels=["http"]))
+    add(Case("http.content_type_override.%s" % n, lambda: PySink(),
+             [Step(cli, ["-H", "Content-Type: text/plain", "-d", "plain words"], EXIT_OK)],
+             [delivered(b"plain words", content_type="text/plain")], labels=["http"]))
+    add(Case("http.data_file_exact.%s" % n, lambda: PySink(),
+             [Step(cli, ["-d", "@{work}/body.bin"], EXIT_OK)],
+             [delivered(FILE_BODY)], labels=["http"], files={"body.bin": FILE_BODY}))
+    add(Case("http.data_stdin_exact.%s" % n, lambda: PySink(),
+             [Step(cli, ["-d", "@-"], EXIT_OK, stdin=FILE_BODY[:3000])],
+             [delivered(FILE_BODY[:3000])], labels=["http"]))
+    add(Case("http.data_file_missing.%s" % n, lambda: PySink(),
+             [Step(cli, ["-d", "@{work}/no-such-file"], EXIT_USAGE)],
+             [never_connected()], labels=["http", "usage"]))
+    add(Case("http.s_server_delivery.%s" % n, lambda: OpenSSLServer(version="1.2"),
+             [Step(cli, ["-d", alert("s_server" + cli).decode()], EXIT_OK)],
+             [delivered(alert("s_server" + cli))], labels=["http"]))
+
+
+
+# ---------------------------------------------------------------- running one case
+
+def fail(msg):
+    sys.stderr.write("FAIL: %s\n" % msg)
+    return 1
+
+
+def run_step(step, binary, ctx, work, index):
+    args = [a.format(**ctx) for a in step.args]
+    if step.standard:
+        args = ["--cacert", ctx["pki"] + "/root.pem",
+                "--resolve", "localhost:%d:127.0.0.1" % ctx["port"],
+                "--max-time", CLI_MAX_TIME] + args + [ctx["url"]]
+    argv = [binary] + args
+    sys.stderr.write("step %d: %s\n" % (index, " ".join(repr(a) if " " in a else a
+                                                        for a in argv)))
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(argv, input=step.stdin if step.stdin is not None else b"",
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=STEP_TIMEOUT, cwd=work, check=False)
+    except subprocess.TimeoutExpired:
+        return ["did not finish within %.0f s" % STEP_TIMEOUT]
+    elapsed = time.monotonic() - started
+    out = proc.stdout.decode("utf-8", "replace")
+    err = proc.stderr.decode("utf-8", "replace")
+    sys.stderr.write("  exit %d after %.2f s\n" % (proc.returncode, elapsed))
+    for line in err.splitlines():
+        sys.stderr.write("  stderr| %s\n" % line)
+    for line in out.splitlines()[:20]:
+        sys.stderr.write("  stdout| %s\n" % line)
+
+    errs = []
+    if proc.returncode not in step.exit:
+        errs.append("exit %d, expected %s" % (proc.returncode,
+                                              " or ".join(str(e) for e in sorted(step.exit))))
+    for want in step.stderr:
+        if want not in err:
+            errs.append("stderr lacks %r" % want)
+    for want in step.stdout:
+        if want not in out:
+            errs.append("stdout lacks %r" % want)
+    if step.cli != "legacy" and proc.returncode != 0:
+        lines = [line for line in err.splitlines() if line.strip()]
+        if not any(line.startswith("alertpost: ") for line in lines):
+            errs.append("no stderr line starts with 'alertpost: '")
+        verbose = "-v" in args or "--verbose" in args
+        if not verbose and len(lines) != 1:
+            errs.append("the error is %d stderr lines, expected one" % len(lines))
+    if step.max_seconds is not None and elapsed > step.max_seconds:
+        errs.append("took %.1f s, expected at most %.1f s" % (elapsed, step.max_seconds))
+    return errs
+
+
+def enter_netns():
+    """Re-runs this script in a new user+network namespace with only loopback up."""
+    if os.environ.get("AP_IT_NETNS") == "1":
+        ip = shutil.which("ip")
+        if ip is None or subprocess.run([ip, "link", "set", "lo", "up"],
+                                        timeout=10, check=False).returncode != 0:
+            sys.stderr.write("SKIP: cannot bring up loopback in the namespace\n")
+            sys.exit(SKIP)
+        return
+    unshare = shutil.which("unshare")
+    if unshare is None or subprocess.run([unshare, "-rn", "true"], timeout=10,
+                                         check=False).returncode != 0:
+        sys.stderr.write("SKIP: this peer binds every address, and no network namespace "
+                         "(unshare -rn) is available to confine it to loopback\n")
+        sys.exit(SKIP)
+    env = dict(os.environ, AP_IT_NETNS="1")
+    proc = subprocess.run([unshare, "-rn", sys.executable] + sys.argv, env=env,
+                          timeout=60, check=False)
+    sys.exit(proc.returncode)
+
+
+def run_case(case, opts):
+    peer = case.peer()
+    if getattr(peer, "needs_netns", False):
+        enter_netns()
+    binaries = {"ap3": opts.alertpost, "ap2": opts.alertpost2, "legacy": opts.legacy}
+    for step in case.steps:
+        b = binaries[step.cli]
+        if not b:
+            sys.stderr.write("SKIP: no binary given for %s\n" % step.cli)
+            return SKIP
+        if not os.access(b, os.X_OK):
+            return fail("%s is not an executable" % b)
+
+    work = os.path.abspath(opts.work)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    for fname, data in case.files.items():
+        with open(os.path.join(work, fname), "wb") as f:
+            f.write(data)
+    with open(os.path.join(opts.pki, "pins.json"), encoding="ascii") as f:
+        pins = json.load(f)
+
+    errs = []
+    try:
+        port = peer.start(work, opts.pki)
+        ctx = {"port": port, "pki": opts.pki, "work": work,
+               "url": "https://localhost:%d/alerts" % port,
+               "pin_ecdsa": pins["ecdsa"], "pin_rsa": pins["rsa"], "pin_other": pins["other"]}
+        for i, step in enumerate(case.steps, 1):
+            errs += ["step %d (%s): %s" % (i, step.cli, e)
+                     for e in run_step(step, binaries[step.cli], ctx, work, i)]
+        peer.settle()
+        got = peer.received()
+        for check in case.checks:
+            errs += ["server side: " + e for e in check(got, ctx)]
+    except PeerError as exc:
+        errs.append("peer: %s" % exc)
+        got = None
+    finally:
+        peer.stop()
+
+    if got is not None:
+        sys.stderr.write("--- what the server saw\n%s\n" % got.describe())
+    if errs:
+        for e in errs:
+            fail(e)
+        return 1
+    sys.stderr.write("PASS %s\n" % case.name)
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("--case")
+    ap.add_argument("--pki")
+    ap.add_argument("--work")
+    ap.add_argument("--alertpost")
+    ap.add_argument("--alertpost2")
+    ap.add_argument("--legacy")
+    opts = ap.parse_args()
+    if opts.list:
+        for c in CASES:
+            print("%s|%s|%s" % (c.name, ",".join(c.labels), ",".join(c.needs())))
+        return 0
+    if not (opts.case and opts.pki and opts.work):
+        ap.error("--case, --pki and --work are required")
+    opts.pki = os.path.abspath(opts.pki)
+    by_name = {c.name: c for c in CASES}
+    if opts.case not in by_name:
+        ap.error("no case named %r (see --list)" % opts.case)
+    return run_case(by_name[opts.case], opts)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

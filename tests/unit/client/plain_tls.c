@@ -1,0 +1,86 @@
+/*
+ * A plaintext stand-in for the TLS seam (core/src/ap_client_internal.h),
+ * linked only into the client-loop unit tests. It passes bytes straight to
+ * the transport so the tests can assert exactly what the loop sent and how
+ * it treats every way a response can arrive or fail. A clean close of the
+ * scripted transport stands for close_notify, a bare one for a TCP FIN.
+ */
+#include "ap_client_internal.h"
+#include "fake_transport.h"
+
+ap_status_t plain_tls_handshake_result = AP_OK;
+unsigned plain_tls_handshakes;
+unsigned plain_tls_notifies;
+
+ap_status_t ap_tls_setup(ap_client_t *c)
+{
+    (void)c;
+    return AP_OK;
+}
+
+ap_status_t ap_tls_handshake(ap_client_t *c)
+{
+    plain_tls_handshakes++;
+    if (plain_tls_handshake_result != AP_OK) {
+        ap_client_set_error(c, "scripted handshake failure");
+        return plain_tls_handshake_result;
+    }
+    c->info.tls_version = AP_TLS_1_3;
+    c->info.ciphersuite = "PLAIN";
+    return AP_OK;
+}
+
+int32_t ap_tls_write(ap_client_t *c, const uint8_t *buf, size_t len)
+{
+    const ap_transport_t *t = c->cfg.transport;
+    uint32_t budget = ap_client_step_budget(c, c->cfg.io_timeout_ms);
+
+    if (budget == 0) {
+        return AP_ERR_TIMEOUT;
+    }
+    return t->send(t->ctx, buf, len, budget);
+}
+
+int32_t ap_tls_read(ap_client_t *c, uint8_t *buf, size_t size)
+{
+    const ap_transport_t *t = c->cfg.transport;
+    uint32_t budget = ap_client_step_budget(c, c->cfg.io_timeout_ms);
+    int32_t n;
+
+    if (budget == 0) {
+        return AP_ERR_TIMEOUT;
+    }
+    n = t->recv(t->ctx, buf, size, budget);
+    if (n == AP_ERR_CLOSED) {
+        return ((fake_net_t *)t->ctx)->last_close_clean ? AP_ERR_CLOSED : AP_ERR_TRUNCATED;
+    }
+    return n;
+}
+
+void ap_tls_end(ap_client_t *c, bool notify)
+{
+    (void)c;
+    if (notify) {
+        plain_tls_notifies++;
+    }
+}
+
+void ap_tls_free(ap_client_t *c)
+{
+    (void)c;
+}
+
+const char *ap_tls_library_name(void)
+{
+    return "plaintext stand-in";
+}
+
+const char *ap_tls_library_version(void)
+{
+    return "plaintext stand-in";
+}
+
+ap_tls_version_t ap_tls_highest_built(void)
+{
+    return AP_TLS_1_3;
+}

@@ -1,0 +1,476 @@
+/*
+ * The client loop over a scripted transport: what it sends, byte for byte,
+ * and how it treats every way a response can arrive, stall or break.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "alertpost/alertpost.h"
+#include "fake_transport.h"
+
+extern ap_status_t plain_tls_handshake_result;
+extern unsigned plain_tls_handshakes;
+extern unsigned plain_tls_notifies;
+
+static const char k_anchor[] = "test anchors (not parsed by the stand-in)";
+static const char k_body[] = "{\"device\":\"d1\",\"seq\":7}";
+static const char k_expected_request[] =
+    "POST /v1/alerts?x=1 HTTP/1.1\r\n"
+    "Host: alerts.example:8443\r\n"
+    "User-Agent: " AP_USER_AGENT "\r\n"
+    "Content-Type: application/json\r\n"
+    "Content-Length: 23\r\n"
+    "\r\n"
+    "{\"device\":\"d1\",\"seq\":7}";
+static const char k_ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+typedef struct fixture {
+    fake_net_t net;
+    ap_transport_t transport;
+    ap_platform_t platform;
+    ap_client_config_t cfg;
+    ap_client_t client;
+    uint8_t work[512];
+    uint8_t keep[64];
+    ap_response_t resp;
+} fixture_t;
+
+static fixture_t fx;
+
+static void setup_with(const fake_event_t *events, size_t count)
+{
+    memset(&fx, 0, sizeof(fx));
+    plain_tls_handshake_result = AP_OK;
+    plain_tls_handshakes = 0;
+    plain_tls_notifies = 0;
+    fake_net_init(&fx.net, events, count);
+    fake_transport_bind(&fx.transport, &fx.net);
+    fake_platform_bind(&fx.platform, &fx.net);
+    ap_client_config_defaults(&fx.cfg);
+    fx.cfg.url = "https://Alerts.Example:8443/v1/alerts?x=1#frag";
+    fx.cfg.transport = &fx.transport;
+    fx.cfg.platform = &fx.platform;
+    fx.cfg.ca_pem = (const uint8_t *)k_anchor;
+    fx.cfg.ca_pem_len = sizeof(k_anchor);
+    fx.cfg.work_buf = fx.work;
+    fx.cfg.work_buf_size = sizeof(fx.work);
+    fx.cfg.io_timeout_ms = 1000;
+    fx.cfg.deadline_ms = 5000;
+    fx.resp.body = fx.keep;
+    fx.resp.body_size = sizeof(fx.keep);
+}
+
+static ap_status_t post(void)
+{
+    ap_request_t req;
+
+    memset(&req, 0, sizeof(req));
+    req.body = (const uint8_t *)k_body;
+    req.body_len = strlen(k_body);
+    return ap_post(&fx.client, &req, &fx.resp);
+}
+
+#define SETUP(ev) setup_with((ev), sizeof(ev) / sizeof((ev)[0]))
+
+static void test_delivers_and_sends_exact_bytes(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, k_ok, false}};
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_OK);
+    assert_int_equal(fx.resp.status_code, 200);
+    assert_int_equal(fx.resp.body_len, 2);
+    assert_memory_equal(fx.resp.body, "ok", 2);
+    assert_int_equal(fx.net.sent_len, strlen(k_expected_request));
+    assert_memory_equal(fx.net.sent, k_expected_request, fx.net.sent_len);
+    assert_string_equal(ap_client_error(&fx.client), "");
+    ap_client_free(&fx.client);
+    assert_int_equal(plain_tls_notifies, 1); /* close_notify on the way out */
+    assert_int_equal(fx.net.closes, 1);
+}
+
+static void test_short_writes_and_one_byte_reads(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, k_ok, false}};
+
+    (void)state;
+    SETUP(ev);
+    fx.net.send_max = 3;
+    fx.net.chunk = 1;
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_OK);
+    assert_memory_equal(fx.net.sent, k_expected_request, strlen(k_expected_request));
+    assert_int_equal(fx.net.sent_len, strlen(k_expected_request));
+    assert_memory_equal(fx.resp.body, "ok", 2);
+    ap_client_free(&fx.client);
+}
+
+static void test_response_split_at_every_point(void **state)
+{
+    static const char resp[] =
+        "HTTP/1.1 100 Continue\r\n\r\n"
+        "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+    size_t cut;
+
+    (void)state;
+    for (cut = 1; cut < sizeof(resp) - 1; cut++) {
+        static char first[sizeof(resp)];
+        static char second[sizeof(resp)];
+        fake_event_t ev[2];
+
+        memcpy(first, resp, cut);
+        first[cut] = '\0';
+        strcpy(second, resp + cut);
+        ev[0] = (fake_event_t){FAKE_BYTES, first, false};
+        ev[1] = (fake_event_t){FAKE_BYTES, second, false};
+        setup_with(ev, 2);
+        assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+        assert_int_equal(post(), AP_OK);
+        assert_int_equal(fx.resp.status_code, 201);
+        assert_int_equal(fx.resp.body_len, 5);
+        assert_memory_equal(fx.resp.body, "abcde", 5);
+        ap_client_free(&fx.client);
+    }
+}
+
+static void test_non_2xx_is_not_delivered(void **state)
+{
+    static const fake_event_t ev[] = {
+        {FAKE_BYTES, "HTTP/1.1 503 Busy\r\nContent-Length: 4\r\n\r\nbusy", false}};
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_ERR_HTTP_STATUS);
+    assert_int_equal(fx.resp.status_code, 503);
+    assert_memory_equal(fx.resp.body, "busy", 4);
+    assert_non_null(strstr(ap_client_error(&fx.client), "503"));
+    assert_non_null(strstr(ap_client_error(&fx.client), "alerts.example"));
+    ap_client_free(&fx.client);
+}
+
+static void test_truncated_by_fin_is_not_delivered(void **state)
+{
+    static const fake_event_t ev[] = {
+        {FAKE_BYTES, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", false},
+        {FAKE_FIN, NULL, false}};
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_ERR_TRUNCATED);
+    assert_non_null(strstr(ap_client_error(&fx.client), "cut short"));
+    ap_client_free(&fx.client);
+}
+
+static void test_truncated_even_with_close_notify(void **state)
+{
+    static const fake_event_t ev[] = {
+        {FAKE_BYTES, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", false},
+        {FAKE_CLOSE_NOTIFY, NULL, false}};
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_ERR_TRUNCATED);
+    ap_client_free(&fx.client);
+}
+
+static void test_close_delimited_needs_close_notify(void **state)
+{
+    static const fake_event_t clean[] = {
+        {FAKE_BYTES, "HTTP/1.1 200 OK\r\n\r\nall of it", false},
+        {FAKE_CLOSE_NOTIFY, NULL, false}};
+    static const fake_event_t bare[] = {
+        {FAKE_BYTES, "HTTP/1.1 200 OK\r\n\r\nall of it", false},
+        {FAKE_FIN, NULL, false}};
+
+    (void)state;
+    SETUP(clean);
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_OK);
+    assert_memory_equal(fx.resp.body, "all of it", 9);
+    ap_client_free(&fx.client);
+
+    SETUP(bare);
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_ERR_TRUNCATED);
+    ap_client_free(&fx.client);
+}
+
+static void test_reset_mid_response(void **state)
+{
+    static const fake_event_t ev[] = {
+        {FAKE_BYTES, "HTTP/1.1 200 OK\r\nContent-", false}, {FAKE_RESET, NULL, false}};
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_ERR_IO);
+    assert_int_equal(fx.net.open, false);
+    ap_client_free(&fx.client);
+}
+
+static void test_garbage_response(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, "SSH-2.0-OpenSSH_9.2\r\n", false}};
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_ERR_HTTP_RESPONSE);
+    ap_client_free(&fx.client);
+}
+
+static void test_step_timeout_and_deadline(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_TIMEOUT, NULL, false}};
+    uint32_t start;
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    start = fx.net.clock_ms;
+    assert_int_equal(post(), AP_ERR_TIMEOUT);
+    assert_int_equal(fx.net.last_recv_timeout, 1000);
+    /* one step timeout, well inside the deadline, ends the post */
+    assert_true((uint32_t)(fx.net.clock_ms - start) >= 1000);
+    assert_true((uint32_t)(fx.net.clock_ms - start) < 5000);
+    ap_client_free(&fx.client);
+}
+
+static void test_deadline_bounds_a_trickling_server(void **state)
+{
+    static const fake_event_t ev[] = {
+        {FAKE_BYTES, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", false}};
+    uint32_t start;
+
+    (void)state;
+    SETUP(ev);
+    fx.net.chunk = 1;
+    fx.net.tick_per_call = 100; /* 100 ms a byte: the head alone takes > 3 s */
+    fx.cfg.deadline_ms = 3000;
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    start = fx.net.clock_ms;
+    assert_int_equal(post(), AP_ERR_TIMEOUT);
+    assert_true((uint32_t)(fx.net.clock_ms - start) <= 3000 + 1000);
+    ap_client_free(&fx.client);
+}
+
+static void test_keep_alive_reuses_the_connection(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, k_ok, false}, {FAKE_BYTES, k_ok, false}};
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_OK);
+    assert_false(ap_client_info(&fx.client)->reused_connection);
+    assert_int_equal(post(), AP_OK);
+    assert_true(ap_client_info(&fx.client)->reused_connection);
+    assert_int_equal(fx.net.connects, 1);
+    assert_int_equal(plain_tls_handshakes, 1);
+    assert_int_equal(fx.net.sent_len, 2 * strlen(k_expected_request));
+    ap_client_free(&fx.client);
+}
+
+static void test_connection_close_is_honoured(void **state)
+{
+    static const fake_event_t ev[] = {
+        {FAKE_BYTES, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", false},
+        {FAKE_BYTES, k_ok, true}};
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_OK);
+    assert_int_equal(fx.net.open, false);
+    assert_int_equal(post(), AP_OK);
+    assert_int_equal(fx.net.connects, 2);
+    ap_client_free(&fx.client);
+}
+
+static void test_stale_keep_alive_is_retried_once(void **state)
+{
+    static const fake_event_t ev[] = {
+        {FAKE_BYTES, k_ok, false},
+        {FAKE_FIN, NULL, false},         /* the server dropped the idle connection */
+        {FAKE_BYTES, k_ok, true}};       /* the new connection answers */
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_OK);
+    assert_int_equal(post(), AP_OK);
+    assert_int_equal(fx.net.connects, 2);
+    /* the request went out three times in all: once, then twice for post 2 */
+    assert_int_equal(fx.net.sent_len, 3 * strlen(k_expected_request));
+    assert_false(ap_client_info(&fx.client)->reused_connection);
+    ap_client_free(&fx.client);
+}
+
+static void test_no_retry_once_the_response_began(void **state)
+{
+    static const fake_event_t ev[] = {
+        {FAKE_BYTES, k_ok, false},
+        {FAKE_BYTES, "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nab", false},
+        {FAKE_FIN, NULL, false},
+        {FAKE_BYTES, k_ok, true}};
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_OK);
+    assert_int_equal(post(), AP_ERR_TRUNCATED);
+    assert_int_equal(fx.net.connects, 1);
+    ap_client_free(&fx.client);
+}
+
+static void test_no_retry_on_a_fresh_connection(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_FIN, NULL, false}, {FAKE_BYTES, k_ok, true}};
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_ERR_CLOSED);
+    assert_int_equal(fx.net.connects, 1);
+    assert_non_null(strstr(ap_client_error(&fx.client), "without answering"));
+    ap_client_free(&fx.client);
+}
+
+static void test_connect_failures_are_named(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, k_ok, false}};
+    static const ap_status_t results[] = {AP_ERR_DNS, AP_ERR_CONNECT, AP_ERR_TIMEOUT};
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < 3; i++) {
+        SETUP(ev);
+        fx.net.connect_result = results[i];
+        assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+        assert_int_equal(post(), results[i]);
+        assert_int_equal(fx.net.sent_len, 0);
+        assert_non_null(strstr(ap_client_error(&fx.client), "alerts.example"));
+        assert_int_equal(plain_tls_handshakes, 0);
+        ap_client_free(&fx.client);
+    }
+}
+
+static void test_handshake_refusal_sends_nothing(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, k_ok, false}};
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    plain_tls_handshake_result = AP_ERR_TLS_VERSION;
+    assert_int_equal(post(), AP_ERR_TLS_VERSION);
+    assert_int_equal(fx.net.sent_len, 0);
+    assert_int_equal(fx.net.open, false);
+    ap_client_free(&fx.client);
+}
+
+static void test_send_failure(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, k_ok, false}};
+
+    (void)state;
+    SETUP(ev);
+    fx.net.send_fail = AP_ERR_IO;
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_ERR_IO);
+    ap_client_free(&fx.client);
+}
+
+static void test_init_refuses_what_policy_forbids(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, k_ok, false}};
+
+    (void)state;
+    SETUP(ev);
+    fx.cfg.tls_min = AP_TLS_1_0;
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_ERR_BAD_ARG);
+    assert_non_null(strstr(ap_client_error(&fx.client), "floor is TLS 1.2"));
+
+    SETUP(ev);
+    fx.cfg.tls_max = AP_TLS_1_1;
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_ERR_BAD_ARG);
+
+    SETUP(ev);
+    fx.cfg.url = "http://alerts.example/";
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_ERR_URL);
+
+    SETUP(ev);
+    fx.cfg.ca_pem = NULL;
+    fx.cfg.ca_pem_len = 0;
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_ERR_TLS_SETUP);
+    assert_non_null(strstr(ap_client_error(&fx.client), "cannot be switched off"));
+
+    SETUP(ev);
+    fx.platform.entropy = NULL;
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_ERR_ENTROPY);
+
+    SETUP(ev);
+    fx.cfg.work_buf_size = 16;
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_ERR_BAD_ARG);
+
+    SETUP(ev);
+    fx.cfg.pin_count = AP_MAX_PINS + 1;
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_ERR_TLS_SETUP);
+    assert_int_equal(fx.net.connects, 0);
+}
+
+static void test_header_injection_is_refused(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, k_ok, false}};
+    static const ap_header_t evil[] = {{"X-Device", "d1\r\nX-Injected: 1"}};
+    ap_request_t req;
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    memset(&req, 0, sizeof(req));
+    req.headers = evil;
+    req.header_count = 1;
+    assert_int_equal(ap_post(&fx.client, &req, &fx.resp), AP_ERR_BAD_ARG);
+    assert_int_equal(fx.net.sent_len, 0);
+    ap_client_free(&fx.client);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_delivers_and_sends_exact_bytes),
+        cmocka_unit_test(test_short_writes_and_one_byte_reads),
+        cmocka_unit_test(test_response_split_at_every_point),
+        cmocka_unit_test(test_non_2xx_is_not_delivered),
+        cmocka_unit_test(test_truncated_by_fin_is_not_delivered),
+        cmocka_unit_test(test_truncated_even_with_close_notify),
+        cmocka_unit_test(test_close_delimited_needs_close_notify),
+        cmocka_unit_test(test_reset_mid_response),
+        cmocka_unit_test(test_garbage_response),
+        cmocka_unit_test(test_step_timeout_and_deadline),
+        cmocka_unit_test(test_deadline_bounds_a_trickling_server),
+        cmocka_unit_test(test_keep_alive_reuses_the_connection),
+        cmocka_unit_test(test_connection_close_is_honoured),
+        cmocka_unit_test(test_stale_keep_alive_is_retried_once),
+        cmocka_unit_test(test_no_retry_once_the_response_began),
+        cmocka_unit_test(test_no_retry_on_a_fresh_connection),
+        cmocka_unit_test(test_connect_failures_are_named),
+        cmocka_unit_test(test_handshake_refusal_sends_nothing),
+        cmocka_unit_test(test_send_failure),
+        cmocka_unit_test(test_init_refuses_what_policy_forbids),
+        cmocka_unit_test(test_header_injection_is_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
