@@ -22,11 +22,13 @@ find_program(CMAKE_SIZE         ${_ap_triple}-size    REQUIRED)
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 
 # newlib-nano: the small printf/malloc variants. The specs file also selects
-# newlib-nano's headers, so it is given to the compiler as well as the linker.
-# Section-per-function plus --gc-sections keeps unused library code out.
+# newlib-nano's headers, so the compiler needs it as well as the linker; CMake
+# repeats the C flags on the link line, so it appears once, here (given twice,
+# GCC rejects the specs file). Section-per-function plus --gc-sections keeps
+# unused library code out.
 set(CMAKE_C_FLAGS_INIT   "--specs=nano.specs -ffunction-sections -fdata-sections")
 set(CMAKE_ASM_FLAGS_INIT "--specs=nano.specs")
-set(CMAKE_EXE_LINKER_FLAGS_INIT "--specs=nano.specs -Wl,--gc-sections")
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,--gc-sections")
 
 # Programs (python3, qemu) come from the host; libraries and headers only
 # from the target's sysroot.

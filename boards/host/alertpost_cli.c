@@ -46,8 +46,10 @@ typedef struct options {
     double max_time_s;
     ap_tls_version_t tls_min, tls_max;
     ap_header_t headers[MAX_HEADERS];
-    char *header_store[MAX_HEADERS];
+    char *header_store[MAX_HEADERS]; /* every -H argument, to free */
+    size_t store_count;
     size_t header_count;
+    const char *content_type; /* from -H 'Content-Type: ...', replacing the default */
     int lines;
     int verbose;
 } options_t;
@@ -175,7 +177,7 @@ static void add_header(options_t *o, const char *arg)
     char *colon;
     char *value;
 
-    if (o->header_count == MAX_HEADERS) {
+    if (o->store_count == MAX_HEADERS) {
         fail_usage("at most %s extra headers", "32");
     }
     copy = strdup(arg);
@@ -191,7 +193,12 @@ static void add_header(options_t *o, const char *arg)
     while (*value == ' ' || *value == '\t') {
         value++;
     }
-    o->header_store[o->header_count] = copy;
+    o->header_store[o->store_count++] = copy;
+    if (strcasecmp(copy, "Content-Type") == 0) {
+        /* replaces the default rather than sending a second Content-Type */
+        o->content_type = value;
+        return;
+    }
     o->headers[o->header_count].name = copy;
     o->headers[o->header_count].value = value;
     o->header_count++;
@@ -332,6 +339,7 @@ static int post_one(ap_client_t *c, const options_t *o, const uint8_t *body, siz
     memset(&resp, 0, sizeof(resp));
     req.headers = o->header_count ? o->headers : NULL;
     req.header_count = o->header_count;
+    req.content_type = o->content_type;
     req.body = body;
     req.body_len = len;
     resp.body = keep;
@@ -527,7 +535,7 @@ int main(int argc, char **argv)
     free(connect_to);
     free(body);
     free(ca);
-    for (i = 0; i < o.header_count; i++) {
+    for (i = 0; i < o.store_count; i++) {
         free(o.header_store[i]);
     }
     return rc;

@@ -14,7 +14,10 @@ static const char ap_url_root[] = "/";
 
 static char ap_url_lower(char c)
 {
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    if (c >= 'A' && c <= 'Z') {
+        return (char)(c - 'A' + 'a');
+    }
+    return c;
 }
 
 static int ap_url_is_digit(char c)

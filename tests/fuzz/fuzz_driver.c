@@ -12,7 +12,8 @@
  * none by default otherwise. The generator is seeded with a constant, so a
  * failing iteration can be reproduced by running the same command again.
  */
-#define _POSIX_C_SOURCE 200809L
+/* The feature-test macro that exposes opendir() and stat() under -std=c99. */
+#define _POSIX_C_SOURCE 200809L /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 
 #include <dirent.h>
 #include <stdbool.h>
@@ -69,7 +70,7 @@ static void ap_fuzz_run(const uint8_t *data, size_t len)
     uint8_t *copy = malloc(len > 0 ? len : 1);
 
     if (copy == NULL) {
-        fprintf(stderr, "out of memory\n");
+        (void)fprintf(stderr, "out of memory\n");
         exit(2);
     }
     if (len > 0) {
@@ -86,16 +87,16 @@ static int ap_fuzz_file(const char *path)
     size_t len;
 
     if (f == NULL) {
-        fprintf(stderr, "cannot open %s\n", path);
+        (void)fprintf(stderr, "cannot open %s\n", path);
         return -1;
     }
     buf = malloc(AP_FUZZ_MAX_INPUT);
     if (buf == NULL) {
-        fclose(f);
+        (void)fclose(f);
         return -1;
     }
     len = fread(buf, 1, AP_FUZZ_MAX_INPUT, f);
-    fclose(f);
+    (void)fclose(f);
     ap_fuzz_run(buf, len);
     if (ap_fuzz_seed_count < AP_FUZZ_MAX_SEEDS) {
         ap_fuzz_seeds[ap_fuzz_seed_count].data = buf;
@@ -123,7 +124,7 @@ static int ap_fuzz_dir(const char *dir)
     int rc = 0;
 
     if (d == NULL) {
-        fprintf(stderr, "cannot open directory %s\n", dir);
+        (void)fprintf(stderr, "cannot open directory %s\n", dir);
         return -1;
     }
     while ((e = readdir(d)) != NULL) {
@@ -261,7 +262,7 @@ int main(int argc, char **argv)
         }
         any_path = true;
         if (stat(argv[a], &st) != 0) {
-            fprintf(stderr, "no such file or directory: %s\n", argv[a]);
+            (void)fprintf(stderr, "no such file or directory: %s\n", argv[a]);
             return 2;
         }
         if ((S_ISDIR(st.st_mode) ? ap_fuzz_dir(argv[a]) : ap_fuzz_file(argv[a])) != 0) {
@@ -283,7 +284,7 @@ int main(int argc, char **argv)
         len = ap_fuzz_mutate(buf, len);
         ap_fuzz_run(buf, len);
     }
-    printf("%zu seed inputs, %lu mutated inputs: no failure\n", ap_fuzz_seed_count, iterations);
+    (void)printf("%zu seed inputs, %lu mutated inputs: no failure\n", ap_fuzz_seed_count, iterations);
     for (i = 0; i < ap_fuzz_seed_count; i++) {
         free(ap_fuzz_seeds[i].data);
     }

@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -38,6 +39,7 @@ class Received:
         self.requests = []          # dicts: method, path, version, headers, body, conn
         self.raw = b""              # bytes that were not a whole request
         self.known_handshakes = True
+        self.connections = None     # TCP connections the peer accepted, None if unknown
         self.log = ""               # the peer's own output, for failure messages
 
     def http_bytes_seen(self):
@@ -185,9 +187,11 @@ class PySink(Peer):
 
     def received(self):
         got = Received()
+        conns = set()
         for line in _read_text(self.record).decode("utf-8").splitlines():
             ev = json.loads(line)
             kind = ev["event"]
+            conns.add(ev["conn"])
             if kind == "handshake_ok":
                 got.handshakes_ok.append(ev["version"])
             elif kind == "handshake_fail":
@@ -199,6 +203,7 @@ class PySink(Peer):
                                      "body": base64.b64decode(ev["body_b64"])})
             elif kind == "raw":
                 got.raw += base64.b64decode(ev["data_b64"])
+        got.connections = len(conns)
         self.log_fh.flush()
         got.log = _read_text(self.logfile).decode("utf-8", "replace")
         return got
@@ -221,10 +226,11 @@ class OpenSSLServer(Peer):
     """
 
     def __init__(self, version=None, cert="ecdsa.pem", chain="intermediate.pem", key="ecdsa.key",
-                 response=b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"):
+                 response=b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", extra=()):
         super().__init__()
         self.version, self.cert, self.chain, self.key = version, cert, chain, key
         self.response = response
+        self.extra = list(extra)
 
     def start(self, work, pki):
         self.work = work
@@ -242,6 +248,7 @@ class OpenSSLServer(Peer):
             if self.version in (None, "1.0", "1.1"):
                 # OpenSSL 3 needs security level 0 for the SHA-1 signatures of TLS 1.0/1.1.
                 argv += ["-cipher", "DEFAULT@SECLEVEL=0"]
+            argv += self.extra
             self.out_fh = open(self.out, "wb")
             self.err_fh = open(self.err, "wb")
             self._spawn(argv, stdin=subprocess.PIPE, stdout=self.out_fh, stderr=self.err_fh)
@@ -277,6 +284,9 @@ class OpenSSLServer(Peer):
         data = _read_text(self.out)
         got.requests, got.raw = parse_requests(data)
         got.log = _read_text(self.err).decode("utf-8", "replace")
+        # -brief prints one OpenSSL error line per failed handshake (the reason in it).
+        got.handshakes_failed = [line for line in got.log.splitlines() if ":error:" in line]
+        got.connections = len(got.handshakes_failed) + (1 if data else 0)
         return got
 
     def stop(self):
@@ -342,6 +352,8 @@ class GnuTLSServer(Peer):
                 got.handshakes_ok.append(line[len("- Version: "):].strip())
             elif "Error in handshake" in line or "error in handshake" in line.lower():
                 got.handshakes_failed.append(line.strip())
+        # It reports "Accepted connection" only for handshakes that completed.
+        got.connections = len(got.handshakes_ok) + len(got.handshakes_failed)
         return got
 
     def stop(self):
@@ -367,6 +379,95 @@ class RefusedPort(Peer):
 
     def received(self):
         return Received()
+
+    def stop(self):
+        if getattr(self, "sock", None):
+            self.sock.close()
+
+
+class LyingServerHello(Peer):
+    """Answers the ClientHello with a ServerHello for an old version, whatever was offered.
+
+    It picks the first TLS 1.2-style suite the client listed, even where that suite
+    cannot exist in the version it claims, so the client's version check, and not
+    a missing suite, is what must stop the handshake. Whatever the client sends
+    afterwards is recorded: alerts are allowed, anything else counts as received.
+    """
+
+    VERSIONS = {"1.0": b"\x03\x01", "1.1": b"\x03\x02"}
+
+    def __init__(self, version="1.0"):
+        super().__init__()
+        self.version = version
+        self.after = []        # (content type, payload) records the client sent back
+        self.error = None
+        self.answered = False
+
+    def start(self, work, pki):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.sock.settimeout(20)
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+        return self.port
+
+    @staticmethod
+    def _read_record(conn, buf):
+        while len(buf) < 5 or len(buf) < 5 + int.from_bytes(buf[3:5], "big"):
+            data = conn.recv(65536)
+            if not data:
+                raise EOFError
+            buf += data
+        n = 5 + int.from_bytes(buf[3:5], "big")
+        return buf[0], buf[5:n], buf[n:]
+
+    def _serve(self):
+        try:
+            conn, _ = self.sock.accept()
+        except OSError as exc:
+            self.error = "no connection: %s" % exc
+            return
+        with conn:
+            conn.settimeout(5)
+            try:
+                ctype, body, rest = self._read_record(conn, b"")
+                if ctype != 22 or body[0] != 1:
+                    self.error = "first record is not a ClientHello"
+                    return
+                p = 4 + 2 + 32
+                p += 1 + body[p]
+                n = int.from_bytes(body[p:p + 2], "big")
+                suites = [body[i:i + 2] for i in range(p + 2, p + 2 + n, 2)]
+                # Not a TLS 1.3 suite (0x13xx), not a signalling value (0x00FF, 0x5600).
+                pick = next(s for s in suites
+                            if s[0] != 0x13 and s not in (b"\x00\xff", b"\x56\x00"))
+                hello = (self.VERSIONS[self.version] + os.urandom(32) + b"\x00" + pick + b"\x00")
+                msg = b"\x02" + len(hello).to_bytes(3, "big") + hello
+                conn.sendall(b"\x16" + self.VERSIONS[self.version] +
+                             len(msg).to_bytes(2, "big") + msg)
+                self.answered = True
+                while True:
+                    ctype, payload, rest = self._read_record(conn, rest)
+                    self.after.append((ctype, payload))
+            except (EOFError, OSError, StopIteration, IndexError):
+                pass
+
+    def settle(self):
+        self.thread.join(timeout=6)
+
+    def received(self):
+        got = Received()
+        got.connections = 1 if self.answered else 0
+        if self.error:
+            got.handshakes_failed.append(self.error)
+        if not self.answered:
+            got.handshakes_failed.append("the ServerHello was never sent")
+        got.raw = b"".join(payload for ctype, payload in self.after if ctype != 21)
+        got.log = "records from the client after the ServerHello: %r" % [
+            (ctype, len(payload)) for ctype, payload in self.after]
+        return got
 
     def stop(self):
         if getattr(self, "sock", None):

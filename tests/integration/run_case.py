@@ -19,13 +19,15 @@ more entries with a peer mode from sink.py. Placeholders in arguments:
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peers import GnuTLSServer, OpenSSLServer, PeerError, PySink, RefusedPort  # noqa: E402
+from peers import (GnuTLSServer, LyingServerHello, OpenSSLServer, PeerError,  # noqa: E402
+                   PySink, RefusedPort)
 
 SKIP = 77
 STEP_TIMEOUT = 15.0   # per CLI run; the CLI's own --max-time is below it
@@ -76,6 +78,10 @@ def nothing(handshake_may_complete=False):
     """A refusal: not one HTTP byte reached the server."""
     def check(got, ctx):
         errs = []
+        if got.connections == 0:
+            # A client that gives up without trying must not pass for one that refused.
+            errs.append("the server saw no connection from the client, expected a refused "
+                        "handshake")
         if got.http_bytes_seen():
             errs.append("the server received HTTP data, expected nothing")
         if not handshake_may_complete and got.known_handshakes and got.handshakes_ok:
@@ -88,7 +94,8 @@ def nothing(handshake_may_complete=False):
 def never_connected():
     """A usage error: the CLI must refuse before opening any connection."""
     def check(got, ctx):
-        if got.http_bytes_seen() or got.handshakes_ok or got.handshakes_failed:
+        if (got.http_bytes_seen() or got.handshakes_ok or got.handshakes_failed
+                or got.connections):
             return ["the CLI reached the server, expected it to stop at the usage check"]
         return []
     return check
@@ -108,9 +115,11 @@ def delivered(body, version=None, content_type="application/json"):
         if req["body"] != body:
             errs.append("body differs: got %d bytes %r..., expected %d bytes %r..." % (
                 len(req["body"]), req["body"][:60], len(body), body[:60]))
-        if content_type and header_value(req, "Content-Type") != content_type:
-            errs.append("Content-Type %r, expected %r" % (
-                header_value(req, "Content-Type"), content_type))
+        if content_type:
+            types = [v for k, v in req["headers"] if k.lower() == "content-type"]
+            if types != [content_type]:
+                errs.append("Content-Type header(s) %r, expected exactly [%r]" % (
+                    types, content_type))
         if version and got.known_handshakes and got.handshakes_ok != [version]:
             errs.append("server negotiated %r, expected [%r]" % (got.handshakes_ok, version))
         if got.raw:
@@ -138,7 +147,7 @@ def has_header(name, value):
     def check(got, ctx):
         if not got.requests:
             return ["no request received"]
-        want = value.format(**ctx)
+        want = fill(value, ctx)
         have = header_value(got.requests[0], name)
         if have != want:
             return ["header %s: %r, expected %r" % (name, have, want)]
@@ -152,6 +161,11 @@ def handshakes(versions):
             return ["server completed handshakes %r, expected %r" % (got.handshakes_ok, versions)]
         return []
     return check
+
+
+def fill(text, ctx):
+    """Substitutes {name} placeholders known to ctx; other braces (JSON) stay as they are."""
+    return re.sub(r"\{(\w+)\}", lambda m: str(ctx.get(m.group(1), m.group(0))), text)
 
 
 def header_value(req, name):
@@ -193,8 +207,9 @@ for peer_kind in ("sink", "s_server"):
                 def peer(lo=lo, hi=hi):
                     return OpenSSLServer(version=None if lo != hi else lo)
             body = alert(name)
-            top = hi if cli == "ap3" else min(hi, "1.2")
-            if lo > top:
+            client_top = "1.3" if cli == "ap3" else "1.2"  # 2.28 has no TLS 1.3
+            top = min(hi, client_top)
+            if hi < "1.2" or lo > client_top:
                 # Nothing in common above the floor (or TLS 1.3 only, which 2.28 lacks).
                 want = []
                 if srv in ("1.0", "1.1"):
@@ -230,6 +245,16 @@ for cli in ("ap3", "ap2"):
                  [Step(cli, [opt, ver, "-d", "x"], EXIT_USAGE, stderr=[ver])],
                  [never_connected()], labels=["tls_version", "usage"]))
 
+# A server that claims TLS 1.0/1.1 in its ServerHello even though only TLS 1.2 suites
+# were offered: the client's own version check is what must refuse, before any byte
+# of HTTP, whatever the suite.
+for cli in ("ap3", "ap2"):
+    for ver in ("1.0", "1.1"):
+        add(Case("tls_version.lying_serverhello_%s.%s" % (ver, CLIS[cli]),
+                 lambda ver=ver: LyingServerHello(version=ver),
+                 [Step(cli, ["-d", "x"], EXIT_VERSION, stderr=["TLS " + ver, "1.2"])],
+                 [nothing()], labels=["tls_version", "hostile"]))
+
 # A second, independent TLS implementation (GnuTLS). Its echo server is not HTTP, so a
 # completed post ends in "invalid response": the handshake is what these cases show.
 add(Case("gnutls.tls13.alertpost", lambda: GnuTLSServer(version="1.3"),
@@ -243,7 +268,7 @@ for cli in ("ap3", "ap2"):
         add(Case("gnutls.tls%s_only.%s" % (ver.replace(".", ""), CLIS[cli]),
                  lambda ver=ver: GnuTLSServer(version=ver),
                  [Step(cli, ["-d", "x"], EXIT_VERSION)],
-                 [handshakes([])], labels=["tls_version", "gnutls"]))
+                 [handshakes([]), nothing()], labels=["tls_version", "gnutls"]))
 
 # The original failure, side by side on one Mbed TLS 2.28 build and one server:
 # the naive client settles for TLS 1.0/1.1 (with a verified certificate), alertpost refuses.
@@ -293,6 +318,15 @@ for cli in ("ap3", "ap2"):
                             extra=["--ciphers", "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384"]),
              [Step(cli, ["-v", "-d", body.decode()], EXIT_OK, stderr=["TLS 1.2"])],
              [delivered(body, "TLSv1.2")], labels=["cert"]))
+    # The same suites with the server signing PKCS#1 v1.5 (OpenSSL prefers RSA-PSS in
+    # TLS 1.2 when the client offers it, which exercises a different path).
+    body = alert("ecdhe_rsa_pkcs1" + cli)
+    add(Case("cert.ecdhe_rsa_tls12_pkcs1.%s" % CLIS[cli],
+             lambda: OpenSSLServer(version="1.2", cert="rsa.pem", key="rsa.key",
+                                   extra=["-sigalgs", "RSA+SHA256:RSA+SHA384"]),
+             [Step(cli, ["-v", "-d", body.decode()], EXIT_OK,
+                   stderr=["TLS 1.2", "ECDHE-RSA"])],
+             [delivered(body)], labels=["cert"]))
     # Pins: the SPKI of the leaf, checked on top of (never instead of) the chain.
     for label, pins, code in (("pin_correct", "{pin_ecdsa}", EXIT_OK),
                               ("pin_one_of_several", "{pin_other};{pin_ecdsa}", EXIT_OK),
@@ -416,7 +450,7 @@ def fail(msg):
 
 
 def run_step(step, binary, ctx, work, index):
-    args = [a.format(**ctx) for a in step.args]
+    args = [fill(a, ctx) for a in step.args]
     if step.standard:
         args = ["--cacert", ctx["pki"] + "/root.pem",
                 "--resolve", "localhost:%d:127.0.0.1" % ctx["port"],

@@ -9,6 +9,7 @@ const ap_mps2_board_t ap_mps2_board = {
     .name = "mps2-an500",
     .cpu = "Cortex-M7",
     .uart0_base = 0x40004000u,
+    .timer0_base = 0x40000000u,
     .lan9118_base = 0xA0000000u,
     .lan9118_irq = 13u,
     .sysclk_hz = 25000000u,

@@ -1,10 +1,11 @@
 /*
  * net_probe: network bring-up check for the MPS2 boards under QEMU.
  *
- * Reports the board and the LAN9118's ID_REV, brings the interface up, takes
- * a DHCP lease from QEMU's user-mode network, opens a raw-API TCP connection
- * to the host sink QEMU forwards from 10.0.2.100:4433 (guestfwd), sends one
- * line and prints the line that comes back. The program's exit status (QEMU's
+ * Reports the board and the LAN9118's ID_REV, checks the board's platform
+ * services (host date and entropy through semihosting), brings the interface
+ * up, takes a DHCP lease from QEMU's user-mode network, opens a raw-API TCP
+ * connection to the host sink QEMU forwards from 10.0.2.100:4433 (guestfwd),
+ * sends one line and prints the line that comes back. The program's exit status (QEMU's
  * exit status, through semihosting) says how far it got: 0 only when a reply
  * line arrived. Every wait is bounded, and the whole run by PROBE_TOTAL_MS.
  */
@@ -13,9 +14,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "lan9118.h"
 #include "mps2.h"
+#include "platform.h"
 
 #include "lwip/dhcp.h"
 #include "lwip/dns.h"
@@ -45,8 +48,12 @@ enum {
     PROBE_EXIT_DHCP = 3,    /* no lease in time */
     PROBE_EXIT_CONNECT = 4, /* the TCP connection failed or timed out */
     PROBE_EXIT_SEND = 5,    /* the message could not be queued */
-    PROBE_EXIT_REPLY = 6    /* no complete reply line */
+    PROBE_EXIT_REPLY = 6,   /* no complete reply line */
+    PROBE_EXIT_PLATFORM = 7 /* no host time or entropy */
 };
+
+/* 2020-01-01T00:00:00Z: a host clock earlier than this is not believable. */
+#define PROBE_MIN_WALL_TIME INT64_C(1577836800)
 
 typedef struct probe {
     struct tcp_pcb *pcb;
@@ -171,11 +178,10 @@ static void print_ip(const char *label, const ip4_addr_t *a)
 
 static void report_resources(void)
 {
-    int32_t cs = ap_mps2_semihost_clock_cs();
-
-    /* Two clocks: a SysTick set up for the wrong frequency shows here. */
-    printf("net_probe: %" PRIu32 " ms by SysTick, %ld ms by host clock\n",
-           ap_mps2_now_ms() - g_start_ms, cs < 0 ? -1L : (long)cs * 10L);
+    /* Fewer ticks than milliseconds: the emulator dropped SysTick
+     * interrupts (the clock itself does not depend on them). */
+    printf("net_probe: ran %" PRIu32 " ms, %" PRIu32 " SysTick interrupts\n",
+           ap_mps2_now_ms() - g_start_ms, ap_mps2_tick_count());
     printf("net_probe: stack high water %u of %u bytes, heap %u of %u bytes\n",
            (unsigned)ap_mps2_stack_high_water(), (unsigned)ap_mps2_stack_size(),
            (unsigned)ap_mps2_heap_used(), (unsigned)ap_mps2_heap_size());
@@ -183,6 +189,43 @@ static void report_resources(void)
            "), tx %" PRIu32 " (errors %" PRIu32 ", busy %" PRIu32 ")\n",
            g_eth.rx_frames, g_eth.rx_errors, g_eth.rx_dropped, g_eth.tx_frames,
            g_eth.tx_errors, g_eth.tx_busy);
+}
+
+/*
+ * The board's platform services as the core will use them: the host's
+ * date, and entropy that is not constant (two reads must differ; a fixed
+ * or all-zero source fails).
+ */
+static bool check_platform(void)
+{
+    ap_platform_t pf = ap_mps2_platform();
+    uint8_t a[16];
+    uint8_t b[16];
+    int64_t now = pf.wall_time(pf.ctx);
+
+    if (now == AP_WALL_TIME_UNKNOWN || now < PROBE_MIN_WALL_TIME) {
+        printf("platform: host time unavailable (%ld)\n", (long)now);
+        return false;
+    }
+    /* newlib-nano's printf has no %lld; unsigned long lasts until 2106. */
+    printf("platform: host time %lu s since 1970\n", (unsigned long)now);
+    /* time() reaches the same clock through newlib's gettimeofday. */
+    if ((int64_t)time(NULL) - now > 2 || now - (int64_t)time(NULL) > 2) {
+        printf("platform: time() disagrees with the host clock\n");
+        return false;
+    }
+    if (pf.entropy(pf.ctx, a, sizeof a) != AP_OK ||
+        pf.entropy(pf.ctx, b, sizeof b) != AP_OK) {
+        printf("platform: entropy unavailable\n");
+        return false;
+    }
+    if (memcmp(a, b, sizeof a) == 0) {
+        printf("platform: entropy repeats itself\n");
+        return false;
+    }
+    printf("platform: entropy %u bytes from the host, %02x%02x%02x%02x...\n",
+           (unsigned)(sizeof a + sizeof b), a[0], a[1], a[2], a[3]);
+    return true;
 }
 
 static int finish(int status, const char *why)
@@ -214,6 +257,10 @@ int main(void)
     printf("net_probe: board %s (%s)\n", ap_mps2_board.name, ap_mps2_board.cpu);
     printf("lan9118: ID_REV 0x%08" PRIx32 " at 0x%08lx\n",
            ap_mps2_lan9118_read_id(g_eth.base), (unsigned long)g_eth.base);
+
+    if (!check_platform()) {
+        return finish(PROBE_EXIT_PLATFORM, "platform services missing");
+    }
 
     lwip_init();
     if (netif_add(&g_netif, IP4_ADDR_ANY4, IP4_ADDR_ANY4, IP4_ADDR_ANY4, &g_eth,

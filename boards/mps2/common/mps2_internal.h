@@ -50,7 +50,7 @@ void ap_mps2_semihost_close(int32_t handle);
 /** Asks the host to exit with status; returns only if the host cannot. */
 void ap_mps2_semihost_exit(int status);
 
-void ap_mps2_systick_start(uint32_t sysclk_hz);
+void ap_mps2_clock_start(uintptr_t timer_base, uint32_t sysclk_hz);
 void ap_mps2_systick_handler(void);
 
 void ap_mps2_uart_init(uintptr_t base, uint32_t pclk_hz, uint32_t baud);

@@ -14,7 +14,7 @@ extern "C" {
 
 /**
  * The board's platform for ap_client_init():
- *  - now_ms: SysTick milliseconds (ap_mps2_now_ms());
+ *  - now_ms: the board clock (ap_mps2_now_ms());
  *  - wall_time: the host's clock through semihosting SYS_TIME, or
  *    AP_WALL_TIME_UNKNOWN when the host does not answer;
  *  - entropy: the host's /dev/urandom through semihosting (see the warning

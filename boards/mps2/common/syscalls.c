@@ -2,8 +2,9 @@
  * The system calls newlib-nano needs, for a board with one console and no
  * file system. Their names are newlib's contract, hence no ap_ prefix.
  *
- * stdout and stderr go to the console UART; there is nothing to read; the
- * heap is the region the linker script reserves (__ap_heap_start to
+ * stdout and stderr go to the console UART; there is nothing to read;
+ * time() and gettimeofday() answer with the host's clock through
+ * semihosting (whole seconds); the heap is the region the linker script reserves (__ap_heap_start to
  * __ap_heap_end) and malloc() fails cleanly when it is used up, instead of
  * growing into the stack.
  */
@@ -11,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
 
 #include "mps2.h"
@@ -29,6 +31,7 @@ int _lseek(int fd, int offset, int whence);
 void _exit(int status);
 int _kill(int pid, int sig);
 int _getpid(void);
+int _gettimeofday(struct timeval *tv, void *tz);
 
 static char *g_heap_brk = __ap_heap_start;
 
@@ -124,4 +127,20 @@ int _kill(int pid, int sig)
 int _getpid(void)
 {
     return 1;
+}
+
+int _gettimeofday(struct timeval *tv, void *tz)
+{
+    int64_t now = ap_mps2_semihost_time();
+
+    (void)tz;
+    if (now < 0) {
+        errno = EIO;
+        return -1;
+    }
+    if (tv != NULL) {
+        tv->tv_sec = (time_t)now;
+        tv->tv_usec = 0;
+    }
+    return 0;
 }

@@ -86,16 +86,24 @@ static bool ap_is_field_value(const char *s)
     return true;
 }
 
-static bool ap_name_equal(const char *a, const char *b)
+static unsigned char ap_lower(char c)
 {
-    for (; *a != '\0' && *b != '\0'; a++, b++) {
-        char ca = (*a >= 'A' && *a <= 'Z') ? (char)(*a - 'A' + 'a') : *a;
-        char cb = (*b >= 'A' && *b <= 'Z') ? (char)(*b - 'A' + 'a') : *b;
-        if (ca != cb) {
+    unsigned char u = (unsigned char)c;
+    if (u >= 'A' && u <= 'Z') {
+        u = (unsigned char)(u - 'A' + 'a');
+    }
+    return u;
+}
+
+/* ASCII case-insensitive equality; lower is already lower case. */
+static bool ap_name_equal(const char *name, const char *lower)
+{
+    for (; *name != '\0' && *lower != '\0'; name++, lower++) {
+        if (ap_lower(*name) != (unsigned char)*lower) {
             return false;
         }
     }
-    return *a == *b;
+    return *name == *lower;
 }
 
 /* The fields the writer owns: a second copy from the caller would make the

@@ -62,7 +62,10 @@ enum {
 
 static char ap_lower(uint8_t c)
 {
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (char)c;
+    if (c >= 'A' && c <= 'Z') {
+        c = (uint8_t)(c - 'A' + 'a');
+    }
+    return (char)c;
 }
 
 static bool ap_is_ws(uint8_t c)
@@ -147,11 +150,9 @@ static void ap_elem_byte(ap_http_parser_t *p, uint8_t c)
 
 static void ap_connection_elem_end(ap_http_parser_t *p)
 {
-    if (ap_token_is(p, "close")) {
-        p->conn_close = true;
-    } else if (ap_token_is(p, "keep-alive")) {
+    if (ap_token_is(p, "keep-alive")) {
         p->conn_keep_alive = true;
-    } else if (p->elem_bad) {
+    } else if (p->elem_bad || ap_token_is(p, "close")) {
         /* An option we cannot read might have been meant as "close"; not
          * reusing the connection is the choice that cannot go wrong. */
         p->conn_close = true;

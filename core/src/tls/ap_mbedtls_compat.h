@@ -76,6 +76,38 @@ static inline int ap_compat_set_versions(mbedtls_ssl_config *conf,
 #endif
 }
 
+/**
+ * Signature algorithms, in the order the server should prefer them.
+ *
+ * Mbed TLS 3.6 built for TLS 1.2 and 1.3 offers RSA-PSS first (TLS 1.3 needs
+ * it), but its TLS 1.2 code cannot verify an RSA-PSS ServerKeyExchange: an
+ * OpenSSL server that negotiates TLS 1.2 with an RSA key honours that order,
+ * signs with PSS, and the handshake dies with illegal_parameter. Listing
+ * PKCS#1 v1.5 before PSS makes a TLS 1.2 server pick PKCS#1, while a TLS 1.3
+ * server, for which PKCS#1 is not allowed in CertificateVerify, still picks
+ * PSS. 2.28 offers no PSS in TLS 1.2, so it keeps its defaults.
+ */
+static inline void ap_compat_set_sig_algs(mbedtls_ssl_config *conf)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+    static const uint16_t order[] = {
+        MBEDTLS_TLS1_3_SIG_ECDSA_SECP256R1_SHA256,
+        MBEDTLS_TLS1_3_SIG_ECDSA_SECP384R1_SHA384,
+        MBEDTLS_TLS1_3_SIG_ECDSA_SECP521R1_SHA512,
+        MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA256,
+        MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA384,
+        MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA512,
+        MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA256,
+        MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA384,
+        MBEDTLS_TLS1_3_SIG_RSA_PSS_RSAE_SHA512,
+        MBEDTLS_TLS1_3_SIG_NONE,
+    };
+    mbedtls_ssl_conf_sig_algs(conf, order);
+#else
+    (void)conf;
+#endif
+}
+
 /** The version the handshake negotiated, as a wire value. */
 static inline ap_tls_version_t ap_compat_negotiated(const mbedtls_ssl_context *ssl)
 {

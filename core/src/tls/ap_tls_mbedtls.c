@@ -261,6 +261,7 @@ ap_status_t ap_tls_setup(ap_client_t *c)
     mbedtls_ssl_conf_ca_chain(&t->conf, &t->anchors, NULL);
     mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
     mbedtls_ssl_conf_verify(&t->conf, verify_cb, c);
+    ap_compat_set_sig_algs(&t->conf);
 
     for (i = 0; i < sizeof(k_allowed_suites) / sizeof(k_allowed_suites[0]); i++) {
         if (mbedtls_ssl_ciphersuite_from_id(k_allowed_suites[i]) != NULL) {
@@ -445,6 +446,19 @@ static ap_status_t classify_handshake_failure(ap_client_t *c, int ret)
         return AP_ERR_TLS;
     }
     describe_mbedtls(ret, why, sizeof(why));
+#if MBEDTLS_VERSION_MAJOR >= 3
+    if (ret == MBEDTLS_ERR_SSL_ILLEGAL_PARAMETER && c->sniff.hello_version == AP_TLS_1_2 &&
+        c->tls_max > AP_TLS_1_2) {
+        /* Mbed TLS 3.6 up to 3.6.6 cannot verify an RSA-PSS ServerKeyExchange
+         * in TLS 1.2 (Mbed-TLS/mbedtls#10672); say what works around it. */
+        ap_client_set_error(c,
+            "TLS handshake with %s failed: %s. Nothing was sent. If the server has an "
+            "RSA key and prefers RSA-PSS, this Mbed TLS cannot verify that in TLS 1.2: "
+            "limit the client to TLS 1.2 (tls_max) or build against a fixed Mbed TLS.",
+            host, why);
+        return AP_ERR_TLS;
+    }
+#endif
     ap_client_set_error(c, "TLS handshake with %s failed: %s. Nothing was sent.", host, why);
     return AP_ERR_TLS;
 }

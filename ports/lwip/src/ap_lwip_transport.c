@@ -338,6 +338,10 @@ static ap_status_t ap_lwip_connect(void *ctx, const char *host, uint16_t port,
         return AP_ERR_IO;
     }
     conn->pcb = pcb;
+    /* The core writes whole TLS records and then waits for an answer, so
+     * Nagle only adds a round trip; and in lwIP a Nagle-held segment also
+     * holds back a due ACK, which can stall both ends until a retransmit. */
+    tcp_nagle_disable(pcb);
     tcp_arg(pcb, conn);
     tcp_recv(pcb, ap_lwip_on_recv);
     tcp_err(pcb, ap_lwip_on_err);

@@ -71,7 +71,7 @@ typedef struct ap_lwip_conn {
  *   or the stack gives up on the handshake, AP_ERR_TIMEOUT when the deadline
  *   passes first (the half-open PCB is aborted), AP_ERR_IO when lwIP has no
  *   free PCB, and AP_ERR_BAD_ARG for a NULL host. A conn that is open is
- *   closed first.
+ *   closed first. Nagle's algorithm is off on the connection.
  * - send() queues at most what fits in the send buffer now (a short write is
  *   normal) and returns the count queued; AP_ERR_TIMEOUT if nothing could be
  *   queued before the deadline; AP_ERR_IO after a reset or stack error, or

@@ -173,7 +173,7 @@ typedef enum {
     SRV_HOLD,       /* accept, send nothing, keep open until stopped */
     SRV_ECHO,       /* read rx_size bytes, answer tx, hold */
     SRV_SEND_CLOSE, /* send tx, then an orderly close */
-    SRV_RESET,      /* close at once with RST */
+    SRV_RESET,      /* when stopped, close with RST */
     SRV_SLOW_READ   /* read rx_size bytes slowly, in small pieces */
 } t_srv_mode_t;
 
@@ -261,6 +261,9 @@ static void *t_server_main(void *arg)
         }
         break;
     case SRV_RESET:
+        /* Reset only once released: a reset that races the handshake
+         * would fail the client's connect instead of its next call. */
+        t_hold(s);
         t_reset_close(fd);
         return NULL;
     case SRV_SLOW_READ:
@@ -486,10 +489,12 @@ static void test_connect_dns_failure_local(void **state)
 }
 
 /*
- * "nonexistent.invalid" is only refused without a packet by a local
- * resolver (systemd-resolved answers RFC 6761 names itself). With a remote
- * nameserver in resolv.conf the query would leave the machine, so the test
- * skips; the locally refused name above covers the mapping.
+ * glibc sends "nonexistent.invalid" to the nameserver like any other name;
+ * only a resolver that answers RFC 6761 names itself (unbound's defaults,
+ * for one) keeps it on the machine. So this runs only when every nameserver
+ * is on loopback AND AP_TEST_LOCAL_RESOLVER=1 says that resolver does not
+ * forward .invalid. The locally refused name above covers the mapping
+ * everywhere else.
  */
 static void test_connect_dns_invalid_tld(void **state)
 {
@@ -504,8 +509,16 @@ static void test_connect_dns_invalid_tld(void **state)
                       "send a query off this machine\n");
         skip();
     }
+    if (getenv("AP_TEST_LOCAL_RESOLVER") == NULL ||
+        strcmp(getenv("AP_TEST_LOCAL_RESOLVER"), "1") != 0) {
+        print_message("SKIPPED: set AP_TEST_LOCAL_RESOLVER=1 if the loopback "
+                      "resolver answers .invalid without forwarding it\n");
+        skip();
+    }
     ap_posix_transport_init(&t, &conn);
     st = t.connect(t.ctx, "nonexistent.invalid", 443, 3000);
+    print_message("nonexistent.invalid: %d (%s)\n", (int)st,
+                  t.describe(t.ctx));
     /* getaddrinfo has no timeout of its own; a stalled resolver is
      * reported as a timeout once it returns. */
     assert_true(st == AP_ERR_DNS || st == AP_ERR_TIMEOUT);
@@ -739,14 +752,10 @@ static void test_reset_gives_io_on_recv(void **state)
     ap_posix_transport_init(&t, &conn);
     assert_int_equal(t_server_start(&s, AF_INET, SRV_RESET, 0), 0);
     t_connect_ok(&t, "127.0.0.1", s.port);
-    t_server_join(&s);
+    t_server_stop(&s);
 
     assert_int_equal(t.recv(t.ctx, buf, sizeof buf, 2000), AP_ERR_IO);
     assert_string_equal(t.describe(t.ctx), "connection reset by peer");
-
-    (void)close(s.stop_pipe[0]);
-    (void)close(s.stop_pipe[1]);
-    (void)close(s.listen_fd);
     t.close(t.ctx);
 }
 
@@ -836,23 +845,29 @@ static void test_send_after_reset_in_process(void **state)
     ap_transport_t t;
     ap_posix_conn_t conn;
     t_server_t s;
+    int32_t n = 0;
     int i;
 
     (void)state;
     ap_posix_transport_init(&t, &conn);
     assert_int_equal(t_server_start(&s, AF_INET, SRV_RESET, 0), 0);
     t_connect_ok(&t, "127.0.0.1", s.port);
-    t_server_join(&s);
-    t_sleep_ms(50);
+    t_server_stop(&s);
 
-    for (i = 0; i < 4; i++) {
+    /* The RST lands asynchronously: sends before it may still succeed,
+     * but within a bounded wait one must fail, and every later one too. */
+    for (i = 0; i < 100; i++) {
+        n = t.send(t.ctx, data, sizeof data, 1000);
+        if (n <= 0) {
+            break;
+        }
+        t_sleep_ms(10);
+    }
+    assert_int_equal(n, AP_ERR_IO);
+    for (i = 0; i < 3; i++) {
         assert_int_equal(t.send(t.ctx, data, sizeof data, 1000), AP_ERR_IO);
     }
     assert_non_null(strstr(t.describe(t.ctx), "broken pipe"));
-
-    (void)close(s.stop_pipe[0]);
-    (void)close(s.stop_pipe[1]);
-    (void)close(s.listen_fd);
     t.close(t.ctx);
 }
 

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""The alertpost demo: what `cmake --workflow --preset demo` shows.
+
+1. Makes a throw-away PKI (tests/integration/pki.py) and starts a local HTTPS
+   alert sink on 127.0.0.1 that speaks TLS 1.2 and 1.3.
+2. Posts an alert with the alertpost CLI and shows what the sink received.
+3. Starts a sink that speaks only TLS 1.0 and shows, side by side:
+   - a naive client on Mbed TLS 2.28 with the library's defaults (no minimum
+     version set, as the original alert client had) completing TLS 1.0;
+   - alertpost, on the same Mbed TLS 2.28 build, refusing it (exit 4), and
+     the sink receiving nothing.
+Everything stays on loopback; every process is bounded in time.
+
+usage: demo.py ALERTPOST ALERTPOST_MBEDTLS2 LEGACY_CLIENT WORKDIR
+"""
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TESTS = os.path.join(HERE, "..", "..", "tests", "integration")
+
+
+def say(text=""):
+    print(text, flush=True)
+
+
+def start_sink(work, pki, name, tls_min, tls_max):
+    ready = os.path.join(work, name + ".port")
+    record = os.path.join(work, name + ".jsonl")
+    for path in (ready, record):
+        if os.path.exists(path):
+            os.remove(path)
+    argv = [sys.executable, os.path.join(TESTS, "sink.py"),
+            "--cert", os.path.join(pki, "ecdsa-chain.pem"),
+            "--key", os.path.join(pki, "ecdsa.key"),
+            "--tls-min", tls_min, "--tls-max", tls_max,
+            "--port", "0", "--ready-file", ready, "--record", record,
+            "--max-seconds", "30"]
+    if tls_min in ("1.0", "1.1"):
+        argv += ["--ciphers", "DEFAULT@SECLEVEL=0"]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(ready):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise SystemExit("demo: the sink did not start")
+        time.sleep(0.05)
+    with open(ready) as f:
+        port = int(f.read().split()[-1])
+    return proc, port, record
+
+
+def events(record):
+    if not os.path.exists(record):
+        return []
+    with open(record) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def run(argv, stdin=None):
+    shown = " ".join(a if " " not in a else "'" + a + "'" for a in argv)
+    say("$ " + shown.replace(os.path.dirname(argv[0]) + "/", ""))
+    p = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=30)
+    for line in (p.stdout + p.stderr).splitlines():
+        say("  " + line)
+    say("  (exit %d)" % p.returncode)
+    return p.returncode
+
+
+def main():
+    alertpost, alertpost2, legacy, work = sys.argv[1:5]
+    os.makedirs(work, exist_ok=True)
+    pki = os.path.join(work, "pki")
+    subprocess.run([sys.executable, os.path.join(TESTS, "pki.py"), pki], check=True,
+                   stdout=subprocess.DEVNULL, timeout=120)
+    ca = os.path.join(pki, "root.pem")
+    failures = []
+
+    say("== 1. An alert, posted to a local HTTPS sink that speaks TLS 1.2 and 1.3")
+    sink, port, record = start_sink(work, pki, "modern", "1.2", "1.3")
+    try:
+        alert = '{"device":"demo-host","seq":1,"level":"critical","text":"disk 97% full"}'
+        rc = run([alertpost, "-v", "--cacert", ca, "-d", alert,
+                  "https://localhost:%d/v1/alerts" % port])
+    finally:
+        sink.terminate()
+        sink.wait(timeout=10)
+    got = [e for e in events(record) if e["event"] == "request"]
+    if rc == 0 and len(got) == 1:
+        body = base64.b64decode(got[0]["body_b64"]).decode()
+        say("  the sink received: %s %s %s" % (got[0]["method"], got[0]["path"], body))
+        if body != alert:
+            failures.append("the sink received a different body")
+    else:
+        failures.append("the alert was not delivered (exit %d)" % rc)
+
+    say()
+    say("== 2. A server that offers only TLS 1.0")
+    sink, port, record = start_sink(work, pki, "tls10", "1.0", "1.0")
+    try:
+        say("-- the original failure: a client on Mbed TLS 2.28 with the library's")
+        say("   defaults (it never sets a minimum version) is talked down to TLS 1.0:")
+        legacy_rc = run([legacy, ca, str(port), "localhost"])
+        say("-- alertpost on the same Mbed TLS 2.28 build refuses it:")
+        rc2 = run([alertpost2, "--cacert", ca, "-d", '{"seq":2}',
+                   "https://localhost:%d/v1/alerts" % port])
+        say("-- and so does alertpost on Mbed TLS 3.6:")
+        rc3 = run([alertpost, "--cacert", ca, "-d", '{"seq":3}',
+                   "https://localhost:%d/v1/alerts" % port])
+    finally:
+        sink.terminate()
+        sink.wait(timeout=10)
+    got = [e for e in events(record) if e["event"] == "request"]
+    say("  requests the TLS 1.0 sink received from alertpost: %d" % len(got))
+    if legacy_rc != 0:
+        failures.append("the naive 2.28 client did not complete TLS 1.0 (exit %d)" % legacy_rc)
+    if rc2 != 4 or rc3 != 4:
+        failures.append("alertpost did not refuse TLS 1.0 with exit 4 (%d, %d)" % (rc2, rc3))
+    if got:
+        failures.append("the TLS 1.0 sink received a request")
+
+    say()
+    if failures:
+        for f in failures:
+            say("demo: FAILED: " + f)
+        return 1
+    say("demo: the alert was delivered over TLS 1.2+, and TLS 1.0 was refused with nothing sent.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

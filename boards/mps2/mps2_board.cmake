@@ -1,0 +1,24 @@
+# The MPS2 board table, CMake side. Include it before any target is
+# created (at the top of a firmware build) with AP_BOARD set to one of
+# mps2-an385, mps2-an386, mps2-an500. It sets
+#   AP_MPS2_BOARD_DIR     the board's folder (board.c, memory.ld, board.cmake)
+#   AP_MPS2_CPU_FLAGS     -mcpu/-mthumb/-mfloat-abi for every object
+#   AP_MPS2_QEMU_MACHINE  the qemu-system-arm -M value
+# and adds the CPU flags to compilation and linking from the including
+# directory down, so every library of the image (lwIP, Mbed TLS, the core)
+# is built for the same CPU and ABI.
+include_guard(GLOBAL)
+
+set(AP_MPS2_BOARDS mps2-an385 mps2-an386 mps2-an500)
+set(AP_BOARD "mps2-an385" CACHE STRING "MPS2 board to build for (${AP_MPS2_BOARDS})")
+set_property(CACHE AP_BOARD PROPERTY STRINGS ${AP_MPS2_BOARDS})
+if(NOT AP_BOARD IN_LIST AP_MPS2_BOARDS)
+  message(FATAL_ERROR "AP_BOARD='${AP_BOARD}' is not an MPS2 board; choose one of ${AP_MPS2_BOARDS}")
+endif()
+
+string(REPLACE "mps2-" "" _ap_mps2_short "${AP_BOARD}")
+set(AP_MPS2_BOARD_DIR "${CMAKE_CURRENT_LIST_DIR}/${_ap_mps2_short}")
+include("${AP_MPS2_BOARD_DIR}/board.cmake")
+
+add_compile_options(${AP_MPS2_CPU_FLAGS})
+add_link_options(${AP_MPS2_CPU_FLAGS})
