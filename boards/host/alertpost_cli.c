@@ -282,6 +282,16 @@ static char *resolve_for(const char *spec, const ap_url_t *url)
     return copy;
 }
 
+static void free_headers(options_t *o)
+{
+    size_t i;
+
+    for (i = 0; i < o->store_count; i++) {
+        free(o->header_store[i]);
+    }
+    o->store_count = 0;
+}
+
 static int exit_for(ap_status_t st, const ap_client_t *c)
 {
     bool secured = ap_client_info(c)->tls_version != 0;
@@ -429,7 +439,6 @@ int main(int argc, char **argv)
     ap_status_t st;
     int rc;
     int ch;
-    size_t i;
 
     memset(&o, 0, sizeof(o));
     o.cacert = DEFAULT_CA_BUNDLE;
@@ -446,14 +455,16 @@ int main(int argc, char **argv)
         case 7: o.max_time_s = parse_seconds("--max-time", optarg); break;
         case 8: o.lines = 1; break;
         case 9: printf("alertpost %s (%s)\n", AP_USER_AGENT, ap_tls_library_version());
+                free_headers(&o);
                 return EXIT_DELIVERED;
         case 'v': o.verbose = 1; break;
-        case 'h': fputs(usage_text, stdout); return EXIT_DELIVERED;
-        default: fputs(usage_text, stderr); return EXIT_USAGE;
+        case 'h': fputs(usage_text, stdout); free_headers(&o); return EXIT_DELIVERED;
+        default: fputs(usage_text, stderr); free_headers(&o); return EXIT_USAGE;
         }
     }
     if (optind != argc - 1) {
         fputs(usage_text, stderr);
+        free_headers(&o);
         return EXIT_USAGE;
     }
     o.url = argv[optind];
@@ -470,6 +481,7 @@ int main(int argc, char **argv)
             if (body == NULL) {
                 fprintf(stderr, "alertpost: cannot read the alert body from %s: %s\n",
                         o.data + 1, strerror(errno));
+                free_headers(&o);
                 return EXIT_USAGE;
             }
         } else {
@@ -477,10 +489,12 @@ int main(int argc, char **argv)
             body_len = strlen(o.data);
         }
     }
-    ca = read_all(o.cacert, 16u * 1024u * 1024u, &ca_len);
+    ca = read_all(o.cacert, (size_t)16 * 1024 * 1024, &ca_len);
     if (ca == NULL) {
         fprintf(stderr, "alertpost: cannot read the trust anchors %s: %s\n", o.cacert,
                 strerror(errno));
+        free(body);
+        free_headers(&o);
         return EXIT_USAGE;
     }
 
@@ -511,6 +525,9 @@ int main(int argc, char **argv)
     client = calloc(1, sizeof(*client));
     if (client == NULL) {
         fputs("alertpost: out of memory\n", stderr);
+        free(body);
+        free(ca);
+        free_headers(&o);
         return EXIT_USAGE;
     }
     if (o.resolve != NULL) {
@@ -535,8 +552,6 @@ int main(int argc, char **argv)
     free(connect_to);
     free(body);
     free(ca);
-    for (i = 0; i < o.store_count; i++) {
-        free(o.header_store[i]);
-    }
+    free_headers(&o);
     return rc;
 }

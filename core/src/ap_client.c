@@ -137,7 +137,6 @@ static ap_status_t open_connection(ap_client_t *c)
 {
     const ap_transport_t *t = c->cfg.transport;
     const char *host = (c->cfg.connect_host != NULL) ? c->cfg.connect_host : c->url.host;
-    const char *detail;
     uint32_t budget = ap_client_step_budget(c, c->cfg.connect_timeout_ms);
     uint32_t t0 = now_ms(c);
     ap_status_t st;
@@ -149,7 +148,8 @@ static ap_status_t open_connection(ap_client_t *c)
     st = t->connect(t->ctx, host, c->url.port, budget);
     c->info.connect_ms = now_ms(c) - t0;
     if (st != AP_OK) {
-        detail = transport_detail(c);
+        const char *detail = transport_detail(c);
+
         t->close(t->ctx);
         switch (st) {
         case AP_ERR_DNS:

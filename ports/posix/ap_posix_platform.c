@@ -39,7 +39,7 @@ static int64_t posix_wall_time(void *ctx)
     now = time(NULL);
     /* A clock set before 1970 is no more use for certificate dates than
      * none at all. */
-    if (now == (time_t)-1 || now < 0) {
+    if (now < 0) { /* also (time_t)-1, time()'s failure */
         return AP_WALL_TIME_UNKNOWN;
     }
     return (int64_t)now;

@@ -25,6 +25,8 @@ import subprocess
 import sys
 import time
 
+# The helpers are imported from the source tree, which must stay free of build output.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from peers import (GnuTLSServer, LyingServerHello, OpenSSLServer, PeerError,  # noqa: E402
                    PySink, RefusedPort)
@@ -526,7 +528,9 @@ def run_case(case, opts):
     peer = case.peer()
     if getattr(peer, "needs_netns", False):
         enter_netns()
-    binaries = {"ap3": opts.alertpost, "ap2": opts.alertpost2, "legacy": opts.legacy}
+    # Absolute: the programs run with the case's work directory as their cwd.
+    binaries = {k: os.path.abspath(v) if v else None for k, v in
+                (("ap3", opts.alertpost), ("ap2", opts.alertpost2), ("legacy", opts.legacy))}
     for step in case.steps:
         b = binaries[step.cli]
         if not b:

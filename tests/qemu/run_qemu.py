@@ -4,6 +4,7 @@
     run_qemu.py --machine mps2-an385 --kernel net_probe.elf \\
         --guestfwd 10.0.2.100:4433 --log uart.log \\
         [--expect-uart REGEX]... [--expect-server REGEX]... \\
+        [--semihost-arg WORD]... \\
         -- python3 echo_server.py
 
 1. Starts the server command (everything after "--"). It must listen on
@@ -14,6 +15,10 @@
    sends the guest's connections to --guestfwd to 127.0.0.1:<n>. The UART
    goes to <log> (and, live, to this script's stdout); semihosting is on.
 3. Enforces --timeout on the whole run.
+
+--semihost-arg words become the program's semihosting command line
+(SYS_GET_CMDLINE), after the image's name; how the firmware takes its
+run-time settings (alert_poster: ca=PATH, seq=N).
 
 Exit status: QEMU's, which is the firmware's semihosting exit code; 124 on
 timeout; 125 if the server or QEMU could not be started; 1 if QEMU exited 0
@@ -113,6 +118,8 @@ def main():
     ap.add_argument("--expect-uart", action="append", default=[], metavar="REGEX")
     ap.add_argument("--expect-server", action="append", default=[], metavar="REGEX")
     ap.add_argument("--quiet", action="store_true", help="do not echo the UART")
+    ap.add_argument("--semihost-arg", action="append", default=[], metavar="WORD",
+                    help="a word of the program's semihosting command line")
     ap.add_argument("server", nargs=argparse.REMAINDER,
                     help="-- then the server command")
     args = ap.parse_args()
@@ -146,9 +153,18 @@ def main():
 
             nic = ("user,model=lan9118,restrict=on,"
                    "guestfwd=tcp:%s-tcp:127.0.0.1:%d" % (args.guestfwd, port))
+            semi = "enable=on,target=native"
+            if args.semihost_arg:
+                words = [os.path.splitext(os.path.basename(args.kernel))[0]] + args.semihost_arg
+                for w in words:
+                    if " " in w:
+                        log("semihosting argument %r has a space" % w)
+                        return EXIT_SETUP
+                    # QEMU's option syntax: a comma inside a value is doubled.
+                    semi += ",arg=" + w.replace(",", ",,")
             qemu_cmd = [args.qemu, "-M", args.machine,
                         "-display", "none", "-monitor", "none", "-serial", "stdio",
-                        "-semihosting-config", "enable=on,target=native",
+                        "-semihosting-config", semi,
                         "-kernel", args.kernel, "-nic", nic]
             log(" ".join(qemu_cmd))
             try:

@@ -120,6 +120,29 @@ int64_t ap_mps2_semihost_time(void);
  */
 int32_t ap_mps2_semihost_clock_cs(void);
 
+/**
+ * The command line QEMU was given for the program
+ * (-semihosting-config enable=on,arg=...,arg=...), its words joined by
+ * spaces, as a NUL-terminated string in buf (SYS_GET_CMDLINE). This is how
+ * a test passes run-time settings, such as the path of a host file, to the
+ * firmware.
+ *
+ * @return 0; -1 if the host did not answer or the line does not fit in
+ *         size bytes (buf is then "").
+ */
+int ap_mps2_semihost_cmdline(char *buf, size_t size);
+
+/**
+ * Reads a whole host file (path as the host understands it; relative paths
+ * start at QEMU's working directory) into buf, through SYS_OPEN, SYS_FLEN
+ * and SYS_READ, and sets *len to its length.
+ *
+ * @return 0; -1 if it could not be opened or read in full; -2 if it is
+ *         larger than size bytes (nothing is kept then).
+ */
+int ap_mps2_semihost_read_file(const char *path, void *buf, size_t size,
+                               size_t *len);
+
 /* ---- Entropy ----------------------------------------------------------- */
 
 /**

@@ -59,6 +59,52 @@ void ap_mps2_semihost_close(int32_t handle)
     (void)ap_mps2_semihost_call(AP_MPS2_SH_SYS_CLOSE, block);
 }
 
+int ap_mps2_semihost_cmdline(char *buf, size_t size)
+{
+    uint32_t block[2];
+
+    if (buf == NULL || size == 0) {
+        return -1;
+    }
+    buf[0] = '\0';
+    block[0] = (uint32_t)(uintptr_t)buf;
+    block[1] = (uint32_t)size;
+    /* The host answers 0 and writes the line's length back into block[1];
+     * a line longer than the buffer is an error, not a truncation. */
+    if (ap_mps2_semihost_call(AP_MPS2_SH_SYS_GET_CMDLINE, block) != 0 ||
+        block[1] >= size) {
+        buf[0] = '\0';
+        return -1;
+    }
+    buf[block[1]] = '\0';
+    return 0;
+}
+
+int ap_mps2_semihost_read_file(const char *path, void *buf, size_t size,
+                               size_t *len)
+{
+    uint32_t block[1];
+    int32_t handle;
+    int32_t flen;
+    int rc = -1;
+
+    *len = 0;
+    handle = ap_mps2_semihost_open(path, 1u /* "rb" */);
+    if (handle < 0) {
+        return -1;
+    }
+    block[0] = (uint32_t)handle;
+    flen = (int32_t)ap_mps2_semihost_call(AP_MPS2_SH_SYS_FLEN, block);
+    if (flen >= 0 && (size_t)flen > size) {
+        rc = -2;
+    } else if (flen >= 0 && ap_mps2_semihost_read(handle, buf, (size_t)flen) == flen) {
+        *len = (size_t)flen;
+        rc = 0;
+    }
+    ap_mps2_semihost_close(handle);
+    return rc;
+}
+
 int64_t ap_mps2_semihost_time(void)
 {
     uint32_t t = ap_mps2_semihost_call(AP_MPS2_SH_SYS_TIME, NULL);

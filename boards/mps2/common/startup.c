@@ -28,7 +28,7 @@ void ap_mps2_reset_handler(void)
 {
     uint32_t *dst;
     const uint32_t *src;
-    uint32_t *sp_now;
+    const uint32_t *sp_now;
 
     for (src = __ap_data_load, dst = __ap_data_start; dst < __ap_data_end;) {
         *dst++ = *src++;

@@ -106,7 +106,7 @@ static const good_case_t good_cases[] = {
     { "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n"
       "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", 0, 201, "hello world", true, false },
     { "HTTP/1.1 200 OK\r\nTransfer-Encoding:\t Chunked \t\r\n\r\n"
-      "A;name=val\r\n0123456789\r\n000b ; x=\"q \\\" r\"\r\nabcdefghijk\r\n"
+      "A;name=val\r\n0123456789\r\n000b \t ; x=\"q \\\" r\"\r\nabcdefghijk\r\n"
       "0;last\r\nX-Trailer: t\r\nX-Other: u\r\n\r\n", 0, 200, "0123456789abcdefghijk", true, false },
     { "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close", 0, 200,
       "until close", false, true },

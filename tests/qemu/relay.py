@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""A late server behind an early listener, for QEMU's guestfwd (loopback only).
+
+    relay.py --delay 3 [--lifetime 90] -- python3 sink.py ... --port 0
+
+QEMU connects a guestfwd rule's host side once, when it starts, and refuses
+to start if nothing listens. To test firmware against a server that comes
+up after the firmware boots, this relay listens at once (printing
+"PORT <n>"), accepts QEMU's connection, and starts the real server (the
+command after "--", which must print "PORT <n>") only after --delay
+seconds. Until that server is up, whatever the guest sends is read and
+thrown away, as if no server were there: the guest's first attempt gets no
+answer and must time out and retry. Once the server is up, the relay
+connects to it and copies bytes both ways. The server's own output goes to
+this relay's stdout after the relay's PORT line.
+
+Ends when QEMU's side closes, or after --lifetime seconds; stops the
+server it started.
+"""
+
+import argparse
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+
+def say(msg):
+    print("relay: " + msg, flush=True)
+
+
+def start_server(cmd, timeout):
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=None, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    line = b""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
+        if not ready:
+            if proc.poll() is not None:
+                break
+            continue
+        ch = proc.stdout.read(1)
+        if not ch:
+            break
+        if ch == b"\n":
+            m = re.match(rb"^PORT (\d+)\s*$", line)
+            if m:
+                return proc, int(m.group(1))
+            sys.stdout.buffer.write(line + b"\n")
+            line = b""
+        else:
+            line += ch
+    return proc, None
+
+
+def stop(proc):
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=3)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--delay", type=float, default=3.0,
+                    help="seconds after QEMU connects before the server starts")
+    ap.add_argument("--lifetime", type=float, default=90.0)
+    ap.add_argument("server", nargs=argparse.REMAINDER)
+    args = ap.parse_args()
+    cmd = args.server[1:] if args.server[:1] == ["--"] else args.server
+    if not cmd:
+        ap.error("give the server command after --")
+
+    end = time.monotonic() + args.lifetime
+    lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+    print("PORT %d" % lsock.getsockname()[1], flush=True)
+
+    lsock.settimeout(max(end - time.monotonic(), 0.1))
+    try:
+        guest, _ = lsock.accept()
+    except socket.timeout:
+        say("nobody connected")
+        return 1
+    lsock.close()
+    start_at = time.monotonic() + args.delay
+    say("QEMU connected; server starts in %.1f s" % args.delay)
+
+    server = None
+    upstream = None
+    dropped = 0
+    try:
+        while time.monotonic() < end:
+            if upstream is None and time.monotonic() >= start_at:
+                server, port = start_server(cmd, 10.0)
+                if port is None:
+                    say("server did not announce its port")
+                    return 1
+                upstream = socket.create_connection(("127.0.0.1", port), timeout=5)
+                say("server up on port %d after %.1f s; %d guest bytes dropped before"
+                    % (port, args.delay, dropped))
+            socks = [guest] + ([upstream] if upstream is not None else [])
+            ready, _, _ = select.select(socks, [], [], 0.2)
+            for s in ready:
+                data = s.recv(65536)
+                if not data:
+                    say("%s closed" % ("QEMU" if s is guest else "server"))
+                    return 0
+                if s is guest:
+                    if upstream is None:
+                        dropped += len(data)
+                    else:
+                        upstream.sendall(data)
+                else:
+                    guest.sendall(data)
+        say("lifetime over")
+        return 0
+    finally:
+        for s in (guest, upstream):
+            if s is not None:
+                s.close()
+        stop(server)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
