@@ -1,0 +1,31 @@
+# Fails if a library of the project exports a symbol without the ap_ prefix.
+# Every name the core and ports define with external linkage must be ours, so
+# that alertpost links next to anything else on a device.
+# Usage: cmake -DNM=nm -DLIBS="a.a;b.a" -P check_symbols.cmake
+set(_bad "")
+set(_count 0)
+foreach(_lib IN LISTS LIBS)
+  execute_process(COMMAND ${NM} -g --defined-only ${_lib}
+                  OUTPUT_VARIABLE _out RESULT_VARIABLE _rc)
+  if(NOT _rc EQUAL 0)
+    message(FATAL_ERROR "nm failed on ${_lib}")
+  endif()
+  string(REPLACE "\n" ";" _lines "${_out}")
+  foreach(_l IN LISTS _lines)
+    if(_l MATCHES "^[0-9a-fA-F]+ [A-Z] (.+)$")
+      set(_sym "${CMAKE_MATCH_1}")
+      math(EXPR _count "${_count} + 1")
+      if(NOT _sym MATCHES "^ap_")
+        list(APPEND _bad "${_lib}: ${_sym}")
+      endif()
+    endif()
+  endforeach()
+endforeach()
+if(_count LESS 10)
+  message(FATAL_ERROR "only ${_count} exported symbols found: wrong libraries?")
+endif()
+if(_bad)
+  string(REPLACE ";" "\n  " _msg "${_bad}")
+  message(FATAL_ERROR "symbols without the ap_ prefix:\n  ${_msg}")
+endif()
+message(STATUS "${_count} exported symbols, all prefixed ap_")
