@@ -38,13 +38,15 @@ def start_server(cmd, timeout):
                             stderr=None, start_new_session=True)
     deadline = time.monotonic() + timeout
     line = b""
+    fd = proc.stdout.fileno()
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
+        ready, _, _ = select.select([fd], [], [], 0.2)
         if not ready:
             if proc.poll() is not None:
                 break
             continue
-        ch = proc.stdout.read(1)
+        # os.read, not the buffered file: select() cannot see Python's buffer.
+        ch = os.read(fd, 1)
         if not ch:
             break
         if ch == b"\n":

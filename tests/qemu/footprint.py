@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Flash and RAM of a firmware image per component, from its linker map.
+
+    footprint.py build/an385/alert_poster.map
+
+Reads the "Linker script and memory map" part of a GNU ld map file and adds
+up every input section that was kept, by the object or library it came
+from:
+  flash = .text* + .rodata* (+ the .data initialisers, shown apart)
+  RAM   = .data* + .bss* + COMMON
+The stack and heap regions the linker script reserves are listed on their
+own lines. Components are recognised by library and object names of this
+project's build (core, http, TLS glue, Mbed TLS, lwIP, lwIP port, driver,
+board, app, C library).
+"""
+
+import argparse
+import os
+import re
+import sys
+
+ORDER = ["core", "http", "TLS glue", "Mbed TLS", "lwIP", "lwIP port", "driver",
+         "board", "app", "C library", "other"]
+
+
+def component(path):
+    name = os.path.basename(path)
+    if "libap_core_codec.a" in path:
+        return "http" if "ap_http_" in name else "core"
+    if "libap_core_mbedtls" in path:
+        return "TLS glue" if "ap_tls_mbedtls" in name else "core"
+    if "libap_mbedtls" in path:
+        return "Mbed TLS"
+    if "port_lwip" in path:
+        return "lwIP port"
+    if "libap_mps2_lwip.a" in path:
+        return "lwIP"
+    if "lan9118.c" in name:
+        return "driver"
+    if "ap_mps2_board.dir" in path or "mbedtls_hooks.c" in name:
+        return "board"
+    if "apps/" in path or "/apps" in path:
+        return "app"
+    if re.search(r"lib(c|c_nano|g|g_nano|gcc|m|nosys)\.a|crt|arm-none-eabi", path):
+        return "C library"
+    return "other"
+
+
+def kind(section):
+    if section.startswith((".text", ".rodata", ".glue", ".vfp11", ".v4_bx", ".iplt",
+                           ".isr_vector", ".ARM")):
+        return "flash"
+    if section.startswith(".data"):
+        return "data"
+    if section.startswith((".bss", "COMMON")):
+        return "bss"
+    return None
+
+
+def parse(map_path):
+    totals = {}
+    reserved = {}
+    with open(map_path, encoding="utf-8", errors="replace") as f:
+        lines = f.read().splitlines()
+    try:
+        start = lines.index("Linker script and memory map")
+    except ValueError:
+        sys.exit("footprint: %s is not a GNU ld map file" % map_path)
+    pending = None
+    out_section = None
+    for line in lines[start + 1:]:
+        if line.startswith("/DISCARD/"):
+            break
+        m = re.match(r"^(\.\S+)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)", line)
+        if m:
+            out_section = m.group(1)
+            if out_section in (".stack", ".heap"):
+                reserved[out_section] = int(m.group(3), 16)
+            continue
+        if re.match(r"^\.\S+\s*$", line):
+            out_section = line.strip()
+            continue
+        m = re.match(r"^ (\S+)\s*$", line)
+        if m and kind(m.group(1)) is not None:
+            pending = m.group(1)
+            continue
+        m = re.match(r"^ (\S+)?\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$", line)
+        if m:
+            section = m.group(1) or pending
+            pending = None
+            if section is None or kind(section) is None:
+                continue
+            addr, size, path = int(m.group(2), 16), int(m.group(3), 16), m.group(4)
+            if size == 0 or addr == 0 and kind(section) != "flash":
+                continue
+            k = kind(section)
+            if out_section in (".stack", ".heap"):
+                continue
+            c = component(path)
+            totals.setdefault(c, {"flash": 0, "data": 0, "bss": 0})[k] += size
+        else:
+            pending = None
+    return totals, reserved
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("map", help="the linker map file (<image>.map)")
+    args = ap.parse_args()
+    totals, reserved = parse(args.map)
+    print("%-10s %10s %10s %10s" % ("component", "flash", "RAM", "(of which .data)"))
+    sums = {"flash": 0, "ram": 0, "data": 0}
+    for c in ORDER:
+        if c not in totals:
+            continue
+        t = totals[c]
+        flash = t["flash"] + t["data"]
+        ram = t["data"] + t["bss"]
+        sums["flash"] += flash
+        sums["ram"] += ram
+        sums["data"] += t["data"]
+        print("%-10s %10d %10d %10d" % (c, flash, ram, t["data"]))
+    print("%-10s %10d %10d %10d" % ("total", sums["flash"], sums["ram"], sums["data"]))
+    for name in (".stack", ".heap"):
+        if name in reserved:
+            print("%-10s %10s %10d   (reserved by the linker script)" % (name[1:], "", reserved[name]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
