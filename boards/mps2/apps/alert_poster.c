@@ -250,9 +250,10 @@ static ap_status_t post_with_retries(const ap_request_t *req, ap_response_t *res
     uint32_t first = ap_mps2_now_ms();
     uint32_t backoff = ALERT_BACKOFF_FIRST_MS;
     unsigned attempt;
-    ap_status_t st = AP_ERR_CONNECT;
 
     for (attempt = 1u;; attempt++) {
+        ap_status_t st;
+
         resp->status_code = 0;
         resp->body_len = 0;
         st = ap_post(&g_client, req, resp);
