@@ -11,7 +11,12 @@
      the sink receiving nothing.
 Everything stays on loopback; every process is bounded in time.
 
-usage: demo.py ALERTPOST ALERTPOST_MBEDTLS2 LEGACY_CLIENT WORKDIR
+4. Boots the Cortex-M firmware (mps2-an385) under QEMU, with user-mode
+   networking restricted to a forward of the sink on the host's loopback, and
+   shows its alert arriving over lwIP and TLS; then the same firmware refusing
+   a TLS 1.0-only sink.
+
+usage: demo.py ALERTPOST ALERTPOST_MBEDTLS2 LEGACY_CLIENT WORKDIR [FIRMWARE_ELF]
 """
 
 import base64
@@ -123,6 +128,28 @@ def main():
         failures.append("alertpost did not refuse TLS 1.0 with exit 4 (%d, %d)" % (rc2, rc3))
     if got:
         failures.append("the TLS 1.0 sink received a request")
+
+    if len(sys.argv) > 5:
+        say()
+        say("== 3. The same poster on a Cortex-M3 (QEMU mps2-an385, lwIP, LAN9118)")
+        elf = sys.argv[5]
+        if not os.path.exists(elf):
+            say("  skipped: no firmware at %s (needs arm-none-eabi-gcc and qemu-system-arm)" % elf)
+        else:
+            for case, want in (("tls12", "delivered"), ("tls10", "refused")):
+                say("-- %s sink:" % ("a TLS 1.2" if case == "tls12" else "a TLS 1.0-only"))
+                p = subprocess.run(
+                    [sys.executable, os.path.join(HERE, "..", "..", "tests", "qemu", "alert_case.py"),
+                     "--case", case, "--machine", "mps2-an385", "--kernel", elf,
+                     "--pki", pki, "--workdir", os.path.join(work, "qemu")],
+                    capture_output=True, text=True, timeout=180)
+                for line in (p.stdout + p.stderr).splitlines():
+                    if line.startswith("alert_poster:") or line.startswith("alert_case:"):
+                        say("  " + line)
+                if p.returncode != 0:
+                    failures.append("the firmware case %s did not hold" % case)
+                else:
+                    say("  (%s, as expected)" % want)
 
     say()
     if failures:
