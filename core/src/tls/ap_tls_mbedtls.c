@@ -74,52 +74,65 @@ const char *ap_tls_library_version(void)
 /* ---- the BIO shim: the one translation point between ap_transport_t and
  * Mbed TLS's conventions (0 = end of stream, negative = error) ---- */
 
-static int bio_send(void *p, const unsigned char *buf, size_t len)
+/* Time one BIO call may take: the step timeout, cut to what is left of the
+ * post's deadline. 0 means the deadline has passed (recorded as a timeout). */
+static uint32_t bio_budget(ap_client_t *c)
 {
-    ap_client_t *c = p;
-    const ap_transport_t *tr = c->cfg.transport;
     uint32_t budget = ap_client_step_budget(c, c->cfg.io_timeout_ms);
-    int32_t n;
 
     if (budget == 0) {
         c->last_io = AP_ERR_TIMEOUT;
-        return MBEDTLS_ERR_SSL_TIMEOUT;
     }
-    if (len > (size_t)INT_MAX) {
-        len = (size_t)INT_MAX;
-    }
-    n = tr->send(tr->ctx, buf, len, budget);
+    return budget;
+}
+
+/* A transport result in Mbed TLS's terms. The transport's own status is kept
+ * in c->last_io, so the failure can be named precisely afterwards. Only recv
+ * may report the end of the stream (0 to Mbed TLS); a send never returns 0,
+ * which Mbed TLS would not treat as a failure. */
+static int bio_translate(ap_client_t *c, int32_t n, bool receiving)
+{
     if (n > 0) {
         return (int)n;
     }
     c->last_io = (n == 0) ? AP_ERR_IO : n; /* 0 breaks the contract: a failure */
-    return (n == AP_ERR_TIMEOUT) ? MBEDTLS_ERR_SSL_TIMEOUT : MBEDTLS_ERR_NET_SEND_FAILED;
+    if (n == AP_ERR_TIMEOUT) {
+        return MBEDTLS_ERR_SSL_TIMEOUT;
+    }
+    if (receiving) {
+        return (n == AP_ERR_CLOSED) ? 0 : MBEDTLS_ERR_NET_RECV_FAILED;
+    }
+    return MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+static int bio_send(void *p, const unsigned char *buf, size_t len)
+{
+    ap_client_t *c = p;
+    const ap_transport_t *tr = c->cfg.transport;
+    uint32_t budget = bio_budget(c);
+
+    if (budget == 0) {
+        return MBEDTLS_ERR_SSL_TIMEOUT;
+    }
+    return bio_translate(c, tr->send(tr->ctx, buf, len > (size_t)INT_MAX ? (size_t)INT_MAX : len,
+                                     budget), false);
 }
 
 static int bio_recv(void *p, unsigned char *buf, size_t len)
 {
     ap_client_t *c = p;
     const ap_transport_t *tr = c->cfg.transport;
-    uint32_t budget = ap_client_step_budget(c, c->cfg.io_timeout_ms);
+    uint32_t budget = bio_budget(c);
     int32_t n;
 
     if (budget == 0) {
-        c->last_io = AP_ERR_TIMEOUT;
         return MBEDTLS_ERR_SSL_TIMEOUT;
     }
-    if (len > (size_t)INT_MAX) {
-        len = (size_t)INT_MAX;
-    }
-    n = tr->recv(tr->ctx, buf, len, budget);
+    n = tr->recv(tr->ctx, buf, len > (size_t)INT_MAX ? (size_t)INT_MAX : len, budget);
     if (n > 0) {
         ap_tls_sniff_feed(&c->sniff, buf, (size_t)n);
-        return (int)n;
     }
-    c->last_io = (n == 0) ? AP_ERR_IO : n;
-    if (n == AP_ERR_CLOSED) {
-        return 0; /* Mbed TLS: end of stream */
-    }
-    return (n == AP_ERR_TIMEOUT) ? MBEDTLS_ERR_SSL_TIMEOUT : MBEDTLS_ERR_NET_RECV_FAILED;
+    return bio_translate(c, n, true);
 }
 
 /* ---- verification additions: dates from the injected clock, SPKI pins ---- */
