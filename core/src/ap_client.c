@@ -375,6 +375,10 @@ ap_status_t ap_post(ap_client_t *c, const ap_request_t *req, ap_response_t *resp
 
         c->info.reused_connection = reused;
         if (!reused) {
+            /* nothing of an earlier connection may describe this one */
+            c->info.tls_version = 0;
+            c->info.server_version = 0;
+            c->info.ciphersuite = "";
             c->info.connect_ms = 0;
             c->info.handshake_ms = 0;
             st = open_connection(c);

@@ -347,6 +347,23 @@ static void test_no_retry_on_a_fresh_connection(void **state)
     ap_client_free(&fx.client);
 }
 
+static void test_a_failed_reconnect_reports_no_stale_tls_info(void **state)
+{
+    static const fake_event_t ev[] = {
+        {FAKE_BYTES, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", false}};
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_OK);
+    assert_int_equal(ap_client_info(&fx.client)->tls_version, AP_TLS_1_3);
+    fx.net.connect_result = AP_ERR_CONNECT;
+    assert_int_equal(post(), AP_ERR_CONNECT);
+    assert_int_equal(ap_client_info(&fx.client)->tls_version, 0);
+    assert_string_equal(ap_client_info(&fx.client)->ciphersuite, "");
+    ap_client_free(&fx.client);
+}
+
 static void test_connect_failures_are_named(void **state)
 {
     static const fake_event_t ev[] = {{FAKE_BYTES, k_ok, false}};
@@ -466,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_stale_keep_alive_is_retried_once),
         cmocka_unit_test(test_no_retry_once_the_response_began),
         cmocka_unit_test(test_no_retry_on_a_fresh_connection),
+        cmocka_unit_test(test_a_failed_reconnect_reports_no_stale_tls_info),
         cmocka_unit_test(test_connect_failures_are_named),
         cmocka_unit_test(test_handshake_refusal_sends_nothing),
         cmocka_unit_test(test_send_failure),
