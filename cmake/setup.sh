@@ -40,46 +40,45 @@ src_list=/etc/apt/sources.list.d/alertpost-src.sources
 added_src=0
 if [ ! -f "$src_list" ]; then
   codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-  read -r uri keyring < <(python3 - "$codename" <<'PY'
-import glob, re, sys
-codename = sys.argv[1]
-found = []
-for path in sorted(glob.glob('/etc/apt/sources.list.d/*.sources')) + ['/etc/apt/sources.list']:
-    try:
-        text = open(path).read()
-    except OSError:
-        continue
-    if path.endswith('.sources'):
-        for stanza in re.split(r'\n\s*\n', text):
-            fields = {}
-            for line in stanza.splitlines():
-                if line.startswith('#') or ':' not in line or line[0].isspace():
-                    continue
-                k, v = line.split(':', 1)
-                fields[k.strip().lower()] = v.strip()
-            if 'deb' in fields.get('types', '').split() and codename in fields.get('suites', '').split():
-                for u in fields.get('uris', '').split():
-                    found.append((u, fields.get('signed-by', '')))
-    else:
-        for line in text.splitlines():
-            m = re.match(r'\s*deb\s+(\[[^\]]*\]\s+)?(\S+)\s+(\S+)\s', line)
-            if m and m.group(3) == codename:
-                opts = m.group(1) or ''
-                k = re.search(r'signed-by=(\S+?)[\s\]]', opts)
-                found.append((m.group(2), k.group(1) if k else ''))
-if not found:
-    sys.exit('setup: no apt source for %s found to derive deb-src entries from' % codename)
-uri, key = found[0]
-print(uri, key or '-')
-PY
-)
+  # deb822 stanzas (*.sources) and one-line entries (sources.list); awk is
+  # part of every Debian system, python3 may not be there yet.
+  read -r uri keyring < <(
+    {
+      for f in /etc/apt/sources.list.d/*.sources; do [ -f "$f" ] && { cat "$f"; echo; }; done
+    } | awk -v want="$codename" '
+      function flush() {
+        if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " want " ") && uris != "") {
+          split(uris, u, " "); if (!found) { print u[1], (key == "" ? "-" : key); found = 1 }
+        }
+        types = suites = uris = key = ""
+      }
+      /^[ \t]*$/ { flush(); next }
+      /^#/ { next }
+      tolower($1) == "types:"     { $1 = ""; types = substr($0, 2) }
+      tolower($1) == "suites:"    { $1 = ""; suites = substr($0, 2) }
+      tolower($1) == "uris:"      { $1 = ""; uris = substr($0, 2) }
+      tolower($1) == "signed-by:" { $1 = ""; key = substr($0, 2) }
+      END { flush() }'
+    [ -f /etc/apt/sources.list ] && awk -v want="$codename" '
+      $1 == "deb" {
+        i = 2; key = "-"
+        if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) { if ($i ~ /signed-by=/) key = $i; i++ }
+                          if ($i ~ /signed-by=/) key = $i; i++ }
+        sub(/.*signed-by=/, "", key); sub(/\].*/, "", key)
+        if ($(i + 1) == want) { print $i, key; exit }
+      }' /etc/apt/sources.list
+  ) || true
+  if [ -z "${uri:-}" ]; then
+    echo "setup: no apt source for $codename found to derive deb-src entries from" >&2
+    exit 1
+  fi
   {
     echo "# Added by alertpost's cmake/setup.sh: source packages for Mbed TLS and lwIP."
     echo "Types: deb-src"
     echo "URIs: $uri"
     echo "Suites: bookworm trixie"
     echo "Components: main"
-    [ "$keyring" != "-" ] && echo "Signed-By: $keyring"
+    if [ "$keyring" != "-" ]; then echo "Signed-By: $keyring"; fi
   } > "$src_list"
   added_src=1
   log "added deb-src entries for bookworm and trixie in $src_list"
