@@ -70,7 +70,7 @@ static void test_now_ms_is_monotonic_and_tracks_sleep(void **state)
         uint32_t now = p.now_ms(p.ctx);
 
         /* Wrap-safe: a step backwards shows up as a huge difference. */
-        assert_true(now - prev < UINT32_C(1000));
+        assert_true(now - prev < UINT32_C(60000) /* a descheduled process may stall, never go back */);
         prev = now;
     }
 
@@ -78,7 +78,7 @@ static void test_now_ms_is_monotonic_and_tracks_sleep(void **state)
     t_sleep_ms(120);
     elapsed = p.now_ms(p.ctx) - start;
     assert_true(elapsed >= 119u); /* ms truncation of both readings */
-    assert_true(elapsed < 2000u);
+    assert_true(elapsed < 10000u);
 }
 
 static void test_wall_time_is_plausible(void **state)
