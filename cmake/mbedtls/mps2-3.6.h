@@ -5,8 +5,13 @@
  * so every feature the firmware carries is named here, and nothing else.
  *
  * The firmware is a TLS client that posts one alert: TLS 1.2 and 1.3 (3.6
- * has no TLS 1.0/1.1), ECDHE on P-256 or X25519, ECDSA and RSA server
- * certificates, AES-GCM and ChaCha20-Poly1305, PEM trust anchors.
+ * has no TLS 1.0/1.1), ECDHE on P-256, ECDSA P-256 and RSA (PKCS#1 v1.5 and
+ * PSS, up to 4096 bits) server certificates, AES-GCM, PEM trust anchors.
+ * Each feature costs flash on a device whose budget is 128 KiB for
+ * everything, so what one server and its CA do not need is left out: X25519,
+ * P-384 and P-521, ChaCha20-Poly1305, SHA-224 and SHA-512, Mbed TLS's error
+ * texts. A device whose server uses one of those turns it back on here (the
+ * footprint section of README.md gives each one's cost).
  */
 #ifndef AP_MBEDTLS_MPS2_36_H
 #define AP_MBEDTLS_MPS2_36_H
@@ -54,9 +59,10 @@
 #define MBEDTLS_MEMORY_BUFFER_ALLOC_C
 #define MBEDTLS_MEMORY_DEBUG
 
-/* Error texts for the client's last-error line; worth their flash on a
- * device whose only diagnostic is a log line. */
-#define MBEDTLS_ERROR_C
+/* No MBEDTLS_ERROR_C: its texts are 12.9 KiB, a tenth of the flash budget.
+ * The client's last-error line still says what failed and carries the Mbed
+ * TLS code (e.g. "Mbed TLS error -0x6600"), which the host tool or the
+ * library's error.h turns into text. */
 
 /* ---- symmetric crypto and hashes ------------------------------------- */
 
@@ -64,17 +70,20 @@
 /* Smaller AES tables (ROM instead of RAM, one table instead of four). */
 #define MBEDTLS_AES_ROM_TABLES
 #define MBEDTLS_AES_FEWER_TABLES
+/* GCM only runs the block cipher forwards: no decryption tables or code. */
+#define MBEDTLS_BLOCK_CIPHER_NO_DECRYPT
 #define MBEDTLS_GCM_C
-#define MBEDTLS_CHACHA20_C
-#define MBEDTLS_POLY1305_C
-#define MBEDTLS_CHACHAPOLY_C
 #define MBEDTLS_CIPHER_C
 
+/* SHA-256 for the handshake and certificates, SHA-384 for the AES-256-GCM
+ * suites and SHA-384 signatures. The smaller (rolled-loop) variants cost a
+ * little speed, which a handshake of a few hundred milliseconds does not
+ * notice. */
 #define MBEDTLS_MD_C
-#define MBEDTLS_SHA224_C
 #define MBEDTLS_SHA256_C
+#define MBEDTLS_SHA256_SMALLER
 #define MBEDTLS_SHA384_C
-#define MBEDTLS_SHA512_C
+#define MBEDTLS_SHA512_SMALLER
 /* TLS 1.3 key schedule. */
 #define MBEDTLS_HKDF_C
 
@@ -83,15 +92,24 @@
 #define MBEDTLS_BIGNUM_C
 #define MBEDTLS_ECP_C
 #define MBEDTLS_ECP_DP_SECP256R1_ENABLED
-#define MBEDTLS_ECP_DP_SECP384R1_ENABLED
-#define MBEDTLS_ECP_DP_CURVE25519_ENABLED
 #define MBEDTLS_ECP_NIST_OPTIM
+/* Window of the scalar multiplication: 2 keeps its precomputed points (in
+ * the pool) small, for a little more time per ECDHE and signature check. */
+#define MBEDTLS_ECP_WINDOW_SIZE 2
 #define MBEDTLS_ECDH_C
 #define MBEDTLS_ECDSA_C
 #define MBEDTLS_RSA_C
 #define MBEDTLS_PKCS1_V15
-/* RSA-PSS: the only RSA signatures TLS 1.3 allows. */
+/* Largest bignum: RSA-4096 keys (CA roots still use them). Several stack
+ * buffers are this size. */
+#define MBEDTLS_MPI_MAX_SIZE 512
+/* RSA-PSS: the only RSA signatures TLS 1.3 allows. MBEDTLS_PKCS1_V21 alone
+ * is not enough: it makes the client offer rsa_pss_rsae_* (the core lists
+ * them), but TLS 1.3's CertificateVerify passes the PSS parameters to the
+ * verifier only under MBEDTLS_X509_RSASSA_PSS_SUPPORT; without it every
+ * RSA-PSS signature is rejected and the client sends decrypt_error. */
 #define MBEDTLS_PKCS1_V21
+#define MBEDTLS_X509_RSASSA_PSS_SUPPORT
 
 #define MBEDTLS_ASN1_PARSE_C
 #define MBEDTLS_ASN1_WRITE_C
@@ -102,6 +120,9 @@
 #define MBEDTLS_PK_PARSE_C
 #define MBEDTLS_X509_USE_C
 #define MBEDTLS_X509_CRT_PARSE_C
+/* No human-readable certificate dumps (mbedtls_x509_crt_info and friends):
+ * the client reports failures by verification flag, not by dumping. */
+#define MBEDTLS_X509_REMOVE_INFO
 
 /* TLS 1.3 and the PSA-based parts of TLS 1.2 go through the PSA API. */
 #define MBEDTLS_PSA_CRYPTO_C
@@ -128,11 +149,15 @@
 
 /*
  * Record buffers. The server may send full 16 KiB records (a client cannot
- * make a common server send less: few support max_fragment_length), so the
- * input buffer keeps the standard size. What the firmware sends (its
- * ClientHello, one alert) fits in 4 KiB records.
+ * make a common server send less: few support max_fragment_length, and
+ * Python's ssl, the test sink, offers no way to honour it), so the input
+ * buffer keeps the standard size. What the firmware sends is its
+ * ClientHello (under 400 bytes; a session ticket adds its own size, a few
+ * hundred bytes from common servers) and one alert, which Mbed TLS splits
+ * into records of this size if it is longer. Each byte here is a byte of
+ * the pool.
  */
 #define MBEDTLS_SSL_IN_CONTENT_LEN 16384
-#define MBEDTLS_SSL_OUT_CONTENT_LEN 4096
+#define MBEDTLS_SSL_OUT_CONTENT_LEN 1024
 
 #endif /* AP_MBEDTLS_MPS2_36_H */

@@ -107,6 +107,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("map", help="the linker map file (<image>.map)")
+    ap.add_argument("--flash-budget", type=int, default=128 * 1024,
+                    help="bytes of flash the image may use (default 128 KiB)")
+    ap.add_argument("--ram-budget", type=int, default=64 * 1024,
+                    help="bytes of RAM at peak, stack included (default 64 KiB)")
     args = ap.parse_args()
     totals, reserved = parse(args.map)
     print("%-10s %10s %10s %10s" % ("component", "flash", "RAM", "(of which .data)"))
@@ -125,6 +129,14 @@ def main():
     for name in (".stack", ".heap"):
         if name in reserved:
             print("%-10s %10s %10d   (reserved by the linker script)" % (name[1:], "", reserved[name]))
+    # The budgets of the README's footprint section. Static RAM includes the
+    # whole Mbed TLS pool; the stack the firmware reports at run time comes
+    # on top of it.
+    for what, used, budget in (("flash", sums["flash"], args.flash_budget),
+                               ("static RAM", sums["ram"], args.ram_budget)):
+        print("%-10s %.1f KiB of %.0f KiB (%s by %.1f KiB)"
+              % (what, used / 1024.0, budget / 1024.0,
+                 "under" if used <= budget else "OVER", abs(budget - used) / 1024.0))
     return 0
 
 

@@ -1,6 +1,7 @@
 /*
  * alert_poster: posts one alert over HTTPS from an MPS2 board under QEMU,
- * with the alertpost core, the lwIP port and Mbed TLS 3.6.
+ * with the alertpost core, the lwIP port (lwIP 2.2 or 2.1) and Mbed TLS 3.6
+ * (TLS 1.2 and 1.3) or 2.28 (TLS 1.2 only; see ALERTPOST_FIRMWARE_MBEDTLS).
  *
  * Run-time settings come from the QEMU command line through semihosting
  * (-semihosting-config enable=on,target=native,arg=alert_poster,arg=ca=PATH):
@@ -70,9 +71,9 @@
  * chain, and PSA's key slots; the firmware prints the high-water mark so the
  * size can be cut to measure on a real device.
  */
-#define ALERT_TLS_POOL_SIZE (80u * 1024u)
+#define ALERT_TLS_POOL_SIZE (32u * 1024u)
 /* Largest trust-anchor file accepted (a few PEM certificates). */
-#define ALERT_CA_MAX 8192u
+#define ALERT_CA_MAX 4096u
 
 /* Exit statuses: one per failure class. */
 enum {

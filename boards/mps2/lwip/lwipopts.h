@@ -3,6 +3,13 @@
  * IPv4 with DHCP and DNS, TCP sized for one TLS client connection at a time.
  * Everything not set here keeps lwIP's default from lwip/opt.h.
  *
+ * RAM is the budget that decides these numbers (64 KiB for the whole
+ * firmware while it posts). The receive side does not need to hold a TLS
+ * record: Mbed TLS copies the record into its own 16 KiB input buffer as it
+ * arrives, and the lwIP transport only opens the window (tcp_recved) for
+ * what it handed over, so lwIP holds at most one window of data, whatever
+ * the record size. A small window costs throughput, not correctness.
+ *
  * Works with lwIP 2.1.x and 2.2.x.
  */
 #ifndef AP_MPS2_LWIPOPTS_H
@@ -26,43 +33,42 @@
 #define MEM_ALIGNMENT               4
 
 /* lwIP's heap holds PBUF_RAM buffers: everything tcp_write() copies
- * (TCP_SND_BUF at most), outgoing DHCP/DNS/ARP packets, and reassembly
- * slack. 16 KiB fits a full send buffer (5840 B) plus headers and
- * control traffic twice over. */
-#define MEM_SIZE                    (16 * 1024)
+ * (TCP_SND_BUF, 2920 B, at most, as two full segments with their headers,
+ * about 3.1 KiB), bare ACKs, and the outgoing DHCP/DNS/ARP packets (under
+ * 700 B each). 5 KiB holds a full send buffer and a DHCP renewal at once. */
+#define MEM_SIZE                    (5 * 1024)
 
 /* Received frames: the driver copies each into a chain from this pool.
  * Each buffer holds a full-size frame (PBUF_POOL_BUFSIZE is derived from
- * TCP_MSS), so 12 buffers (about 18 KiB) cover a full receive window of
- * 4 segments plus ARP/DHCP/DNS traffic and out-of-order segments. */
-#define PBUF_POOL_SIZE              12
+ * TCP_MSS, about 1.5 KiB), so 4 buffers cover the receive window of 2
+ * segments plus one ARP/DHCP frame and one spare. A frame that finds the
+ * pool empty is dropped by the driver and TCP sends it again. */
+#define PBUF_POOL_SIZE              4
 
 /* pbufs that only reference data (PBUF_ROM/REF): few are used with
  * tcp_write(..., TCP_WRITE_FLAG_COPY). */
-#define MEMP_NUM_PBUF               8
+#define MEMP_NUM_PBUF               4
 
-/* One TLS client connection, plus sockets left in TIME_WAIT from earlier
- * posts and one spare. No listening sockets are needed, but lwIP requires
- * at least one. */
-#define MEMP_NUM_TCP_PCB            4
+/* One TLS client connection, and one left in TIME_WAIT by the previous
+ * post (lwIP reuses the oldest TIME_WAIT pcb when it runs out). No
+ * listening sockets are needed, but lwIP requires at least one. */
+#define MEMP_NUM_TCP_PCB            2
 #define MEMP_NUM_TCP_PCB_LISTEN     1
 
-/* DHCP and DNS each use one UDP pcb; one spare. */
-#define MEMP_NUM_UDP_PCB            3
+/* DHCP and DNS each use one UDP pcb. */
+#define MEMP_NUM_UDP_PCB            2
 
-/* Queued TCP segments: must cover TCP_SND_QUEUELEN (below) and the
- * out-of-order segments kept on receive. */
-#define MEMP_NUM_TCP_SEG            24
+/* Queued TCP segments: must cover TCP_SND_QUEUELEN (below). */
+#define MEMP_NUM_TCP_SEG            8
 
 /* lwIP's own timers plus the LAN9118 driver's link-state timer and one for
  * the application. */
 #define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 2)
 
-/* Addresses to resolve at once: one at a time, plus the gateway and DNS
- * server. */
-#define ARP_TABLE_SIZE              4
+/* Addresses to resolve at once: the peer or gateway, and the DNS server. */
+#define ARP_TABLE_SIZE              2
 #define ARP_QUEUEING                1
-#define MEMP_NUM_ARP_QUEUE          4
+#define MEMP_NUM_ARP_QUEUE          2
 
 /* ---- Protocols --------------------------------------------------------- */
 
@@ -76,8 +82,12 @@
 #define LWIP_TCP                    1
 #define LWIP_IGMP                   0
 #define LWIP_AUTOIP                 0
-#define IP_REASSEMBLY               1
-#define IP_FRAG                     1
+/* Nothing this client sends exceeds the MTU (TCP segments are cut to the
+ * MSS, DHCP and DNS queries are small) and nothing it needs arrives
+ * fragmented (TCP segments follow the advertised MSS, DHCP and DNS answers
+ * fit in 576 bytes), so the fragmentation code is left out. */
+#define IP_REASSEMBLY               0
+#define IP_FRAG                     0
 
 /* One interface: lets lwIP drop its interface lookups. */
 #define LWIP_SINGLE_NETIF           1
@@ -93,9 +103,9 @@
 #define LWIP_DHCP_DOES_ACD_CHECK    0
 #define DHCP_DOES_ARP_CHECK         0
 
-/* DNS: servers come from DHCP; two outstanding names at most. */
+/* DNS: servers come from DHCP; one name (the sink's) at a time. */
 #define LWIP_DNS                    1
-#define DNS_TABLE_SIZE              2
+#define DNS_TABLE_SIZE              1
 #define DNS_MAX_NAME_LENGTH         128
 
 /* Local ports and DNS/DHCP ids come from LWIP_RAND() (arch/cc.h), which
@@ -104,24 +114,26 @@
 
 /* ---- TCP ---------------------------------------------------------------
  * Sized for one TLS client: a TLS record is at most 16 KiB + overhead, but
- * the TLS layer reads it in pieces, so a few segments of window suffice. */
+ * the TLS layer reads it in pieces, so a small window suffices. */
 
-/* Full Ethernet segments (1500 - 20 IP - 20 TCP). */
+/* Full Ethernet segments (1500 - 20 IP - 20 TCP): a smaller MSS would save
+ * no memory (the window is what is held) and cost more segments. */
 #define TCP_MSS                     1460
 
-/* Receive window: 4 segments (5840 B). Must not exceed what PBUF_POOL can
- * hold (12 buffers above). */
-#define TCP_WND                     (4 * TCP_MSS)
+/* Receive window: 2 segments (2920 B), the least lwIP accepts with a full
+ * MSS. A 16 KiB record arrives in 6 windows. Must not exceed what
+ * PBUF_POOL can hold (4 buffers above). */
+#define TCP_WND                     (2 * TCP_MSS)
 
-/* Send buffer: 4 segments, so a TLS handshake flight or one request record
- * goes out without waiting for ACKs. */
-#define TCP_SND_BUF                 (4 * TCP_MSS)
-#define TCP_SND_QUEUELEN            ((4 * (TCP_SND_BUF) + (TCP_MSS - 1)) / (TCP_MSS))
+/* Send buffer: 2 segments, the least lwIP accepts. The ClientHello and the
+ * request (each under 1 KiB) go out in one segment; a larger write waits
+ * for ACKs, which the transport does. */
+#define TCP_SND_BUF                 (2 * TCP_MSS)
+#define TCP_SND_QUEUELEN            8
 
-/* Keep out-of-order segments, bounded, so one lost segment does not force
- * the whole window to be resent. */
-#define TCP_QUEUE_OOSEQ             1
-#define TCP_OOSEQ_MAX_PBUFS         4
+/* With a window of two segments there is little to reorder: a lost segment
+ * is resent with the one after it, so out-of-order segments are not kept. */
+#define TCP_QUEUE_OOSEQ             0
 
 #define LWIP_TCP_KEEPALIVE          0
 #define LWIP_TCP_TIMESTAMPS         0
@@ -134,6 +146,14 @@
 /* ---- Statistics and debugging ----------------------------------------- */
 
 #define LWIP_STATS                  0
+/* lwIP's assertions follow the C library's assert(): on in Debug builds,
+ * where a failed one ends the run with the board's assert status
+ * (arch/cc.h), and off where NDEBUG is set (MinSizeRel, Release), where
+ * their messages and file names would cost 11 KiB of flash. The argument
+ * checks lwIP makes with LWIP_ERROR stay in either way. */
+#ifdef NDEBUG
+#define LWIP_NOASSERT               1
+#endif
 /* LWIP_DEBUG is tested with #ifdef: leave it undefined to keep it off. */
 
 #endif /* AP_MPS2_LWIPOPTS_H */
