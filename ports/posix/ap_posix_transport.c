@@ -3,7 +3,7 @@
  *
  * Every blocking step is a non-blocking call followed by poll() on a
  * deadline taken from CLOCK_MONOTONIC, so no call outlives the timeout the
- * core passes (name resolution excepted: see resolve()). errno and EAI_*
+ * core passes (name resolution included: see resolve()). errno and EAI_*
  * codes stay here; only the ap_status_t and the describe() text leave.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -17,8 +17,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -251,36 +254,189 @@ static int connect_one(const struct addrinfo *ai, const ap_posix_deadline_t *dl,
 }
 
 /*
- * getaddrinfo() has no timeout of its own: the resolver's (resolv.conf
- * timeout:/attempts:) applies. The caller's deadline is checked when it
- * returns, so an overrun is reported as AP_ERR_TIMEOUT rather than used to
- * connect late.
+ * Name resolution within the connect deadline.
+ *
+ * getaddrinfo() has no timeout of its own (only the resolver's, from
+ * resolv.conf, which may be many seconds). Address literals are resolved in
+ * place (AI_NUMERICHOST never touches the network); names are looked up on a
+ * helper thread while the caller waits on a monotonic deadline. A lookup that
+ * outlives the deadline is abandoned: the thread finishes on its own and frees
+ * what it found, since the job is reference-counted between the two.
  */
+typedef struct resolve_job {
+    pthread_mutex_t lock;
+    pthread_cond_t done_cv;
+    int refs;                /* the caller and the helper thread */
+    bool done;
+    int rc;                  /* getaddrinfo's result */
+    int sys_errno;           /* errno, for EAI_SYSTEM */
+    struct addrinfo *list;
+    struct addrinfo hints;
+    char host[256];
+    char service[8];
+} resolve_job_t;
+
+static void job_release(resolve_job_t *job)
+{
+    bool last;
+
+    (void)pthread_mutex_lock(&job->lock);
+    last = (--job->refs == 0);
+    (void)pthread_mutex_unlock(&job->lock);
+    if (last) {
+        if (job->list != NULL) {
+            freeaddrinfo(job->list);
+        }
+        (void)pthread_cond_destroy(&job->done_cv);
+        (void)pthread_mutex_destroy(&job->lock);
+        free(job);
+    }
+}
+
+static void *resolve_thread(void *arg)
+{
+    resolve_job_t *job = arg;
+    struct addrinfo *list = NULL;
+    int rc;
+
+    do {
+        rc = getaddrinfo(job->host, job->service, &job->hints, &list);
+    } while (rc == EAI_SYSTEM && errno == EINTR);
+
+    (void)pthread_mutex_lock(&job->lock);
+    job->rc = rc;
+    job->sys_errno = errno;
+    job->list = (rc == 0) ? list : NULL;
+    job->done = true;
+    (void)pthread_cond_signal(&job->done_cv);
+    (void)pthread_mutex_unlock(&job->lock);
+    job_release(job);
+    return NULL;
+}
+
+/* A new job with two references, or NULL when out of memory. */
+static resolve_job_t *job_new(const char *host, const char *service,
+                              const struct addrinfo *hints)
+{
+    resolve_job_t *job = calloc(1, sizeof *job);
+    pthread_condattr_t attr;
+
+    if (job == NULL) {
+        return NULL;
+    }
+    if (pthread_condattr_init(&attr) != 0) {
+        free(job);
+        return NULL;
+    }
+    (void)pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (pthread_mutex_init(&job->lock, NULL) != 0) {
+        (void)pthread_condattr_destroy(&attr);
+        free(job);
+        return NULL;
+    }
+    if (pthread_cond_init(&job->done_cv, &attr) != 0) {
+        (void)pthread_condattr_destroy(&attr);
+        (void)pthread_mutex_destroy(&job->lock);
+        free(job);
+        return NULL;
+    }
+    (void)pthread_condattr_destroy(&attr);
+    job->refs = 2;
+    job->hints = *hints;
+    (void)snprintf(job->host, sizeof job->host, "%s", host);
+    (void)snprintf(job->service, sizeof job->service, "%s", service);
+    return job;
+}
+
+/* Run getaddrinfo on a helper thread and wait for it until the deadline.
+ * Returns 0 with *out set, an EAI_* code, or -1 when the deadline passed. */
+static int lookup_bounded(const char *host, const char *service,
+                          const struct addrinfo *hints,
+                          const ap_posix_deadline_t *dl,
+                          struct addrinfo **out, int *sys_errno)
+{
+    resolve_job_t *job = job_new(host, service, hints);
+    pthread_attr_t attr;
+    pthread_t tid;
+    struct timespec until;
+    uint64_t abs_ns = dl->start_ns + dl->limit_ns;
+    int rc;
+
+    if (job == NULL) {
+        return EAI_MEMORY;
+    }
+    if (pthread_attr_init(&attr) != 0) {
+        job->refs = 1;
+        job_release(job);
+        return EAI_MEMORY;
+    }
+    (void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    rc = pthread_create(&tid, &attr, resolve_thread, job);
+    (void)pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        job->refs = 1;
+        job_release(job);
+        return EAI_AGAIN;
+    }
+
+    until.tv_sec = (time_t)(abs_ns / 1000000000u);
+    until.tv_nsec = (long)(abs_ns % 1000000000u);
+    (void)pthread_mutex_lock(&job->lock);
+    while (!job->done) {
+        if (pthread_cond_timedwait(&job->done_cv, &job->lock, &until) == ETIMEDOUT) {
+            break;
+        }
+    }
+    if (job->done) {
+        rc = job->rc;
+        *sys_errno = job->sys_errno;
+        *out = job->list;
+        job->list = NULL; /* now the caller's to free */
+    } else {
+        rc = -1;
+    }
+    (void)pthread_mutex_unlock(&job->lock);
+    job_release(job);
+    return rc;
+}
+
 static ap_status_t resolve(ap_posix_conn_t *conn, const char *host,
-                           uint16_t port, struct addrinfo **out)
+                           uint16_t port, const ap_posix_deadline_t *dl,
+                           uint32_t timeout_ms, struct addrinfo **out)
 {
     struct addrinfo hints;
     char service[8];
+    int sys_errno = 0;
     int rc;
 
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_protocol = IPPROTO_TCP;
-    hints.ai_flags = AI_NUMERICSERV;
+    hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
     (void)snprintf(service, sizeof service, "%u", (unsigned)port);
 
-    do {
-        rc = getaddrinfo(host, service, &hints, out);
-    } while (rc == EAI_SYSTEM && errno == EINTR);
-
+    /* An address literal: no lookup, no thread. */
+    rc = getaddrinfo(host, service, &hints, out);
+    if (rc == EAI_NONAME) {
+        hints.ai_flags = AI_NUMERICSERV;
+        rc = lookup_bounded(host, service, &hints, dl, out, &sys_errno);
+    } else if (rc == EAI_SYSTEM) {
+        sys_errno = errno;
+    }
+    if (rc == -1) {
+        set_detail(conn, ETIMEDOUT,
+                   "timed out after %lu ms resolving host '%s'",
+                   (unsigned long)timeout_ms, host);
+        return AP_ERR_TIMEOUT;
+    }
     if (rc == 0 && *out == NULL) {
         rc = EAI_NONAME;
     }
     if (rc != 0) {
         if (rc == EAI_SYSTEM) {
             set_detail(conn, rc, "cannot resolve host '%s': %s", host,
-                       strerror(errno));
+                       strerror(sys_errno));
             return AP_ERR_IO;
         }
         if (rc == EAI_MEMORY) {
@@ -332,7 +488,7 @@ static ap_status_t posix_connect(void *ctx, const char *host, uint16_t port,
     }
 
     deadline_start(&overall, timeout_ms);
-    status = resolve(conn, host, port, &list);
+    status = resolve(conn, host, port, &overall, timeout_ms, &list);
     if (status != AP_OK) {
         return status;
     }
