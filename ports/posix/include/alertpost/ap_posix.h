@@ -23,7 +23,9 @@ typedef struct ap_posix_conn {
  * @brief Fill transport with the POSIX functions over conn.
  * Resolves with getaddrinfo (IPv4 and IPv6, every address tried in turn
  * within the timeout), connects non-blocking, waits with poll, and never
- * raises SIGPIPE.
+ * raises SIGPIPE. A name (not an address literal) is looked up on a short-
+ * lived helper thread, so that the connect timeout bounds the lookup too;
+ * the port therefore links with the platform's threads library.
  */
 void ap_posix_transport_init(ap_transport_t *transport, ap_posix_conn_t *conn);
 
