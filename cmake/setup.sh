@@ -17,7 +17,7 @@ set -euo pipefail
 deps=${ALERTPOST_DEPS:-/var/cache/alertpost}
 packages=(
   build-essential cmake ninja-build pkg-config dpkg-dev python3
-  libcmocka-dev openssl gnutls-bin
+  libcmocka-dev openssl ca-certificates gnutls-bin
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   cppcheck clang-tidy python3-minimal iproute2
 )
