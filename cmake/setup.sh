@@ -44,7 +44,9 @@ if [ ! -f "$src_list" ]; then
   # part of every Debian system, python3 may not be there yet.
   read -r uri keyring < <(
     {
-      for f in /etc/apt/sources.list.d/*.sources; do [ -f "$f" ] && { cat "$f"; echo; }; done
+      for f in /etc/apt/sources.list.d/*.sources; do
+        if [ -f "$f" ]; then cat "$f"; echo; fi
+      done
     } | awk -v want="$codename" '
       function flush() {
         if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " want " ") && uris != "") {
