@@ -60,6 +60,12 @@ def start_sink(work, pki, name, tls_min, tls_max):
     return proc, port, record
 
 
+def pin(port):
+    """--resolve for the sink: the certificate is for "localhost", the sink
+    listens on 127.0.0.1, and the demo must not depend on /etc/hosts."""
+    return "localhost:%d:127.0.0.1" % port
+
+
 def events(record):
     if not os.path.exists(record):
         return []
@@ -90,7 +96,7 @@ def main():
     sink, port, record = start_sink(work, pki, "modern", "1.2", "1.3")
     try:
         alert = '{"device":"demo-host","seq":1,"level":"critical","text":"disk 97% full"}'
-        rc = run([alertpost, "-v", "--cacert", ca, "-d", alert,
+        rc = run([alertpost, "-v", "--cacert", ca, "--resolve", pin(port), "-d", alert,
                   "https://localhost:%d/v1/alerts" % port])
     finally:
         sink.terminate()
@@ -112,10 +118,10 @@ def main():
         say("   defaults (it never sets a minimum version) is talked down to TLS 1.0:")
         legacy_rc = run([legacy, ca, str(port), "localhost"])
         say("-- alertpost on the same Mbed TLS 2.28 build refuses it:")
-        rc2 = run([alertpost2, "--cacert", ca, "-d", '{"seq":2}',
+        rc2 = run([alertpost2, "--cacert", ca, "--resolve", pin(port), "-d", '{"seq":2}',
                    "https://localhost:%d/v1/alerts" % port])
         say("-- and so does alertpost on Mbed TLS 3.6:")
-        rc3 = run([alertpost, "--cacert", ca, "-d", '{"seq":3}',
+        rc3 = run([alertpost, "--cacert", ca, "--resolve", pin(port), "-d", '{"seq":3}',
                    "https://localhost:%d/v1/alerts" % port])
     finally:
         sink.terminate()
