@@ -432,7 +432,14 @@ static ap_status_t classify_handshake_failure(ap_client_t *c, int ret)
          * or insufficient_security sent in a record older than TLS 1.2 means
          * the server settled on an old version before it found nothing it
          * could agree to. */
-        if (alert == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION ||
+        /* A hello that offered TLS 1.3 alone and was answered with
+         * handshake_failure before any ServerHello: the server has no TLS 1.3
+         * (it found none of the TLS 1.3 suites it could use). */
+        bool tls13_only_refused = c->tls_min >= AP_TLS_1_3 && c->sniff.hello_version == 0 &&
+                                  c->sniff.first_type == 21 &&
+                                  alert == MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE;
+
+        if (alert == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION || tls13_only_refused ||
             ((alert == MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE || alert == 71) &&
              seen != 0 && seen < AP_TLS_FLOOR)) {
             return refuse_version(c, alert);
