@@ -6,6 +6,15 @@
 # configuration of the project's (pass it with AP_FULL_CONFIG set).
 # Mbed TLS's own build system is not used: this one works unchanged for the
 # host and for cross builds, and needs no Python or Perl.
+#
+# Optional inputs, read when the function is called (unset: nothing added,
+# so builds that do not set them are unchanged):
+#   AP_MBEDTLS_EXTRA_SOURCES       further .c files compiled into the same
+#                                  library with the same configuration,
+#                                  e.g. a driver from the tree's 3rdparty/
+#                                  (absolute, or relative to SOURCE_DIR)
+#   AP_MBEDTLS_EXTRA_INCLUDE_DIRS  include directories those files need
+#                                  (private to the library; same rule)
 function(ap_add_mbedtls target source_dir major user_config)
   if(NOT EXISTS "${source_dir}/library/ssl_tls.c")
     message(FATAL_ERROR
@@ -26,7 +35,18 @@ function(ap_add_mbedtls target source_dir major user_config)
   message(STATUS "${target}: Mbed TLS ${_found} from ${source_dir}")
 
   file(GLOB _srcs "${source_dir}/library/*.c")
+  foreach(_extra IN LISTS AP_MBEDTLS_EXTRA_SOURCES)
+    get_filename_component(_extra "${_extra}" ABSOLUTE BASE_DIR "${source_dir}")
+    if(NOT EXISTS "${_extra}")
+      message(FATAL_ERROR "AP_MBEDTLS_EXTRA_SOURCES: no file '${_extra}'")
+    endif()
+    list(APPEND _srcs "${_extra}")
+  endforeach()
   add_library(${target} STATIC ${_srcs})
+  foreach(_extra IN LISTS AP_MBEDTLS_EXTRA_INCLUDE_DIRS)
+    get_filename_component(_extra "${_extra}" ABSOLUTE BASE_DIR "${source_dir}")
+    target_include_directories(${target} PRIVATE "${_extra}")
+  endforeach()
   target_include_directories(${target} SYSTEM PUBLIC "${source_dir}/include")
   target_include_directories(${target} PRIVATE "${source_dir}/library")
   get_filename_component(_cfg_dir "${user_config}" DIRECTORY)

@@ -89,15 +89,33 @@
 
 /* ---- public-key crypto ------------------------------------------------ */
 
-#define MBEDTLS_BIGNUM_C
-#define MBEDTLS_ECP_C
+/*
+ * P-256 (ECDHE and ECDSA) is p256-m's, through PSA: a small constant-time
+ * implementation of that one curve, a quarter of the size of the library's
+ * generic ECP code, which is then not built (MBEDTLS_ECP_C, MBEDTLS_ECDH_C
+ * and MBEDTLS_ECDSA_C stay off; mps2-3.6-psa.h asks for P-256 and the
+ * driver provides it). p256-m lives in the library's 3rdparty/ folder,
+ * which boards/mps2 compiles in through AP_MBEDTLS_EXTRA_SOURCES. It needs
+ * TLS 1.2 and X.509 to use PSA as well (MBEDTLS_USE_PSA_CRYPTO).
+ */
+#define MBEDTLS_PSA_CRYPTO_CONFIG
+#define MBEDTLS_PSA_CRYPTO_CONFIG_FILE "mps2-3.6-psa.h"
+#define MBEDTLS_USE_PSA_CRYPTO
+#define MBEDTLS_PSA_P256M_DRIVER_ENABLED
+/* Not for its own sake: in 3.6 TLS 1.2 sizes its premaster-secret buffer
+ * from the built-in ECP code's curve list, which is empty (one byte) when
+ * no part of that code is on, and every TLS 1.2 ECDHE handshake then fails
+ * with MBEDTLS_ERR_SSL_HW_ACCEL_FAILED (Mbed-TLS/mbedtls#10757). Parsing
+ * compressed points turns on the small "light" part of the ECP code, which
+ * gives the buffer its P-256 size, for the least flash of the options that
+ * do (about 1.5 KiB; MBEDTLS_PK_PARSE_EC_EXTENDED costs 0.5 KiB more). That
+ * code needs a curve; it does no scalar multiplication, so it needs no
+ * precomputed table either. Drop all three once the library sizes the
+ * buffer from PSA. */
+#define MBEDTLS_PK_PARSE_EC_COMPRESSED
 #define MBEDTLS_ECP_DP_SECP256R1_ENABLED
-#define MBEDTLS_ECP_NIST_OPTIM
-/* Window of the scalar multiplication: 2 keeps its precomputed points (in
- * the pool) small, for a little more time per ECDHE and signature check. */
-#define MBEDTLS_ECP_WINDOW_SIZE 2
-#define MBEDTLS_ECDH_C
-#define MBEDTLS_ECDSA_C
+#define MBEDTLS_ECP_FIXED_POINT_OPTIM 0
+#define MBEDTLS_BIGNUM_C
 #define MBEDTLS_RSA_C
 #define MBEDTLS_PKCS1_V15
 /* Largest bignum: RSA-4096 keys (CA roots still use them). Several stack
@@ -135,7 +153,10 @@
 #define MBEDTLS_SSL_CLI_C
 #define MBEDTLS_SSL_PROTO_TLS1_2
 #define MBEDTLS_SSL_PROTO_TLS1_3
-#define MBEDTLS_SSL_TLS1_3_COMPATIBILITY_MODE
+/* No MBEDTLS_SSL_TLS1_3_COMPATIBILITY_MODE: the middlebox-compatibility
+ * dance (fake session id, ChangeCipherSpec records) is for networks whose
+ * middleboxes break TLS 1.3 otherwise; servers accept the plain handshake.
+ * Turn it on for a device behind such a box. */
 #define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ENABLED
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED
@@ -143,9 +164,10 @@
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
 /* SPKI pinning reads the peer's certificate after the handshake. */
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
-/* A TLS 1.3 server sends tickets after the handshake; taking them is the
- * tested path of the core (MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET). */
-#define MBEDTLS_SSL_SESSION_TICKETS
+/* No MBEDTLS_SSL_SESSION_TICKETS: the firmware posts once per connection
+ * and never resumes, so tickets would only cost flash. A TLS 1.3 server
+ * still sends them after the handshake; 3.6 built without tickets reads and
+ * drops them (the tls13 and rsa QEMU cases get tickets from the sink). */
 
 /*
  * Record buffers. The server may send full 16 KiB records (a client cannot

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Flash and RAM of a firmware image per component, from its linker map.
 
-    footprint.py build/an385/alert_poster.map
+    footprint.py build/an385/alert_poster.map [--elf alert_poster.elf --nm arm-none-eabi-nm]
 
 Reads the "Linker script and memory map" part of a GNU ld map file and adds
 up every input section that was kept, by the object or library it came
@@ -12,15 +12,70 @@ The stack and heap regions the linker script reserves are listed on their
 own lines. Components are recognised by library and object names of this
 project's build (core, http, TLS glue, Mbed TLS, lwIP, lwIP port, driver,
 board, app, C library).
+
+With link-time optimisation the map can no longer tell which library a
+function came from: LTO's output is one object. Given --elf, the part the
+map cannot place ("other") is then split by the source file of each symbol,
+from the image's debug information (`nm -S -l`; the firmware is built with
+-g, which costs no flash). What no symbol covers (alignment padding, literal
+pools, merged strings) stays "unattributed".
 """
 
 import argparse
 import os
 import re
+import subprocess
 import sys
 
 ORDER = ["core", "http", "TLS glue", "Mbed TLS", "lwIP", "lwIP port", "driver",
-         "board", "app", "C library", "other"]
+         "board", "app", "C library", "other", "unattributed"]
+
+
+def component_of_source(path):
+    """The component a source file belongs to, by where it lives."""
+    p = path.replace("\\", "/")
+    if "/boards/mps2/" in p:
+        if p.endswith("/lan9118.c"):
+            return "driver"
+        return "app" if "/apps/" in p else "board"
+    if "/ports/lwip/" in p:
+        return "lwIP port"
+    if "/core/src/http/" in p:
+        return "http"
+    if "/core/src/tls/" in p:
+        return "TLS glue"
+    if "/core/src/" in p:
+        return "core"
+    if "mbedtls" in p or "p256-m" in p:
+        return "Mbed TLS"
+    if "lwip" in p:
+        return "lwIP"
+    return None
+
+
+def split_by_symbols(elf, nm, other):
+    """Split the map's "other" bucket by the source file of each symbol."""
+    out = subprocess.run([nm, "-S", "-l", "--defined-only", elf], capture_output=True,
+                         text=True, check=True).stdout
+    found = {}
+    for line in out.splitlines():
+        m = re.match(r"^[0-9a-f]+ ([0-9a-f]+) ([A-Za-z]) \S+\t(.+):\d+$", line)
+        if not m:
+            continue
+        size, typ, src = int(m.group(1), 16), m.group(2).lower(), m.group(3)
+        c = component_of_source(src)
+        k = {"t": "flash", "r": "flash", "d": "data", "b": "bss"}.get(typ)
+        if c is None or k is None:
+            continue
+        found.setdefault(c, {"flash": 0, "data": 0, "bss": 0})[k] += size
+    rest = dict(other)
+    for t in found.values():
+        for k in rest:
+            rest[k] -= t[k]
+    if any(v < 0 for v in rest.values()):
+        return None  # the symbols do not fit the bucket: keep the map's view
+    found["unattributed"] = rest
+    return found
 
 
 def component(path):
@@ -111,8 +166,28 @@ def main():
                     help="bytes of flash the image may use (default 128 KiB)")
     ap.add_argument("--ram-budget", type=int, default=64 * 1024,
                     help="bytes of RAM at peak, stack included (default 64 KiB)")
+    ap.add_argument("--elf", help="the image, to split what the map cannot place")
+    ap.add_argument("--nm", default="arm-none-eabi-nm", help="nm for the image's target")
+    ap.add_argument("--ram-map", help="map of the same image linked without LTO, for RAM "
+                                      "per component (its variables are the image's)")
     args = ap.parse_args()
     totals, reserved = parse(args.map)
+    ram_totals = parse(args.ram_map)[0] if args.ram_map else None
+    if args.elf and "other" in totals:
+        split = split_by_symbols(args.elf, args.nm, totals["other"])
+        if split is not None:
+            del totals["other"]
+            for c, t in split.items():
+                base = totals.setdefault(c, {"flash": 0, "data": 0, "bss": 0})
+                for k in base:
+                    base[k] += t[k]
+    if ram_totals is not None:
+        # RAM from the non-LTO map, component by component; flash stays the image's.
+        for c in set(totals) | set(ram_totals):
+            base = totals.setdefault(c, {"flash": 0, "data": 0, "bss": 0})
+            r = ram_totals.get(c, {"data": 0, "bss": 0})
+            base["flash"] += base["data"] - r["data"]  # keep the image's .data initialisers
+            base["data"], base["bss"] = r["data"], r["bss"]
     print("%-10s %10s %10s %10s" % ("component", "flash", "RAM", "(of which .data)"))
     sums = {"flash": 0, "ram": 0, "data": 0}
     for c in ORDER:

@@ -104,8 +104,8 @@ uint32_t ap_mps2_tick_count(void)
 
 void ap_mps2_exit(int status)
 {
-    fflush(stdout);
-    fflush(stderr);
+    /* Nothing to flush: the board's printf (printf.c) writes to the UART
+     * as it formats, with no stdio buffer in between. */
     ap_mps2_semihost_exit(status);
     /* Only a host without semihosting exit gets here: stop quietly. */
     for (;;) {

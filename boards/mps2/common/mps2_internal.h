@@ -60,7 +60,9 @@ void ap_mps2_uart_init(uintptr_t base, uint32_t pclk_hz, uint32_t baud);
 /* Writes "<what> <value in hex>\n" to the console without using stdio. */
 void ap_mps2_fault_report_text(const char *what, uint32_t value);
 
-/* Called from the fault entry with the stacked exception frame. */
-void ap_mps2_fault_report(const uint32_t *frame) __attribute__((noreturn));
+/* Called from the fault entry with the stacked exception frame. Only the
+ * entry's assembly names it, which link-time optimisation cannot see, hence
+ * "used". */
+void ap_mps2_fault_report(const uint32_t *frame) __attribute__((noreturn, used));
 
 #endif /* AP_MPS2_INTERNAL_H */

@@ -21,17 +21,22 @@
 extern char __ap_heap_start[];
 extern char __ap_heap_end[];
 
-void *_sbrk(ptrdiff_t incr);
-int _write(int fd, const char *buf, int len);
-int _read(int fd, char *buf, int len);
-int _close(int fd);
-int _fstat(int fd, struct stat *st);
-int _isatty(int fd);
-int _lseek(int fd, int offset, int whence);
-void _exit(int status);
-int _kill(int pid, int sig);
-int _getpid(void);
-int _gettimeofday(struct timeval *tv, void *tz);
+/* Only newlib calls these, and newlib is linked after link-time
+ * optimisation has run: "used" keeps an LTO build from dropping them as
+ * unreferenced. */
+#define AP_MPS2_LIBC_HOOK __attribute__((used))
+
+AP_MPS2_LIBC_HOOK void *_sbrk(ptrdiff_t incr);
+AP_MPS2_LIBC_HOOK int _write(int fd, const char *buf, int len);
+AP_MPS2_LIBC_HOOK int _read(int fd, char *buf, int len);
+AP_MPS2_LIBC_HOOK int _close(int fd);
+AP_MPS2_LIBC_HOOK int _fstat(int fd, struct stat *st);
+AP_MPS2_LIBC_HOOK int _isatty(int fd);
+AP_MPS2_LIBC_HOOK int _lseek(int fd, int offset, int whence);
+AP_MPS2_LIBC_HOOK void _exit(int status);
+AP_MPS2_LIBC_HOOK int _kill(int pid, int sig);
+AP_MPS2_LIBC_HOOK int _getpid(void);
+AP_MPS2_LIBC_HOOK int _gettimeofday(struct timeval *tv, void *tz);
 
 static char *g_heap_brk = __ap_heap_start;
 
