@@ -132,17 +132,16 @@ static void format(fmt_out_t *o, const char *fmt, va_list ap_in)
      * (va_list is an array type on some). */
     va_copy(ap, ap_in);
     while (*fmt != '\0') {
-        unsigned flags = 0;
-        size_t width = 0;
-        int prec = -1;
-        int lng = 0; /* 0: int, 1: long, 2: long long, 3: size_t/intmax_t/ptrdiff_t */
-        char conv;
-
         if (*fmt != '%') {
             out_byte(o, *fmt++);
             continue;
         }
         {
+            unsigned flags = 0;
+            size_t width = 0;
+            int prec = -1;
+            int lng = 0; /* 0: int, 1: long, 2: long long, 3: size_t/intmax_t/ptrdiff_t */
+            char conv;
             const char *start = fmt++;
 
             for (;; fmt++) {
@@ -282,9 +281,12 @@ static void format(fmt_out_t *o, const char *fmt, va_list ap_in)
                     } while (v != 0);
                 }
                 if (prec >= 0) {
-                    /* An explicit precision turns the 0 flag off (C99
-                     * 7.19.6.1). */
+                    /* An explicit precision turns the 0 flag off, and a zero
+                     * value with precision 0 has no digits (C99 7.19.6.1). */
                     flags &= ~FMT_ZERO;
+                    if (prec == 0 && n == 1 && digits[sizeof(digits) - 1] == '0') {
+                        n = 0;
+                    }
                     if ((size_t)prec > n) {
                         zeros = (size_t)prec - n;
                     }
