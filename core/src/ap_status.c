@@ -27,6 +27,14 @@ const char *ap_status_str(ap_status_t status)
     case AP_ERR_HTTP_RESPONSE: return "invalid HTTP response";
     case AP_ERR_TRUNCATED:     return "response truncated";
     case AP_ERR_NEED_MORE:     return "more input needed";
+    case AP_ERR_OUTCOME_UNKNOWN: return "delivery outcome unknown";
+    case AP_ERR_STORE_FULL:    return "store full";
+    case AP_ERR_STORE_IO:      return "store medium failed";
+    case AP_ERR_STORE_EMPTY:   return "store empty";
+    case AP_ERR_STORE_CORRUPT: return "stored record corrupt";
+    case AP_ERR_QUEUE_BACKOFF: return "nothing due yet";
+    case AP_ERR_TOO_LARGE:     return "record larger than the store";
+    case AP_ERR_TLS_CLIENT_CERT: return "client certificate required or refused";
     }
     return "unknown status";
 }

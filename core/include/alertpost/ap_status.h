@@ -52,7 +52,31 @@ typedef enum ap_status {
     /** The response ended before its declared end (with or without close_notify). */
     AP_ERR_TRUNCATED = -17,
     /** The parser needs more bytes (internal to the codecs; never returned by ap_post). */
-    AP_ERR_NEED_MORE = -18
+    AP_ERR_NEED_MORE = -18,
+    /**
+     * Some or all of the request was written, but no complete response came
+     * back: the alert may or may not have arrived. ap_post() never re-sends
+     * such an alert by itself; the queue, whose alerts carry an
+     * Idempotency-Key, re-sends it and counts the re-send.
+     */
+    AP_ERR_OUTCOME_UNKNOWN = -19,
+    /** The store has no room for this record now (nothing was evicted). */
+    AP_ERR_STORE_FULL = -20,
+    /** The store's medium failed (a read, write, fsync or erase error). */
+    AP_ERR_STORE_IO = -21,
+    /** The store holds no record at that position. */
+    AP_ERR_STORE_EMPTY = -22,
+    /** A stored record failed its integrity check; it was set aside, not used. */
+    AP_ERR_STORE_CORRUPT = -23,
+    /** The queue has alerts, but none is due yet (backing off). */
+    AP_ERR_QUEUE_BACKOFF = -24,
+    /** The record can never fit in this store or buffer, however empty it is. */
+    AP_ERR_TOO_LARGE = -25,
+    /**
+     * The server requires a client certificate and none is configured, or it
+     * refused the one this client sent.
+     */
+    AP_ERR_TLS_CLIENT_CERT = -26
 } ap_status_t;
 
 /**
