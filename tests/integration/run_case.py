@@ -158,6 +158,21 @@ def requests_on_one_connection(bodies):
     return check
 
 
+def bodies_once_each(bodies, connections):
+    """Each body reached the server exactly once, in order, over that many connections."""
+    def check(got, ctx):
+        errs = []
+        seen = [r["body"] for r in got.requests]
+        if seen != bodies:
+            errs.append("request bodies %r, expected each of %r once" % (seen, bodies))
+        conns = {r["conn"] for r in got.requests}
+        if len(conns) != connections:
+            errs.append("requests came on %d connections, expected %d" % (len(conns),
+                                                                          connections))
+        return errs
+    return check
+
+
 def has_header(name, value):
     def check(got, ctx):
         if not got.requests:
@@ -454,6 +469,19 @@ for cli in ("ap3", "ap2"):
              [Step(cli, ["--lines"], EXIT_OK, stdin=lines)],
              [requests_on_one_connection([b"first alert", b"second alert", b"third alert"])],
              labels=["http"]))
+    # Connection reuse: an idle 408 is not an answer, and a request read but
+    # never answered is reported as such, never silently sent again.
+    add(Case("http.idle_408_not_an_answer.%s" % n, lambda: PySink(mode="idle-408"),
+             [Step(cli, ["-v", "--lines"], EXIT_OK, stdin=b"one\ntwo\nthree\n",
+                   stderr=["replaced before the alert was processed"])],
+             [bodies_once_each([b"one", b"two", b"three"], connections=3)],
+             labels=["http", "hostile", "reuse"]))
+    add(Case("http.unanswered_is_not_resent.%s" % n,
+             lambda: PySink(mode="close-unanswered", extra=["--answer-first", "1"]),
+             [Step(cli, ["--lines"], EXIT_HTTP, stdin=b"one\ntwo\nthree\n",
+                   stderr=["may or may not have arrived", "line 2 was sent, outcome unknown"])],
+             [bodies_once_each([b"one", b"two"], connections=1)],
+             labels=["http", "hostile", "reuse"]))
     body = alert("header" + cli)
     add(Case("http.extra_header.%s" % n, lambda: PySink(),
              [Step(cli, ["-H", "X-Alert-Source: integration test", "-d", body.decode()],

@@ -112,6 +112,19 @@ typedef struct ap_client_info {
     const char *ciphersuite;       /**< name; "" if no handshake */
     ap_tls_version_t server_version; /**< what the server revealed; 0 if unknown */
     bool reused_connection;        /**< the post went over a kept-alive connection */
+    /**
+     * Kept-alive connections this post found unusable and replaced by a new
+     * one: closed by the server, with unsolicited bytes waiting (an idle
+     * 408), failed before any byte of the alert left, or answered 408. The
+     * alert was not processed on them, so the new connection is no re-send.
+     */
+    unsigned stale_connections;
+    /**
+     * With AP_ERR_OUTCOME_UNKNOWN: what ended the exchange (AP_ERR_TIMEOUT,
+     * AP_ERR_CLOSED, AP_ERR_IO, AP_ERR_TRUNCATED, AP_ERR_HTTP_RESPONSE or
+     * AP_ERR_TLS). AP_OK after any other result.
+     */
+    ap_status_t failure;
     uint32_t connect_ms;           /**< TCP connect */
     uint32_t handshake_ms;         /**< TLS handshake */
     uint32_t total_ms;             /**< the whole post */
@@ -133,6 +146,9 @@ typedef struct ap_client {
     uint32_t post_start_ms;
     uint32_t post_limit_ms;
     int32_t last_io;              /* last transport failure the shim saw */
+    uint32_t step_ms;             /* bound on each transport call of this phase */
+    bool polling;                 /* transport calls poll (timeout 0) */
+    uint32_t wire_sent;           /* bytes the transport took since the request began */
     ap_tls_sniff_t sniff;         /* what the server's first bytes revealed */
     union {
         uint8_t bytes[AP_TLS_CONTEXT_SIZE];
@@ -169,14 +185,29 @@ ap_status_t ap_client_init(ap_client_t *client, const ap_client_config_t *cfg);
  * 2xx and the response arrived in full: only then is the alert delivered.
  * On any other status the alert MUST be treated as not delivered.
  *
- * If a kept-alive connection turns out closed before any byte of the response
- * arrived, the post is retried once on a new connection.
+ * Connection reuse never sends an alert twice. Before a kept-alive
+ * connection carries a request it is polled without blocking; if the server
+ * has closed it or sent something unasked (an idle 408), it is replaced by a
+ * new connection before any byte of the alert is written. It is also
+ * replaced, once, if it fails before any byte of the request left, or if
+ * the server answers the request on it with 408 (it says it did not process
+ * it). Once any byte of the request has been written, a failure without a
+ * complete response is AP_ERR_OUTCOME_UNKNOWN: the alert may or may not have
+ * arrived, and ap_post() does not send it again. info.failure names what
+ * ended the exchange. Re-sending is the caller's decision (the queue,
+ * ap_queue.h, re-sends with the same Idempotency-Key and counts it).
  *
  * @return AP_OK; AP_ERR_BAD_ARG; AP_ERR_NO_SPACE (head over work_buf_size);
- *         AP_ERR_DNS; AP_ERR_CONNECT; AP_ERR_TIMEOUT; AP_ERR_IO; AP_ERR_CLOSED;
- *         AP_ERR_TLS_VERSION; AP_ERR_TLS_CERT; AP_ERR_TLS_PIN; AP_ERR_TLS;
- *         AP_ERR_HTTP_STATUS (resp->status_code holds it);
- *         AP_ERR_HTTP_RESPONSE; AP_ERR_TRUNCATED.
+ *         AP_ERR_DNS; AP_ERR_CONNECT; AP_ERR_TLS_VERSION; AP_ERR_TLS_CERT;
+ *         AP_ERR_TLS_PIN; AP_ERR_TLS_CLIENT_CERT; AP_ERR_TLS (these before
+ *         any byte of the alert was sent);
+ *         AP_ERR_TIMEOUT, AP_ERR_IO, AP_ERR_CLOSED, AP_ERR_TLS when the
+ *           connection, handshake or first write failed with nothing of the
+ *           request sent (the alert was not delivered);
+ *         AP_ERR_HTTP_STATUS (a complete answer that is not 2xx:
+ *           resp->status_code holds it; not delivered);
+ *         AP_ERR_OUTCOME_UNKNOWN (the request was sent, at least in part, and
+ *           no complete response came; info.failure says why).
  *         After any error the connection is closed; ap_client_error() says
  *         what failed, against which host, and what to do.
  */
@@ -189,7 +220,12 @@ const char *ap_client_error(const ap_client_t *client);
 /** @brief What the last post negotiated and its timings. */
 const ap_client_info_t *ap_client_info(const ap_client_t *client);
 
-/** @brief Send close_notify and close the connection, if one is open. */
+/**
+ * @brief Send close_notify and close the connection, if one is open. It
+ * waits up to AP_CLOSE_LINGER_MS for the server's own close_notify or end of
+ * stream first, so that nothing is left unread (which would make the TCP
+ * stack answer with a reset, logged by servers as an error).
+ */
 void ap_client_close(ap_client_t *client);
 
 /** @brief Close, free Mbed TLS state and zero the client. Safe twice. */

@@ -74,6 +74,15 @@
 #define AP_DEFAULT_DEADLINE_MS 30000u
 #endif
 
+/**
+ * How long closing a connection waits for the server's close_notify or end of
+ * stream after sending its own. Short: the server has already answered; this
+ * only keeps its last bytes from being left unread.
+ */
+#ifndef AP_CLOSE_LINGER_MS
+#define AP_CLOSE_LINGER_MS 250u
+#endif
+
 #include "alertpost/ap_config_check.h"
 
 #endif /* ALERTPOST_AP_CONFIG_H */
