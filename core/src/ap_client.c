@@ -247,10 +247,20 @@ static ap_status_t write_all(ap_client_t *c, const uint8_t *buf, size_t len)
     return AP_OK;
 }
 
+static void trace(const ap_client_t *c, ap_trace_kind_t kind, const uint8_t *data, size_t len)
+{
+    if (c->cfg.trace != NULL && len > 0) {
+        c->cfg.trace(c->cfg.trace_ctx, kind, data, len);
+    }
+}
+
 static void keep_body(ap_response_t *resp, const uint8_t *body, size_t len)
 {
     size_t room = resp->body_size - resp->body_len;
 
+    if (resp->on_body != NULL) {
+        resp->on_body(resp->on_body_ctx, body, len);
+    }
     if (resp->body != NULL && room > 0) {
         memcpy(resp->body + resp->body_len, body, (len < room) ? len : room);
         resp->body_len += (len < room) ? len : room;
@@ -290,7 +300,14 @@ static ap_status_t read_response(ap_client_t *c, ap_http_parser_t *p, ap_respons
             size_t body_len = 0;
             size_t used = 0;
 
+            bool in_head = !p->head_done;
+
             st = ap_http_parser_feed(p, buf + off, (size_t)n - off, &used, &body, &body_len);
+            if (in_head) {
+                /* the head part of what was consumed: up to the first body byte */
+                trace(c, AP_TRACE_RESPONSE_HEAD, buf + off,
+                      (body_len > 0) ? (size_t)(body - (buf + off)) : used);
+            }
             off += used;
             if (body_len > 0) {
                 keep_body(resp, body, body_len);
@@ -438,6 +455,7 @@ static ap_status_t exchange(ap_client_t *c, const ap_request_t *req, ap_response
     c->wire_sent = 0;
     st = ap_http_write_head(&head, c->cfg.work_buf, c->cfg.work_buf_size, &head_len);
     if (st == AP_OK) {
+        trace(c, AP_TRACE_REQUEST_HEAD, c->cfg.work_buf, head_len);
         st = write_all(c, c->cfg.work_buf, head_len);
     }
     if (st == AP_OK && req->body_len > 0) {

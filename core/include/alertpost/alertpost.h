@@ -44,6 +44,12 @@
 extern "C" {
 #endif
 
+/** What an ap_client_config_t trace hook is handed. */
+typedef enum ap_trace_kind {
+    AP_TRACE_REQUEST_HEAD = 1, /**< the request head as written, CRLFs included */
+    AP_TRACE_RESPONSE_HEAD = 2 /**< response head bytes as read (1xx heads included) */
+} ap_trace_kind_t;
+
 /** A SHA-256 hash of a server's DER SubjectPublicKeyInfo. */
 typedef struct ap_spki_pin {
     uint8_t sha256[32];
@@ -88,6 +94,15 @@ typedef struct ap_client_config {
      */
     uint8_t *work_buf;
     size_t work_buf_size;
+
+    /**
+     * Optional: called with the raw request head each time one is written,
+     * and with response head bytes as they are parsed, for a verbose trace.
+     * It sees credentials sent in headers: masking them is the hook's job.
+     * It MUST NOT call back into the client.
+     */
+    void (*trace)(void *ctx, ap_trace_kind_t kind, const uint8_t *data, size_t len);
+    void *trace_ctx;
 } ap_client_config_t;
 
 typedef struct ap_request {
@@ -104,6 +119,14 @@ typedef struct ap_response {
     size_t body_size;             /**< in: capacity of body */
     size_t body_len;              /**< out: bytes kept (at most body_size) */
     uint64_t body_total;          /**< out: bytes the server sent in its body */
+    /**
+     * Optional: every piece of the response body as it arrives, whole and
+     * unchanged, whatever body_size is (a client streaming it to a file).
+     * Pieces of a response that later fails are delivered too. It MUST NOT
+     * call back into the client.
+     */
+    void (*on_body)(void *ctx, const uint8_t *data, size_t len);
+    void *on_body_ctx;
 } ap_response_t;
 
 /** What the last post negotiated and how long its steps took. */

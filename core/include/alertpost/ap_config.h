@@ -44,9 +44,14 @@
 #define AP_MAX_PINS 4
 #endif
 
-/** Size of the client's last-error text, including its NUL. */
+/**
+ * Size of the client's last-error text, including its NUL. The longest text
+ * names a host of AP_MAX_HOST_LEN characters, the Mbed TLS reason and what
+ * to do; 768 holds it whole (a unit test checks the longest). A board may
+ * lower it and accept texts cut at the end.
+ */
 #ifndef AP_ERROR_TEXT_SIZE
-#define AP_ERROR_TEXT_SIZE 256
+#define AP_ERROR_TEXT_SIZE 768
 #endif
 
 /**

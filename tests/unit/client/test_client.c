@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -592,6 +593,116 @@ static void test_header_injection_is_refused(void **state)
     ap_client_free(&fx.client);
 }
 
+typedef struct captured {
+    char request[1024];
+    size_t request_len;
+    char response[1024];
+    size_t response_len;
+    char body[256];
+    size_t body_len;
+} captured_t;
+
+static void capture(char *dst, size_t *len, size_t size, const uint8_t *data, size_t n)
+{
+    assert_true(*len + n <= size);
+    memcpy(dst + *len, data, n);
+    *len += n;
+}
+
+static void on_trace(void *ctx, ap_trace_kind_t kind, const uint8_t *data, size_t len)
+{
+    captured_t *cap = ctx;
+
+    if (kind == AP_TRACE_REQUEST_HEAD) {
+        capture(cap->request, &cap->request_len, sizeof(cap->request), data, len);
+    } else {
+        assert_int_equal(kind, AP_TRACE_RESPONSE_HEAD);
+        capture(cap->response, &cap->response_len, sizeof(cap->response), data, len);
+    }
+}
+
+static void on_body(void *ctx, const uint8_t *data, size_t len)
+{
+    captured_t *cap = ctx;
+
+    capture(cap->body, &cap->body_len, sizeof(cap->body), data, len);
+}
+
+static void test_trace_and_streamed_body(void **state)
+{
+    static const char head[] = "HTTP/1.1 100 Continue\r\n\r\n"
+                               "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n";
+    static const char body[] = "0123456789abcdefghijklmnopqrstuvwxyzABCD";
+    static char all[sizeof(head) + sizeof(body)];
+    static captured_t cap;
+    fake_event_t ev[1];
+    size_t chunk;
+
+    (void)state;
+    strcpy(all, head);
+    strcat(all, body);
+    ev[0] = (fake_event_t){FAKE_BYTES, all, false, false};
+    for (chunk = 1; chunk <= 64; chunk += 7) {
+        memset(&cap, 0, sizeof(cap));
+        setup_with(ev, 1);
+        fx.net.chunk = chunk;
+        fx.cfg.trace = on_trace;
+        fx.cfg.trace_ctx = &cap;
+        fx.resp.on_body = on_body;
+        fx.resp.on_body_ctx = &cap;
+        fx.resp.body_size = 8; /* keeps 8; the hook sees all 40 */
+        assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+        assert_int_equal(post(), AP_OK);
+        assert_int_equal(cap.request_len, strlen(k_expected_request) - strlen(k_body));
+        assert_memory_equal(cap.request, k_expected_request, cap.request_len);
+        assert_int_equal(cap.response_len, strlen(head));
+        assert_memory_equal(cap.response, head, cap.response_len);
+        assert_int_equal(cap.body_len, 40);
+        assert_memory_equal(cap.body, body, 40);
+        assert_int_equal(fx.resp.body_len, 8);
+        ap_client_free(&fx.client);
+    }
+}
+
+/* The longest texts, with a host of AP_MAX_HOST_LEN characters, arrive whole. */
+static void test_longest_errors_are_whole(void **state)
+{
+    static const fake_event_t cut[] = {
+        {FAKE_BYTES, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", false, false},
+        {FAKE_FIN, NULL, false, false}};
+    static char url[AP_MAX_HOST_LEN + 32];
+    char host[AP_MAX_HOST_LEN + 1];
+    size_t i;
+    const char *err;
+
+    (void)state;
+    for (i = 0; i < AP_MAX_HOST_LEN; i++) {
+        host[i] = (i % 50 == 49) ? '.' : 'h';
+    }
+    host[AP_MAX_HOST_LEN] = '\0';
+    (void)snprintf(url, sizeof(url), "https://%s:8443/a", host);
+
+    SETUP(cut);
+    fx.cfg.url = url;
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_ERR_OUTCOME_UNKNOWN);
+    err = ap_client_error(&fx.client);
+    assert_non_null(strstr(err, host));
+    assert_true(strlen(err) > strlen("and it was not re-sent"));
+    assert_string_equal(err + strlen(err) - strlen("and it was not re-sent"),
+                        "and it was not re-sent");
+    ap_client_free(&fx.client);
+
+    SETUP(cut);
+    fx.cfg.url = url;
+    fx.net.connect_result = AP_ERR_CONNECT;
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_ERR_CONNECT);
+    err = ap_client_error(&fx.client);
+    assert_string_equal(err + strlen(err) - strlen("Is the server up?"), "Is the server up?");
+    ap_client_free(&fx.client);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -623,6 +734,8 @@ int main(void)
         cmocka_unit_test(test_send_failure),
         cmocka_unit_test(test_init_refuses_what_policy_forbids),
         cmocka_unit_test(test_header_injection_is_refused),
+        cmocka_unit_test(test_trace_and_streamed_body),
+        cmocka_unit_test(test_longest_errors_are_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
