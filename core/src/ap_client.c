@@ -32,15 +32,23 @@ static uint32_t now_ms(const ap_client_t *c)
     return c->cfg.platform->now_ms(c->cfg.platform->ctx);
 }
 
+/* What is left of a bound that began at start; 0 once it has passed. */
+static uint32_t time_left(const ap_client_t *c, uint32_t start, uint32_t limit)
+{
+    uint32_t elapsed = now_ms(c) - start; /* wrap-safe */
+
+    return (elapsed >= limit) ? 0u : limit - elapsed;
+}
+
 uint32_t ap_client_step_budget(const ap_client_t *c, uint32_t step_ms)
 {
-    uint32_t elapsed = now_ms(c) - c->post_start_ms; /* wrap-safe */
-    uint32_t left;
+    uint32_t left = time_left(c, c->post_start_ms, c->post_limit_ms);
 
-    if (elapsed >= c->post_limit_ms) {
-        return 0;
+    if (c->phase_limit_ms != 0) {
+        uint32_t phase = time_left(c, c->phase_start_ms, c->phase_limit_ms);
+
+        left = (phase < left) ? phase : left;
     }
-    left = c->post_limit_ms - elapsed;
     return (step_ms < left) ? step_ms : left;
 }
 
@@ -195,11 +203,14 @@ static ap_status_t open_connection(ap_client_t *c)
         ap_client_set_error(c, "the post's deadline passed before connecting to %s", host);
         return AP_ERR_TIMEOUT;
     }
+    c->phase_start_ms = t0;
+    c->phase_limit_ms = c->cfg.connect_timeout_ms;
     st = t->connect(t->ctx, host, c->url.port, budget);
     c->info.connect_ms = now_ms(c) - t0;
     if (st != AP_OK) {
         const char *detail = transport_detail(c);
 
+        c->phase_limit_ms = 0;
         t->close(t->ctx);
         switch (st) {
         case AP_ERR_DNS:
@@ -225,8 +236,9 @@ static ap_status_t open_connection(ap_client_t *c)
     }
     c->connected = true;
     t0 = now_ms(c);
-    st = ap_tls_handshake(c);
+    st = ap_tls_handshake(c); /* its steps are bounded by what connect left */
     c->info.handshake_ms = now_ms(c) - t0;
+    c->phase_limit_ms = 0;
     if (st != AP_OK) {
         drop_connection(c, CLOSE_ABORT);
     }

@@ -80,7 +80,8 @@ typedef struct ap_client_config {
     ap_tls_version_t tls_min;     /**< AP_TLS_VERSION_DEFAULT: TLS 1.2 */
     ap_tls_version_t tls_max;     /**< AP_TLS_VERSION_DEFAULT: highest built */
 
-    uint32_t connect_timeout_ms;  /**< 0: AP_DEFAULT_CONNECT_TIMEOUT_MS */
+    /** TCP connect and TLS handshake together; 0: AP_DEFAULT_CONNECT_TIMEOUT_MS */
+    uint32_t connect_timeout_ms;
     uint32_t io_timeout_ms;       /**< each send/recv; 0: AP_DEFAULT_IO_TIMEOUT_MS */
     uint32_t deadline_ms;         /**< one whole post; 0: AP_DEFAULT_DEADLINE_MS */
 
@@ -168,6 +169,10 @@ typedef struct ap_client {
     /* the current post's clock, read by the TLS BIO shim */
     uint32_t post_start_ms;
     uint32_t post_limit_ms;
+    /* the current phase's own bound: connect and handshake together share
+     * connect_timeout_ms (as curl's --connect-timeout); 0 limit = none */
+    uint32_t phase_start_ms;
+    uint32_t phase_limit_ms;
     int32_t last_io;              /* last transport failure the shim saw */
     uint32_t step_ms;             /* bound on each transport call of this phase */
     bool polling;                 /* transport calls poll (timeout 0) */

@@ -11,6 +11,7 @@
 ap_status_t plain_tls_handshake_result = AP_OK;
 unsigned plain_tls_handshakes;
 unsigned plain_tls_notifies;
+uint32_t plain_tls_handshake_budget; /* what a handshake step could wait */
 
 ap_status_t ap_tls_setup(ap_client_t *c)
 {
@@ -21,6 +22,7 @@ ap_status_t ap_tls_setup(ap_client_t *c)
 ap_status_t ap_tls_handshake(ap_client_t *c)
 {
     plain_tls_handshakes++;
+    plain_tls_handshake_budget = ap_client_step_budget(c, c->cfg.io_timeout_ms);
     if (plain_tls_handshake_result != AP_OK) {
         ap_client_set_error(c, "scripted handshake failure");
         return plain_tls_handshake_result;

@@ -17,6 +17,7 @@
 extern ap_status_t plain_tls_handshake_result;
 extern unsigned plain_tls_handshakes;
 extern unsigned plain_tls_notifies;
+extern uint32_t plain_tls_handshake_budget;
 
 static const char k_anchor[] = "test anchors (not parsed by the stand-in)";
 static const char k_body[] = "{\"device\":\"d1\",\"seq\":7}";
@@ -703,6 +704,23 @@ static void test_longest_errors_are_whole(void **state)
     ap_client_free(&fx.client);
 }
 
+static void test_connect_timeout_bounds_the_handshake_too(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, k_ok, false, false}};
+
+    (void)state;
+    SETUP(ev);
+    fx.cfg.connect_timeout_ms = 1500;
+    fx.cfg.io_timeout_ms = 4000;
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_OK);
+    assert_true(plain_tls_handshake_budget <= 1500);
+    assert_true(plain_tls_handshake_budget > 0);
+    /* the request and response steps get the I/O timeout again */
+    assert_int_equal(fx.net.last_recv_timeout, 4000);
+    ap_client_free(&fx.client);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -736,6 +754,7 @@ int main(void)
         cmocka_unit_test(test_header_injection_is_refused),
         cmocka_unit_test(test_trace_and_streamed_body),
         cmocka_unit_test(test_longest_errors_are_whole),
+        cmocka_unit_test(test_connect_timeout_bounds_the_handshake_too),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
