@@ -474,6 +474,16 @@ class RefusedPort(Peer):
             self.sock.close()
 
 
+class SilentPort(RefusedPort):
+    """A listening port that never accepts: TCP connects (the kernel's backlog), and then
+    not one byte comes back, so a TLS handshake stalls until the client gives up."""
+
+    def start(self, work, pki):
+        port = super().start(work, pki)
+        self.sock.listen(8)
+        return port
+
+
 class LyingServerHello(Peer):
     """Answers the ClientHello with a ServerHello for an old version, whatever was offered.
 

@@ -30,7 +30,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from peers import (GnuTLSServer, LyingServerHello, NginxServer, OpenSSLServer,  # noqa: E402
-                   PeerError, PySink, RefusedPort)
+                   PeerError, PySink, RefusedPort, SilentPort)
 
 SKIP = 77
 STEP_TIMEOUT = 15.0   # per CLI run; the CLI's own --max-time is below it
@@ -47,7 +47,16 @@ class Step:
     """One program run. cli: 'ap3' (alertpost), 'ap2' (alertpost-mbedtls2), 'legacy'."""
 
     def __init__(self, cli, args, exit, stderr=(), stdout=(), stdin=None, standard=True,
-                 max_seconds=None):
+                 max_seconds=None, env=None, stdout_bytes=None, close_stdout=False,
+                 stderr_lacks=(), files_after=None):
+        # env: variables set (value) or removed (None) for this run; stdout_bytes: the
+        # exact stdout expected; close_stdout: stdout is a pipe nobody reads (closed);
+        # stderr_lacks: texts that must not appear; files_after: name -> exact bytes
+        self.env = env or {}
+        self.stdout_bytes = stdout_bytes
+        self.close_stdout = close_stdout
+        self.stderr_lacks = list(stderr_lacks)
+        self.files_after = files_after or {}
         self.cli = cli
         self.args = list(args)
         self.exit = exit if isinstance(exit, (set, frozenset, tuple)) else (exit,)
@@ -545,6 +554,123 @@ def fail(msg):
     return 1
 
 
+# ---------------------------------------------------------------- curl's habits (the CLI)
+
+def header_once(name, value):
+    """The first request carries exactly one `name` header, with exactly `value`."""
+    def check(got, ctx):
+        if not got.requests:
+            return ["no request received"]
+        have = [v for k, v in got.requests[0]["headers"] if k.lower() == name.lower()]
+        want = fill(value, ctx)
+        if have != [want]:
+            return ["%s header(s) %r, expected exactly [%r]" % (name, have, want)]
+        return []
+    return check
+
+
+BIG = bytes(i % 256 for i in range(200000))
+LONG_HOST = ".".join(["h" * 62] * 4)  # 251 characters: near the 253 limit
+for cli in ("ap3", "ap2"):
+    n = CLIS[cli]
+    add(Case("cli.user_agent_replaced.%s" % n, lambda: PySink(),
+             [Step(cli, ["-H", "User-Agent: probe/9", "-d", "x"], EXIT_OK)],
+             [header_once("User-Agent", "probe/9")], labels=["cli"]))
+    add(Case("cli.user_agent_option.%s" % n, lambda: PySink(),
+             [Step(cli, ["-A", "fleet-agent/2", "-d", "x"], EXIT_OK)],
+             [header_once("User-Agent", "fleet-agent/2")], labels=["cli"]))
+    add(Case("cli.body_whole_unchanged.%s" % n,
+             lambda: PySink(mode="big-body", extra=["--body-size", str(len(BIG))]),
+             [Step(cli, ["-d", "x"], EXIT_OK, stdout_bytes=BIG)], [delivered(b"x")],
+             labels=["cli"]))
+    add(Case("cli.output_file_and_write_out.%s" % n,
+             lambda: PySink(mode="big-body", extra=["--body-size", "70000"]),
+             [Step(cli, ["-o", "{work}/body.out", "-w", "%{http_code} %{size_download}\\n",
+                         "-d", "x"], EXIT_OK, stdout_bytes=b"200 70000\n",
+                   files_after={"body.out": bytes(i % 256 for i in range(70000))})],
+             [delivered(b"x")], labels=["cli"]))
+    add(Case("cli.json.%s" % n, lambda: PySink(),
+             [Step(cli, ["--json", '{"a":1}'], EXIT_OK)],
+             [delivered(b'{"a":1}'), header_once("Accept", "application/json")],
+             labels=["cli"]))
+    add(Case("cli.basic_auth_masked.%s" % n, lambda: PySink(),
+             [Step(cli, ["-v", "-u", "ops:s3cret", "-d", "x"], EXIT_OK,
+                   stderr=["Authorization <masked>"],
+                   stderr_lacks=["s3cret", "b3BzOnMzY3JldA=="])],
+             [header_once("Authorization", "Basic b3BzOnMzY3JldA==")], labels=["cli"]))
+    add(Case("cli.bearer.%s" % n, lambda: PySink(),
+             [Step(cli, ["--oauth2-bearer", "tok.en", "-d", "x"], EXIT_OK)],
+             [header_once("Authorization", "Bearer tok.en")], labels=["cli"]))
+    add(Case("cli.verbose_lines.%s" % n, lambda: PySink(),
+             [Step(cli, ["-v", "-d", "x"], EXIT_OK,
+                   stderr=["* Connected to localhost (127.0.0.1) port", "> POST /alerts HTTP/1.1",
+                           "< HTTP/1.1 200 OK", "* Trust anchors: "])],
+             [delivered(b"x")], labels=["cli"]))
+    add(Case("cli.broken_stdout_keeps_status.%s" % n,
+             lambda: PySink(mode="big-body", extra=["--body-size", "300000"]),
+             [Step(cli, ["-d", "x"], EXIT_OK, close_stdout=True,
+                   stderr=["the reader closed the pipe", "the exit status is the delivery's"])],
+             [delivered(b"x")], labels=["cli"]))
+    add(Case("cli.ssl_cert_file.%s" % n, lambda: PySink(),
+             [Step(cli, ["-v", "--resolve", "localhost:{port}:127.0.0.1", "-d", "x", "{url}"],
+                   EXIT_OK, standard=False, stderr=["(from SSL_CERT_FILE)"],
+                   env={"SSL_CERT_FILE": "{pki}/root.pem", "CURL_CA_BUNDLE": None})],
+             [delivered(b"x")], labels=["cli"]))
+    add(Case("cli.curl_ca_bundle_first.%s" % n, lambda: PySink(),
+             [Step(cli, ["--resolve", "localhost:{port}:127.0.0.1", "-d", "x", "{url}"],
+                   EXIT_OK, standard=False,
+                   env={"CURL_CA_BUNDLE": "{pki}/root.pem", "SSL_CERT_FILE": "/nonexistent"})],
+             [delivered(b"x")], labels=["cli"]))
+    add(Case("cli.several_resolve.%s" % n, lambda: PySink(),
+             [Step(cli, ["--cacert", "{pki}/root.pem", "--resolve", "other.test:1:127.0.0.9",
+                         "--resolve", "localhost:{port}:127.0.0.1", "-d", "x", "{url}"],
+                   EXIT_OK, standard=False)],
+             [delivered(b"x")], labels=["cli"]))
+    add(Case("cli.connect_timeout_bounds_handshake.%s" % n, lambda: SilentPort(),
+             [Step(cli, ["--cacert", "{pki}/root.pem", "--resolve", "localhost:{port}:127.0.0.1",
+                         "--connect-timeout", "1", "-d", "x", "{url}"], EXIT_CONNECT,
+                   standard=False, max_seconds=3.0, stderr=["handshake"])],
+             [], labels=["cli"]))
+    add(Case("cli.long_host_message_whole.%s" % n, lambda: PySink(),
+             [Step(cli, ["--cacert", "{pki}/root.pem", "--resolve",
+                         LONG_HOST + ":{port}:127.0.0.1", "-d", "x",
+                         "https://%s:{port}/alerts" % LONG_HOST], EXIT_CERT, standard=False,
+                   stderr=[LONG_HOST, "Use the name the certificate was issued for."])],
+             [nothing()], labels=["cli"]))
+    # Refused before any connection: one line each, exit 2, nothing reaches the server.
+    for tag, args, words in (
+            ("insecure", ["-k", "-d", "x"], "verification cannot be turned off"),
+            ("insecure_long", ["--insecure", "-d", "x"], "verification cannot be turned off"),
+            ("method", ["-X", "PUT", "-d", "x"], "always sends POST"),
+            ("tlsv1", ["--tlsv1.0", "-d", "x"], "floor is TLS 1.2"),
+            ("unknown_option", ["--frobnicate", "-d", "x"], "unknown option '--frobnicate'"),
+            ("no_body", [], "no alert body given"),
+            ("bad_header_name", ["-H", "X Bad: 1", "-d", "x"], "'X Bad: 1': the header name "
+                                                               "is not an HTTP token"),
+            ("bad_header_reserved", ["-H", "Host: evil", "-d", "x"], "writes Host itself"),
+            ("bad_header_colon", ["-H", "NoColon", "-d", "x"], "has no ':'"),
+            ("user_without_password", ["-u", "ops", "-d", "x"], "USER:PASSWORD")):
+        add(Case("cli.refused_%s.%s" % (tag, n), lambda: PySink(),
+                 [Step(cli, args, EXIT_USAGE, stderr=[words])], [never_connected()],
+                 labels=["cli", "usage"]))
+    for tag, url, words in (
+            ("http", "http://localhost:{port}/alerts", "https:// only"),
+            ("userinfo", "https://u:p@localhost:{port}/alerts", "user info"),
+            ("port_range", "https://localhost:70000/alerts", "out of range"),
+            ("no_host", "https:///alerts", "no host"),
+            ("control", "https://local\x1bhost:{port}/alerts", "local\\x1Bhost")):
+        add(Case("cli.bad_url_%s.%s" % (tag, n), lambda: PySink(),
+                 [Step(cli, ["--cacert", "{pki}/root.pem", "-d", "x", url], EXIT_USAGE,
+                       standard=False, stderr=[words], stderr_lacks=["\x1b"])],
+                 [never_connected()], labels=["cli", "usage"]))
+    add(Case("cli.refused_missing_value.%s" % n, lambda: PySink(),
+             [Step(cli, ["{url}", "-d"], EXIT_USAGE, standard=False, stderr=["-d needs a value"])],
+             [never_connected()], labels=["cli", "usage"]))
+    # An invalid header is named even when the server is down: no connection is tried.
+    add(Case("cli.bad_header_before_connect.%s" % n, lambda: RefusedPort(),
+             [Step(cli, ["-H", "X-Ok: 1\x01", "-d", "x"], EXIT_USAGE,
+                   stderr=["control character", "X-Ok: 1\\x01"])], [], labels=["cli", "usage"]))
+
 def run_step(step, binary, ctx, work, index):
     args = [fill(a, ctx) for a in step.args]
     if step.standard:
@@ -554,15 +680,29 @@ def run_step(step, binary, ctx, work, index):
     argv = [binary] + args
     sys.stderr.write("step %d: %s\n" % (index, " ".join(repr(a) if " " in a else a
                                                         for a in argv)))
+    env = dict(os.environ)
+    for k, v in step.env.items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = fill(v, ctx)
+    stdout = subprocess.PIPE
+    if step.close_stdout:
+        rfd, stdout = os.pipe()
+        os.close(rfd)  # a reader that went away: writes get EPIPE
     started = time.monotonic()
     try:
         proc = subprocess.run(argv, input=step.stdin if step.stdin is not None else b"",
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              stdout=stdout, stderr=subprocess.PIPE, env=env,
                               timeout=STEP_TIMEOUT, cwd=work, check=False)
     except subprocess.TimeoutExpired:
         return ["did not finish within %.0f s" % STEP_TIMEOUT]
+    finally:
+        if step.close_stdout:
+            os.close(stdout)
     elapsed = time.monotonic() - started
-    out = proc.stdout.decode("utf-8", "replace")
+    raw_out = proc.stdout or b""
+    out = raw_out.decode("utf-8", "replace")
     err = proc.stderr.decode("utf-8", "replace")
     sys.stderr.write("  exit %d after %.2f s\n" % (proc.returncode, elapsed))
     for line in err.splitlines():
@@ -582,6 +722,20 @@ def run_step(step, binary, ctx, work, index):
     for want in step.stdout:
         if want not in out:
             errs.append("stdout lacks %r" % want)
+    if step.stdout_bytes is not None and raw_out != step.stdout_bytes:
+        errs.append("stdout is %d bytes %r..., expected exactly %d bytes %r..." % (
+            len(raw_out), raw_out[:40], len(step.stdout_bytes), step.stdout_bytes[:40]))
+    for bad in step.stderr_lacks:
+        if fill(bad, ctx) in err:
+            errs.append("stderr shows %r, which it must not" % bad)
+    for fname, want in step.files_after.items():
+        try:
+            with open(os.path.join(work, fname), "rb") as f:
+                have = f.read()
+        except OSError as exc:
+            have = ("unreadable: %s" % exc).encode()
+        if have != want:
+            errs.append("%s is %d bytes, expected exactly %d" % (fname, len(have), len(want)))
     if step.cli != "legacy" and proc.returncode != 0:
         lines = [line for line in err.splitlines() if line.strip()]
         if not any(line.startswith("alertpost: ") for line in lines):

@@ -24,6 +24,7 @@ Modes (the answer to each request):
   chunked                a valid chunked 200
   slow-head              the status line and headers one byte at a time, slowly
   no-response            read the request and never answer
+  big-body               200 with a --body-size byte body (bytes 0..255 repeated)
   idle-408               answer normally, then at once send an unsolicited 408 and close,
                          as servers do when they time out an idle kept-alive connection
   close-unanswered       answer the first --answer-first requests of each connection,
@@ -214,6 +215,12 @@ def respond_no_response(conn, req, opts):
     return False
 
 
+def respond_big_body(conn, req, opts):
+    body = bytes(i % 256 for i in range(opts.body_size))
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    return not req["close"]
+
+
 def respond_idle_408(conn, req, opts):
     respond_normal(conn, req, opts)
     # A record of its own, sent before the client's next request: the client
@@ -240,6 +247,7 @@ MODES = {
     "slow-head": respond_slow_head,
     "no-response": respond_no_response,
     "idle-408": respond_idle_408,
+    "big-body": respond_big_body,
     "close-unanswered": respond_close_unanswered,
 }
 
@@ -332,6 +340,8 @@ def main():
     ap.add_argument("--mode", default="normal", choices=sorted(MODES))
     ap.add_argument("--slow-delay", type=float, default=1.0,
                     help="seconds between header bytes in slow-head mode")
+    ap.add_argument("--body-size", type=int, default=200000,
+                    help="response body bytes in big-body mode")
     ap.add_argument("--answer-first", type=int, default=1,
                     help="requests answered per connection in close-unanswered mode")
     ap.add_argument("--io-timeout", type=float, default=20.0)

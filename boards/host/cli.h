@@ -1,0 +1,120 @@
+/*
+ * The alertpost command line: what its files share. main.c reads as the
+ * table of contents; each other file is one concern (arguments, inputs,
+ * posting, output, the verbose trace, words for the operator).
+ */
+#ifndef ALERTPOST_CLI_H
+#define ALERTPOST_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alertpost/alertpost.h"
+#include "alertpost/ap_posix.h"
+
+/* The exit codes: the CLI's contract with scripts (README, --help, man page). */
+enum cli_exit {
+    CLI_EXIT_DELIVERED = 0,
+    CLI_EXIT_USAGE = 2,
+    CLI_EXIT_CONNECT = 3,
+    CLI_EXIT_TLS_VERSION = 4,
+    CLI_EXIT_TLS_CERT = 5,
+    CLI_EXIT_TLS_OTHER = 6,
+    CLI_EXIT_HTTP = 7
+};
+
+/* cli_parse(): go on (any other value is the exit code to end with). */
+#define CLI_CONTINUE (-1)
+
+enum {
+    CLI_MAX_HEADERS = 32,
+    CLI_MAX_RESOLVE = 16,
+    CLI_MAX_OWNED = CLI_MAX_HEADERS + 8,
+    CLI_MAX_BODY = 1024 * 1024,
+    CLI_MAX_ANCHORS = 16 * 1024 * 1024,
+    CLI_WORK_BUF = 4096
+};
+
+/* Defaults, stated once: --help, the README and the man page quote them. */
+#define CLI_DEFAULT_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+
+/* One --resolve HOST:PORT:ADDR entry (curl's meaning). */
+typedef struct cli_resolve {
+    const char *host;
+    uint16_t port;
+    const char *addr;
+} cli_resolve_t;
+
+typedef struct cli_options {
+    const char *url;
+    const char *data;           /* -d, --data-binary or --json: TEXT, @FILE or @- */
+    bool json;                  /* --json: Content-Type and Accept set to JSON */
+    const char *cacert;         /* trust anchors; never NULL after parsing */
+    const char *cacert_source;  /* "--cacert", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "default" */
+    const char *pins;
+    cli_resolve_t resolve[CLI_MAX_RESOLVE];
+    size_t resolve_count;
+    double connect_timeout_s;   /* 0: the library's default */
+    double max_time_s;
+    ap_tls_version_t tls_min, tls_max;
+    ap_header_t headers[CLI_MAX_HEADERS];
+    size_t header_count;
+    const char *user_agent;     /* -A */
+    const char *output;         /* -o FILE; NULL: stdout */
+    const char *write_out;      /* -w FORMAT */
+    bool lines;
+    bool verbose;
+    bool silent;                /* -s: no error text ... */
+    bool show_error;            /* -S: ... unless this */
+    char *owned[CLI_MAX_OWNED]; /* strings made while parsing, freed at the end */
+    size_t owned_count;
+} cli_options_t;
+
+/* cli_args.c: parse and check every argument before any connection. */
+int cli_parse(int argc, char **argv, cli_options_t *o);
+void cli_options_free(cli_options_t *o);
+
+/* cli_text.c: words for the operator. */
+void cli_error(const cli_options_t *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *cli_escaped(const char *s);
+
+/* cli_input.c: files, stdin, pins. */
+unsigned char *cli_read_all(const char *path, size_t limit, size_t *out_len);
+int cli_parse_pins(const char *spec, ap_spki_pin_t *pins, size_t max, size_t *count);
+const char *cli_connect_host(const cli_options_t *o, const ap_url_t *url);
+
+/* cli_post.c: the client, one post or a stream of lines. */
+int cli_run(const cli_options_t *o);
+int cli_exit_for(ap_status_t st, const ap_client_t *c);
+
+/* cli_output.c: the response body and -w. */
+typedef struct cli_output {
+    void *file;                 /* FILE *: stdout or -o FILE */
+    bool broken;                /* a write failed; the rest is dropped */
+    int error;                  /* errno of that failure */
+    uint64_t written;
+} cli_output_t;
+
+int cli_output_open(cli_output_t *out, const cli_options_t *o);
+void cli_output_body(void *ctx, const uint8_t *data, size_t len);
+void cli_output_close(cli_output_t *out, const cli_options_t *o);
+void cli_write_out(const cli_options_t *o, const ap_client_t *c, const ap_response_t *resp,
+                   size_t upload, int exit_code);
+
+/* cli_verbose.c: the -v trace. */
+typedef struct cli_trace {
+    const cli_options_t *o;
+    const ap_client_t *client;       /* for what the connection negotiated */
+    const ap_posix_conn_t *conn;     /* for the address it reached */
+    char line[1024];                 /* a response head line being collected */
+    size_t line_len;
+} cli_trace_t;
+
+void cli_trace_hook(void *ctx, ap_trace_kind_t kind, const uint8_t *data, size_t len);
+void cli_verbose_result(const cli_options_t *o, const ap_client_t *c,
+                        const ap_response_t *resp);
+
+#endif /* ALERTPOST_CLI_H */
