@@ -555,12 +555,30 @@ def enter_netns():
     sys.exit(proc.returncode)
 
 
+def in_ci():
+    return os.environ.get("CI", "").lower() in ("true", "1", "yes", "on")
+
+
+def missing_program(program):
+    """A peer's program is not installed: skipped here, a failure in CI,
+    where cmake/setup.sh installs it."""
+    if in_ci():
+        return fail("%s is not installed, and in CI (CI=%s) cmake/setup.sh installs it: "
+                    "check that setup ran" % (program, os.environ["CI"]))
+    sys.stderr.write("SKIP: %s is not installed; run cmake/setup.sh to run this case\n"
+                     % program)
+    return SKIP
+
+
 def run_case(case, opts):
     reason = case.skip_if() if case.skip_if else None
     if reason:
         sys.stderr.write("SKIP: %s\n" % reason)
         return SKIP
     peer = case.peer()
+    program = getattr(peer, "program", None)
+    if program and shutil.which(program) is None:
+        return missing_program(program)
     if getattr(peer, "needs_netns", False):
         enter_netns()
     # Absolute: the programs run with the case's work directory as their cwd.
