@@ -6,8 +6,8 @@
 #
 #   cmake -DTOOL=<program> -DWHAT=<what cannot run> -P missing_tool.cmake
 #
-# The skip is reported by the output (SKIP_REGULAR_EXPRESSION "^SKIPPED: "),
-# which the failure text must therefore never start with.
+# The skip is reported by the output (SKIP_REGULAR_EXPRESSION "SKIPPED: "),
+# which the failure text must therefore never contain.
 string(TOLOWER "$ENV{CI}" _ap_ci)
 if(_ap_ci MATCHES "^(true|1|yes|on)$")
   message(FATAL_ERROR
