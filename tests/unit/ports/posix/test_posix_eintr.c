@@ -455,6 +455,43 @@ static void test_send_timeout_holds(void **state)
     assert_string_equal(t.describe(t.ctx), "send timed out after 300 ms");
 }
 
+/* A name goes through the resolver thread (the signal may land on either
+ * thread) and a timed condition wait; /etc/hosts only, no DNS query. */
+static void test_connect_by_name(void **state)
+{
+    ap_transport_t t;
+    ap_posix_conn_t conn;
+    uint16_t port = 0;
+    pid_t pid;
+    FILE *f = fopen("/etc/hosts", "r");
+    char line[256];
+    int listed = 0;
+
+    (void)state;
+    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "127.0.0.1", 9) == 0 && strstr(line, "localhost") != NULL) {
+            listed = 1;
+        }
+    }
+    if (f != NULL) {
+        (void)fclose(f);
+    }
+    if (!listed) {
+        print_message("SKIPPED: /etc/hosts does not map localhost to 127.0.0.1; "
+                      "resolving it could leave the machine\n");
+        skip();
+    }
+    pid = peer_start(PEER_HOLD, &port);
+    ap_posix_transport_init(&t, &conn);
+    timer_start();
+    assert_int_equal(t.connect(t.ctx, "localhost", port, T_IO_TIMEOUT_MS), AP_OK);
+    timer_stop();
+    assert_true(conn.fd >= 0);
+    t.close(t.ctx);
+    /* The peer accepted, then saw the close. */
+    assert_int_equal(peer_wait(pid), PEER_OK);
+}
+
 /*
  * A connect that can neither complete nor be refused: a listener with
  * backlog 0 whose queue is full of connections nobody accepts, so further
@@ -547,6 +584,7 @@ int main(void)
         cmocka_unit_test_teardown(test_bulk_both_ways_arrives_intact, teardown),
         cmocka_unit_test_teardown(test_recv_timeout_holds, teardown),
         cmocka_unit_test_teardown(test_send_timeout_holds, teardown),
+        cmocka_unit_test_teardown(test_connect_by_name, teardown),
         cmocka_unit_test_teardown(test_connect_timeout_holds, teardown),
     };
 
