@@ -20,6 +20,7 @@ packages=(
   libcmocka-dev openssl ca-certificates gnutls-bin
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   cppcheck clang-tidy python3-minimal iproute2 nginx
+  clang libclang-rt-14-dev
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }

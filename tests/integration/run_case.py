@@ -47,8 +47,8 @@ class Step:
     """One program run. cli: 'ap3' (alertpost), 'ap2' (alertpost-mbedtls2), 'legacy'."""
 
     def __init__(self, cli, args, exit, stderr=(), stdout=(), stdin=None, standard=True,
-                 max_seconds=None, env=None, stdout_bytes=None, close_stdout=False,
-                 stderr_lacks=(), files_after=None):
+                 max_seconds=None, min_seconds=None, env=None, stdout_bytes=None,
+                 close_stdout=False, stderr_lacks=(), files_after=None):
         # env: variables set (value) or removed (None) for this run; stdout_bytes: the
         # exact stdout expected; close_stdout: stdout is a pipe nobody reads (closed);
         # stderr_lacks: texts that must not appear; files_after: name -> exact bytes
@@ -66,6 +66,7 @@ class Step:
         # standard: prepend --cacert, --resolve and --max-time, and append {url}.
         self.standard = standard and cli != "legacy"
         self.max_seconds = max_seconds
+        self.min_seconds = min_seconds  # a timeout that ends early is wrong too
 
 
 class Case:
@@ -546,6 +547,76 @@ for cli in ("ap3", "ap2"):
              [delivered(alert("s_server" + cli))], labels=["http"]))
 
 
+# Network faults, end to end: a scripted TLS server (sink.py's fault modes)
+# breaks the exchange in one way each, and the CLI must say so in words a
+# person understands, with the right exit code, on time. One row per fault:
+#   name, sink mode, after_request, exit code, stderr words, timing
+# stderr words: each entry must appear; a tuple is a set of alternatives.
+# timing: "prompt", the client can see the fault at once and must not wait
+# for the deadline; "deadline", it ends at FAULT_DEADLINE, not before it and
+# at most FAULT_MARGIN after.
+# after_request: the fault came after the request was written, so the server
+# may have acted on the alert. The client is to report those with a status
+# of their own (AP_ERR_OUTCOME_UNKNOWN); when the CLI maps it to an exit
+# code, FAULT_EXIT_AFTER_REQUEST is the one value to change.
+FAULT_DEADLINE = 4     # the CLI's --max-time, in seconds
+FAULT_MARGIN = 1.5     # past the deadline and still on time (ASan, a loaded machine)
+FAULT_PROMPT = 2.0     # a fault seen at once is reported within this
+FAULT_EXIT_AFTER_REQUEST = EXIT_HTTP
+# What the CLI says after any failure that came once the request was out.
+UNKNOWN = "it may or may not have arrived, and it was not re-sent"
+# The parser's reason (which limit, which header) does not reach the message
+# yet: these rows assert the words the CLI has today.
+INVALID = "sent an invalid HTTP/1.1 response"
+FAULTS = [
+    ("rst_after_request", "rst-after-request", True, FAULT_EXIT_AFTER_REQUEST,
+     ["connection reset by peer", UNKNOWN], "prompt"),
+    ("rst_mid_body", "rst-mid-body", True, FAULT_EXIT_AFTER_REQUEST,
+     ["connection reset by peer", UNKNOWN], "prompt"),
+    ("close_notify_mid_body", "close-notify-truncate", True, FAULT_EXIT_AFTER_REQUEST,
+     ["cut short (after 10 body bytes", UNKNOWN], "prompt"),
+    ("fin_mid_body", "truncate-body", True, FAULT_EXIT_AFTER_REQUEST,
+     ["cut short (after 10 body bytes", UNKNOWN], "prompt"),
+    ("complete_then_half_close", "complete-half-close", True, EXIT_OK, [], "prompt"),
+    ("interim_1xx", "interim-1xx", True, EXIT_OK, [], "prompt"),
+    ("head_over_limit", "head-over-limit", True, FAULT_EXIT_AFTER_REQUEST,
+     [INVALID, "bounds", UNKNOWN], "prompt"),
+    ("bad_chunk_size", "bad-chunk-size", True, FAULT_EXIT_AFTER_REQUEST,
+     [INVALID, UNKNOWN], "prompt"),
+    ("chunked_no_terminator", "chunked-no-terminator", True, FAULT_EXIT_AFTER_REQUEST,
+     ["cut short (after 5 body bytes", UNKNOWN], "prompt"),
+    ("two_content_length", "two-content-length", True, FAULT_EXIT_AFTER_REQUEST,
+     [INVALID, UNKNOWN], "prompt"),
+    ("garbage_status_line", "garbage", True, FAULT_EXIT_AFTER_REQUEST,
+     [INVALID, UNKNOWN], "prompt"),
+    ("handshake_stall", "stall-handshake", False, EXIT_CONNECT,
+     ["timed out during the TLS handshake"], "deadline"),
+    ("drip_head", "slow-head", True, FAULT_EXIT_AFTER_REQUEST,
+     ["timed out waiting for localhost", UNKNOWN], "deadline"),
+    ("drip_body", "drip-body", True, FAULT_EXIT_AFTER_REQUEST,
+     ["timed out waiting for localhost", UNKNOWN], "deadline"),
+]
+
+
+def fault_step(cli, body, code, words, timing):
+    if timing == "deadline":
+        lo, hi = FAULT_DEADLINE - 0.05, FAULT_DEADLINE + FAULT_MARGIN
+    else:
+        lo, hi = None, FAULT_PROMPT
+    return Step(cli, ["--cacert", "{pki}/root.pem", "--resolve", "localhost:{port}:127.0.0.1",
+                      "--max-time", str(FAULT_DEADLINE), "-d", body.decode(), "{url}"],
+                code, stderr=words, standard=False, max_seconds=hi, min_seconds=lo)
+
+
+for cli in ("ap3", "ap2"):
+    for name, mode, after_request, code, words, timing in FAULTS:
+        body = alert("fault_%s_%s" % (name, cli))
+        add(Case("fault.%s.%s" % (name, CLIS[cli]),
+                 lambda mode=mode: PySink(mode=mode, extra=["--slow-delay", "1.0"]),
+                 [fault_step(cli, body, code, words, timing)],
+                 [delivered(body) if after_request else nothing()],
+                 labels=["fault", "hostile"]))
+
 
 # ---------------------------------------------------------------- running one case
 
@@ -745,6 +816,8 @@ def run_step(step, binary, ctx, work, index):
             errs.append("the error is %d stderr lines, expected one" % len(lines))
     if step.max_seconds is not None and elapsed > step.max_seconds:
         errs.append("took %.1f s, expected at most %.1f s" % (elapsed, step.max_seconds))
+    if step.min_seconds is not None and elapsed < step.min_seconds:
+        errs.append("took %.1f s, expected at least %.1f s" % (elapsed, step.min_seconds))
     return errs
 
 
@@ -769,12 +842,30 @@ def enter_netns():
     sys.exit(proc.returncode)
 
 
+def in_ci():
+    return os.environ.get("CI", "").lower() in ("true", "1", "yes", "on")
+
+
+def missing_program(program):
+    """A peer's program is not installed: skipped here, a failure in CI,
+    where cmake/setup.sh installs it."""
+    if in_ci():
+        return fail("%s is not installed, and in CI (CI=%s) cmake/setup.sh installs it: "
+                    "check that setup ran" % (program, os.environ["CI"]))
+    sys.stderr.write("SKIP: %s is not installed; run cmake/setup.sh to run this case\n"
+                     % program)
+    return SKIP
+
+
 def run_case(case, opts):
     reason = case.skip_if() if case.skip_if else None
     if reason:
         sys.stderr.write("SKIP: %s\n" % reason)
         return SKIP
     peer = case.peer()
+    program = getattr(peer, "program", None)
+    if program and shutil.which(program) is None:
+        return missing_program(program)
     if getattr(peer, "needs_netns", False):
         enter_netns()
     # Absolute: the programs run with the case's work directory as their cwd.

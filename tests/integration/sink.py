@@ -29,6 +29,18 @@ Modes (the answer to each request):
                          as servers do when they time out an idle kept-alive connection
   close-unanswered       answer the first --answer-first requests of each connection,
                          then read the next one and close without answering
+ Network faults (tests/integration/run_case.py, group "fault"):
+  rst-after-request      read the request, then reset the TCP connection
+  rst-mid-body           Content-Length 100, 10 body bytes, then a reset
+  complete-half-close    a complete response, then a bare FIN (no close_notify)
+                         while still reading: a delivery
+  interim-1xx            100 Continue and 103 Early Hints before the final 200
+  head-over-limit        a response head of 16 KiB (one long header line)
+  bad-chunk-size         chunked, with a chunk size that is not hex
+  chunked-no-terminator  chunked, one chunk, then close_notify with no last chunk
+  two-content-length     two Content-Length headers that disagree
+  drip-body              Content-Length 100, then the body one byte per --slow-delay
+  stall-handshake        accept TCP, read the ClientHello, never answer it
 To add a hostile behaviour, add a function to MODES: it gets the connection and
 the parsed request and returns False to end the connection.
 """
@@ -39,6 +51,7 @@ import json
 import os
 import socket
 import ssl
+import struct
 import sys
 import tempfile
 import threading
@@ -238,6 +251,99 @@ def respond_close_unanswered(conn, req, opts):
     return False
 
 
+def reset(conn):
+    """Abort the TCP connection: an RST, with neither close_notify nor FIN."""
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+
+
+def respond_rst_after_request(conn, req, opts):
+    reset(conn)
+    return False
+
+
+def respond_rst_mid_body(conn, req, opts):
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"0123456789")
+    time.sleep(0.2)
+    reset(conn)
+    return False
+
+
+def respond_complete_half_close(conn, req, opts):
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n"
+                 b"\r\nok\n")
+    # SSLSocket.shutdown drops the TLS layer: a bare FIN, and this side still reads
+    # (raw bytes now) until the client closes.
+    conn.shutdown(socket.SHUT_WR)
+    conn.settimeout(0.5)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if not conn.recv(4096):
+                break
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+    return False
+
+
+def respond_interim_1xx(conn, req, opts):
+    conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n"
+                 b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
+    return respond_normal(conn, req, opts)
+
+
+def respond_head_over_limit(conn, req, opts):
+    conn.sendall(b"HTTP/1.1 200 OK\r\nX-Filler: " + b"a" * 16384 +
+                 b"\r\nContent-Length: 0\r\n\r\n")
+    return False
+
+
+def respond_bad_chunk_size(conn, req, opts):
+    conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 b"zz\r\nhello\r\n0\r\n\r\n")
+    return False
+
+
+def respond_chunked_no_terminator(conn, req, opts):
+    conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+    try:
+        conn.unwrap()  # close_notify: a clean end, but before the last chunk
+    except (ssl.SSLError, OSError):
+        pass
+    return False
+
+
+def respond_two_content_length(conn, req, opts):
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nok\n")
+    return False
+
+
+def respond_drip_body(conn, req, opts):
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
+    deadline = time.monotonic() + opts.max_seconds
+    while time.monotonic() < deadline:
+        time.sleep(opts.slow_delay)
+        conn.sendall(b"x")
+    return False
+
+
+def stall_handshake(raw, opts):
+    """Reads what the client sends (its ClientHello) and never answers."""
+    deadline = time.monotonic() + opts.max_seconds
+    raw.settimeout(0.5)
+    while time.monotonic() < deadline:
+        try:
+            if not raw.recv(4096):
+                break
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+    raw.close()
+
+
 MODES = {
     "normal": respond_normal,
     "truncate-body": respond_truncate_body,
@@ -249,11 +355,25 @@ MODES = {
     "idle-408": respond_idle_408,
     "big-body": respond_big_body,
     "close-unanswered": respond_close_unanswered,
+    "rst-after-request": respond_rst_after_request,
+    "rst-mid-body": respond_rst_mid_body,
+    "complete-half-close": respond_complete_half_close,
+    "interim-1xx": respond_interim_1xx,
+    "head-over-limit": respond_head_over_limit,
+    "bad-chunk-size": respond_bad_chunk_size,
+    "chunked-no-terminator": respond_chunked_no_terminator,
+    "two-content-length": respond_two_content_length,
+    "drip-body": respond_drip_body,
+    "stall-handshake": None,  # before TLS: see serve_connection
 }
 
 
 def serve_connection(ctx, raw, conn_id, opts, rec):
     raw.settimeout(opts.io_timeout)
+    if opts.mode == "stall-handshake":
+        rec.write({"event": "handshake_fail", "conn": conn_id, "error": "stalled on purpose"})
+        stall_handshake(raw, opts)
+        return
     try:
         conn = ctx.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
         conn.do_handshake()
