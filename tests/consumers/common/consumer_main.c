@@ -1,6 +1,6 @@
 /*
  * A program of a project that uses alertpost, built by the consumer tests
- * (tests/consumers/README.md) against an install and against a clone.
+ * (tests/consumers/CMakeLists.txt) against an install and against a clone.
  *
  * It runs the part of the API that needs no server: ap_client_init() over
  * the POSIX port with a real trust anchor (a CA certificate made by the
