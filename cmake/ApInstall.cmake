@@ -53,8 +53,9 @@ if(AP_MBEDTLS_BUILT_HERE)
           COMPONENT alertpost_devel FILES_MATCHING PATTERN "*.h")
   set(_ap_pc_requires "")
 else()
-  # find_package(MbedTLS) gave it; pkg-config users name it themselves.
-  set(_ap_pc_requires "Requires: mbedtls")
+  # find_package(MbedTLS) gave it: pkg-config finds Mbed TLS's own .pc files
+  # (all three named, as a static mbedtls.pc lists the other two as private).
+  set(_ap_pc_requires "Requires: mbedtls mbedx509 mbedcrypto")
 endif()
 if(AP_PACKAGE_HAS_POSIX)
   string(APPEND _ap_pc_libs " -pthread")

@@ -12,6 +12,12 @@ inspects what it made.
       copies the source tree as a clone would have it into WORK/clone; builds
       subdir/, which adds it with add_subdirectory() and hands it LIB as its
       own Mbed TLS; runs its two programs.
+  run_consumer.py mbedtls_package --source DIR --work DIR --mbedtls-source DIR
+                  [common options]
+      installs a real Mbed TLS 3.6 with its own CMake build from DIR, builds
+      and installs the clone against it (ALERTPOST_FIND_MBEDTLS), then builds
+      installed/ from both prefixes: the package must find that Mbed TLS
+      again and carry none of its own; pkg-config the same.
   run_consumer.py firmware --source DIR --work DIR --lwip DIR [common options]
       the same clone, cross-built for a Cortex-M4 by firmware/ with its own
       toolchain file, lwipopts.h and Mbed TLS configuration; checks the image
@@ -161,6 +167,50 @@ def installed(args):
     check_program(args, exe, anchor)
 
 
+def mbedtls_package(args):
+    mbedtls_prefix = os.path.join(args.work, "mbedtls-prefix")
+    ap_prefix = os.path.join(args.work, "alertpost-prefix")
+    for d in (mbedtls_prefix, ap_prefix):
+        if os.path.isdir(d):
+            shutil.rmtree(d)
+    host = host_flags(args, sanitize=False)
+    mbedtls_build = os.path.join(args.work, "mbedtls-build")
+    configure_and_build(args, args.mbedtls_source, mbedtls_build, host + [
+        "-DENABLE_PROGRAMS=OFF", "-DENABLE_TESTING=OFF", "-DMBEDTLS_FATAL_WARNINGS=OFF",
+        # Mbed TLS's .pc files hold the configured prefix, not --install's.
+        f"-DCMAKE_INSTALL_PREFIX={mbedtls_prefix}"])
+    run([args.cmake, "--install", mbedtls_build, "--prefix", mbedtls_prefix])
+
+    tree = os.path.join(args.work, "clone")
+    clone(args.source, tree)
+    ap_build = os.path.join(args.work, "alertpost-build")
+    configure_and_build(args, tree, ap_build, host + [
+        "-DALERTPOST_FIND_MBEDTLS=ON", f"-DCMAKE_PREFIX_PATH={mbedtls_prefix}",
+        "-DALERTPOST_TESTS=OFF", "-DALERTPOST_CLI=OFF", "-DALERTPOST_MBEDTLS2=OFF"])
+    run([args.cmake, "--install", ap_build, "--prefix", ap_prefix])
+    carried = [os.path.join(r, f) for r, _d, fs in os.walk(ap_prefix) for f in fs
+               if f == "libalertpost_mbedtls.a" or f == "ssl.h"]
+    if carried:
+        raise Failed(f"built against an installed Mbed TLS, the package still carries {carried}")
+
+    anchor = make_anchor(args)
+    build = os.path.join(args.work, "find_package")
+    configure_and_build(args, os.path.join(HERE, "installed"), build,
+                        host + [f"-DCMAKE_PREFIX_PATH={ap_prefix};{mbedtls_prefix}"])
+    check_program(args, os.path.join(build, "consumer_main"), anchor)
+
+    pkg = shutil.which("pkg-config")
+    if pkg is None:
+        raise Failed("pkg-config is needed to test alertpost.pc")
+    pc_dirs = sorted({r for p in (ap_prefix, mbedtls_prefix) for r, _d, fs in os.walk(p)
+                      if any(f.endswith(".pc") for f in fs)})
+    env = dict(os.environ, PKG_CONFIG_PATH=os.pathsep.join(pc_dirs))
+    flags = run([pkg, "--cflags", "--libs", "alertpost"], env=env).split()
+    exe = os.path.join(args.work, "pkg_config_main")
+    run([args.cc, "-std=c99", "-o", exe, os.path.join(HERE, "common", "consumer_main.c")] + flags)
+    check_program(args, exe, anchor)
+
+
 def subdir(args):
     tree = os.path.join(args.work, "clone")
     clone(args.source, tree)
@@ -208,7 +258,7 @@ def firmware(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("kind", choices=["installed", "subdir", "firmware"])
+    ap.add_argument("kind", choices=["installed", "mbedtls_package", "subdir", "firmware"])
     ap.add_argument("--work", required=True)
     ap.add_argument("--source")
     ap.add_argument("--build")
@@ -222,10 +272,12 @@ def main():
     ap.add_argument("--mbedtls-include")
     ap.add_argument("--mbedtls-config")
     ap.add_argument("--lwip")
+    ap.add_argument("--mbedtls-source")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     try:
-        rc = {"installed": installed, "subdir": subdir, "firmware": firmware}[args.kind](args)
+        rc = {"installed": installed, "mbedtls_package": mbedtls_package, "subdir": subdir,
+              "firmware": firmware}[args.kind](args)
     except Failed as e:
         print(f"consumer '{args.kind}' failed: {e}", file=sys.stderr)
         return 1
