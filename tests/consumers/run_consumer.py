@@ -11,7 +11,7 @@ inspects what it made.
                   --mbedtls-include DIR --mbedtls-config FILE [common options]
       copies the source tree as a clone would have it into WORK/clone; builds
       subdir/, which adds it with add_subdirectory() and hands it LIB as its
-      own Mbed TLS; runs its two programs.
+      own Mbed TLS; runs its two programs; then turns the CLI on and runs it.
   run_consumer.py mbedtls_package --source DIR --work DIR --mbedtls-source DIR
                   [common options]
       installs a real Mbed TLS 3.6 with its own CMake build from DIR, builds
@@ -224,6 +224,12 @@ def subdir(args):
         f"-DVENDOR_MBEDTLS_CONFIG={os.path.basename(args.mbedtls_config)}"])
     for exe in ("consumer_main", "consumer_ported"):
         check_program(args, os.path.join(build, exe), anchor)
+    # The CLI, asked for, builds in the subproject's own binary folder.
+    run([args.cmake, "-DALERTPOST_CLI=ON", build])
+    run([args.cmake, "--build", build, "-j2"])
+    usage = run([os.path.join(build, "alertpost", "alertpost"), "--help"])
+    if not usage.startswith("usage: alertpost"):
+        raise Failed(f"alertpost --help printed\n{usage}")
 
 
 def firmware(args):
