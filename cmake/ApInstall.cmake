@@ -93,6 +93,7 @@ install(FILES "${PROJECT_BINARY_DIR}/alertpostConfig.cmake"
         DESTINATION "${_ap_cmake_dir}" COMPONENT alertpost_devel)
 
 file(RELATIVE_PATH _ap_pc_up "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+string(REGEX REPLACE "/$" "" _ap_pc_up "${_ap_pc_up}")
 configure_file("${CMAKE_CURRENT_LIST_DIR}/alertpost.pc.in" "${PROJECT_BINARY_DIR}/alertpost.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/alertpost.pc"
         DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig" COMPONENT alertpost_devel)
