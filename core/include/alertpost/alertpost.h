@@ -39,6 +39,7 @@
 #include "alertpost/ap_tls_policy.h"
 #include "alertpost/ap_transport.h"
 #include "alertpost/ap_url.h"
+#include "alertpost/ap_version.h"
 
 #ifdef __cplusplus
 extern "C" {
