@@ -256,7 +256,7 @@ static ap_posix_spool_file_result_t check_header(const uint8_t *head,
 /* Reads the record into buf, or through a small bounce buffer to check it. */
 static int crc_of_body(int fd, uint8_t *buf, size_t len, uint32_t *crc)
 {
-    uint8_t chunk[4096];
+    uint8_t chunk[4096] = {0};
     size_t done = 0;
 
     *crc = 0;

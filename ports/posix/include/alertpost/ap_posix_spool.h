@@ -64,7 +64,7 @@ extern "C" {
  * gigabyte. Override with -DAP_POSIX_SPOOL_MAX_RECORD_LEN=n.
  */
 #ifndef AP_POSIX_SPOOL_MAX_RECORD_LEN
-#define AP_POSIX_SPOOL_MAX_RECORD_LEN (16u * 1024u * 1024u)
+#define AP_POSIX_SPOOL_MAX_RECORD_LEN 16777216u /* 16 MiB */
 #endif
 
 /** Settings for ap_posix_spool_open(). Zero means "no limit" / "no". */
