@@ -106,6 +106,8 @@ static int sync_parent(const char *path)
 
 static ap_status_t open_top(ap_posix_spool_t *sp, int create)
 {
+    int err;
+
     sp->dir_fd = open(sp->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (sp->dir_fd < 0 && errno == ENOENT && create) {
         if (mkdir(sp->path, 0700) != 0 && errno != EEXIST) {
@@ -114,7 +116,13 @@ static ap_status_t open_top(ap_posix_spool_t *sp, int create)
                                        "or choose another path",
                                        sp->path, strerror(errno));
         }
-        (void)sync_parent(sp->path);
+        err = sync_parent(sp->path);
+        if (err != 0) {
+            return ap_posix_spool_fail(sp, AP_ERR_STORE_IO,
+                                       "created spool directory %s, but fsync of its parent "
+                                       "failed: %s",
+                                       sp->path, strerror(err));
+        }
         sp->dir_fd = open(sp->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     }
     if (sp->dir_fd >= 0) {
@@ -195,7 +203,10 @@ static ap_status_t take_lock(ap_posix_spool_t *sp)
 static ap_status_t open_sub(ap_posix_spool_t *sp, const char *name, int *fd)
 {
     if (mkdirat(sp->dir_fd, name, 0700) == 0) {
-        (void)sync_dir(sp->dir_fd);
+        if (sync_dir(sp->dir_fd) != 0) {
+            return ap_posix_spool_fail(sp, AP_ERR_STORE_IO, "cannot sync %s after creating %s: %s",
+                                       sp->path, name, strerror(errno));
+        }
     } else if (errno != EEXIST) {
         return ap_posix_spool_fail(sp, ap_posix_spool_errno_status(errno),
                                    "cannot create %s/%s: %s", sp->path, name, strerror(errno));

@@ -62,12 +62,17 @@ static ap_status_t spool_append(void *ctx, const uint8_t *rec, size_t len)
     if (sp == NULL || sp->dir_fd < 0 || rec == NULL || len == 0) {
         return AP_ERR_BAD_ARG;
     }
-    if (len > AP_POSIX_SPOOL_MAX_RECORD_LEN || (sp->max_bytes != 0 && file_len > sp->max_bytes)) {
+    if (len > AP_POSIX_SPOOL_MAX_RECORD_LEN) {
+        return ap_posix_spool_fail(sp, AP_ERR_TOO_LARGE,
+                                   "record of %zu bytes is larger than spool %s takes (%u bytes "
+                                   "per record): send it without the spool",
+                                   len, sp->path, (unsigned)AP_POSIX_SPOOL_MAX_RECORD_LEN);
+    }
+    if (sp->max_bytes != 0 && file_len > sp->max_bytes) {
         return ap_posix_spool_fail(sp, AP_ERR_TOO_LARGE,
                                    "record of %zu bytes can never fit in spool %s (limit %llu "
-                                   "bytes per spool, %u per record, a %u-byte header each)",
+                                   "bytes, a %u-byte header included): raise the limit",
                                    len, sp->path, (unsigned long long)sp->max_bytes,
-                                   (unsigned)AP_POSIX_SPOOL_MAX_RECORD_LEN,
                                    (unsigned)AP_POSIX_SPOOL_HEADER_LEN);
     }
     if (sp->max_records != 0 && sp->live.len >= sp->max_records) {

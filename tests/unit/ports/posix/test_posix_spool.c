@@ -121,6 +121,21 @@ static size_t count(const ap_store_t *store, ap_store_part_t part)
     return n;
 }
 
+/* Names in dir that start with prefix. */
+static size_t names_with_prefix(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    const struct dirent *de;
+    size_t n = 0;
+
+    assert_non_null(d);
+    while ((de = readdir(d)) != NULL) {
+        n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+    }
+    (void)closedir(d);
+    return n;
+}
+
 /* Visible regular files in dir, and whether each is named like a record. */
 static size_t visible_files(const char *dir, int *all_records)
 {
@@ -459,6 +474,7 @@ static void test_size_limits_answer_store_full_and_keep_everything(void **state)
     open_spool(&sp, &store, 0, 160, 0);
     assert_int_equal(store.append(store.ctx, big, 160 - AP_POSIX_SPOOL_HEADER_LEN + 1u),
                      AP_ERR_TOO_LARGE);
+    assert_non_null(strstr(ap_posix_spool_error(&sp), "can never fit"));
     assert_int_equal(store.append(store.ctx, big, 100), AP_ERR_STORE_FULL);
     assert_non_null(strstr(ap_posix_spool_error(&sp), "bytes used"));
     assert_int_equal(count(&store, AP_STORE_LIVE), 3);
@@ -655,6 +671,7 @@ static void test_sigkill_at_random_moments_loses_no_acknowledged_record(void **s
         /* Every acknowledged record is there, intact and in order; the one
          * in flight at the kill may be there too, whole, never half. */
         open_spool(&sp, &store, 0, 0, 0);
+        assert_int_equal(names_with_prefix(g_spool, ".tmp-"), 0);
         n = count(&store, AP_STORE_LIVE);
         assert_true(n == acks || n == acks + 1u);
         for (i = 0; i < n; i++) {
@@ -672,9 +689,40 @@ static void test_sigkill_at_random_moments_loses_no_acknowledged_record(void **s
 
 /* ---- --mounts: file systems of the test's own ---- */
 
+static int write_proc(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY);
+    ssize_t n = fd >= 0 ? write(fd, text, strlen(text)) : -1;
+
+    if (fd >= 0) {
+        (void)close(fd);
+    }
+    return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* A user namespace where this process is root, as unshare -r makes it, so
+ * that it may write in the file systems it mounts. */
+static int user_namespace(void)
+{
+    char map[64];
+    unsigned uid = (unsigned)getuid();
+    unsigned gid = (unsigned)getgid();
+
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
+        return -1;
+    }
+    (void)snprintf(map, sizeof map, "0 %u 1\n", uid);
+    if (write_proc("/proc/self/uid_map", map) != 0) {
+        return -1;
+    }
+    (void)write_proc("/proc/self/setgroups", "deny\n");
+    (void)snprintf(map, sizeof map, "0 %u 1\n", gid);
+    return write_proc("/proc/self/gid_map", map);
+}
+
 static int private_mounts(void)
 {
-    if (unshare(CLONE_NEWNS) != 0 && unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
+    if (unshare(CLONE_NEWNS) != 0 && user_namespace() != 0) {
         return -1;
     }
     /* Nothing mounted below propagates back to the host's namespace. */
