@@ -64,17 +64,6 @@ static void close_fd(int *fd)
     }
 }
 
-/* Makes a directory entry just created (or removed) in dir_fd durable. */
-static int sync_dir(int dir_fd)
-{
-    int rc;
-
-    do {
-        rc = fsync(dir_fd);
-    } while (rc != 0 && errno == EINTR);
-    return rc == 0 ? 0 : errno;
-}
-
 /* The parent's entry for a directory created here must survive a power
  * cut too, or every record acknowledged inside it could vanish with it. */
 static int sync_parent(const char *path)
@@ -99,7 +88,7 @@ static int sync_parent(const char *path)
     if (fd < 0) {
         return errno;
     }
-    err = sync_dir(fd);
+    err = ap_posix_spool_fsync(fd);
     (void)close(fd);
     return err;
 }
@@ -203,7 +192,7 @@ static ap_status_t take_lock(ap_posix_spool_t *sp)
 static ap_status_t open_sub(ap_posix_spool_t *sp, const char *name, int *fd)
 {
     if (mkdirat(sp->dir_fd, name, 0700) == 0) {
-        if (sync_dir(sp->dir_fd) != 0) {
+        if (ap_posix_spool_fsync(sp->dir_fd) != 0) {
             return ap_posix_spool_fail(sp, AP_ERR_STORE_IO, "cannot sync %s after creating %s: %s",
                                        sp->path, name, strerror(errno));
         }
@@ -269,7 +258,7 @@ static ap_status_t scan(ap_posix_spool_t *sp, int fd, ap_posix_spool_index_t *id
                                  strerror(errno));
     }
     (void)closedir(dir);
-    if (st == AP_OK && removed && sync_dir(fd) != 0) {
+    if (st == AP_OK && removed && ap_posix_spool_fsync(fd) != 0) {
         st = ap_posix_spool_fail(sp, AP_ERR_STORE_IO, "cannot sync %s%s: %s", sp->path, label,
                                  strerror(errno));
     }

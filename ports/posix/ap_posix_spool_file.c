@@ -132,7 +132,7 @@ static int read_all(int fd, uint8_t *p, size_t len, off_t off)
     return 0;
 }
 
-static int fsync_retry(int fd)
+int ap_posix_spool_fsync(int fd)
 {
     int rc;
 
@@ -168,7 +168,7 @@ static int write_temp(int dir_fd, const char *tmp, const uint8_t *rec, size_t le
     }
     if (err == 0) {
         *step = "fsync of the record";
-        err = fsync_retry(fd);
+        err = ap_posix_spool_fsync(fd);
     }
     if (close(fd) != 0 && err == 0) {
         *step = "closing the record";
@@ -198,7 +198,7 @@ int ap_posix_spool_write_file(int dir_fd, uint64_t seq, const uint8_t *rec, size
     }
     /* Until the directory is synced the rename itself may not survive a
      * power cut, so the record is not acknowledged before this. */
-    err = fsync_retry(dir_fd);
+    err = ap_posix_spool_fsync(dir_fd);
     if (err != 0) {
         *step = "fsync of the spool directory";
         (void)unlinkat(dir_fd, name, 0);

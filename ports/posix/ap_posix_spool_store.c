@@ -21,16 +21,6 @@
 /* Attempts at a free name in .corrupt/ before giving up. */
 #define ASIDE_TRIES 1000u
 
-static int sync_dir(int fd)
-{
-    int rc;
-
-    do {
-        rc = fsync(fd);
-    } while (rc != 0 && errno == EINTR);
-    return rc;
-}
-
 static int part_ok(ap_store_part_t part)
 {
     return part == AP_STORE_LIVE || part == AP_STORE_DEAD;
@@ -140,8 +130,8 @@ static ap_status_t set_aside(ap_posix_spool_t *sp, ap_store_part_t part, size_t 
                                    "name for it: empty that folder",
                                    sp->path, part_label(part), name, why, sp->path);
     }
-    if (renameat(fd, name, sp->corrupt_fd, target) != 0 || sync_dir(sp->corrupt_fd) != 0 ||
-        sync_dir(fd) != 0) {
+    if (renameat(fd, name, sp->corrupt_fd, target) != 0 ||
+        ap_posix_spool_fsync(sp->corrupt_fd) != 0 || ap_posix_spool_fsync(fd) != 0) {
         return ap_posix_spool_fail(sp, AP_ERR_STORE_IO,
                                    "record %s%s/%s is corrupt (%s) and cannot be moved to "
                                    "%s/.corrupt: %s",
@@ -216,7 +206,7 @@ static ap_status_t spool_remove_oldest(void *ctx)
                                    sp->path, name, strerror(errno));
     }
     ap_posix_spool_index_remove(&sp->live, 0);
-    if (sync_dir(sp->dir_fd) != 0) {
+    if (ap_posix_spool_fsync(sp->dir_fd) != 0) {
         /* The unlink stands; only a power cut could bring the file back,
          * and then the Idempotency-Key makes the second delivery harmless. */
         return ap_posix_spool_fail(sp, AP_ERR_STORE_IO,
@@ -253,6 +243,14 @@ static ap_status_t spool_dead_letter(void *ctx)
     slot = *ap_posix_spool_index_at(&sp->live, 0);
     ap_posix_spool_name(name, slot.seq);
     if (renameat(sp->dir_fd, name, sp->dead_fd, name) != 0) {
+        if (errno == ENOENT) {
+            /* Removed behind the spool's back: there is nothing to keep. */
+            ap_posix_spool_index_remove(&sp->live, 0);
+            return ap_posix_spool_fail(sp, AP_ERR_STORE_IO,
+                                       "record %s/%s vanished before it could be moved to the "
+                                       "dead-letter part (removed by another program)",
+                                       sp->path, name);
+        }
         return ap_posix_spool_fail(sp, ap_posix_spool_errno_status(errno),
                                    "cannot move record %s/%s to the dead-letter part: %s; it "
                                    "stays queued",
@@ -262,7 +260,7 @@ static ap_status_t spool_dead_letter(void *ctx)
     (void)ap_posix_spool_index_push(sp, &sp->dead, slot.seq, slot.file_len);
     /* The new entry first: a power cut between the two syncs must not lose
      * the record from both folders. */
-    if (sync_dir(sp->dead_fd) != 0 || sync_dir(sp->dir_fd) != 0) {
+    if (ap_posix_spool_fsync(sp->dead_fd) != 0 || ap_posix_spool_fsync(sp->dir_fd) != 0) {
         return ap_posix_spool_fail(sp, AP_ERR_STORE_IO,
                                    "moved record %s/%s to .dead, but fsync failed (%s): after a "
                                    "power cut it may be queued again",
