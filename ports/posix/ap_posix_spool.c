@@ -95,10 +95,10 @@ static int sync_parent(const char *path)
 
 static ap_status_t open_top(ap_posix_spool_t *sp, int create)
 {
-    int err;
-
     sp->dir_fd = open(sp->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (sp->dir_fd < 0 && errno == ENOENT && create) {
+        int err;
+
         if (mkdir(sp->path, 0700) != 0 && errno != EEXIST) {
             return ap_posix_spool_fail(sp, AP_ERR_STORE_IO,
                                        "cannot create spool directory %s: %s; create it by hand "
