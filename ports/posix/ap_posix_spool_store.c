@@ -130,14 +130,17 @@ static ap_status_t set_aside(ap_posix_spool_t *sp, ap_store_part_t part, size_t 
                                    "name for it: empty that folder",
                                    sp->path, part_label(part), name, why, sp->path);
     }
-    if (renameat(fd, name, sp->corrupt_fd, target) != 0 ||
-        ap_posix_spool_fsync(sp->corrupt_fd) != 0 || ap_posix_spool_fsync(fd) != 0) {
+    if (renameat(fd, name, sp->corrupt_fd, target) != 0) {
         return ap_posix_spool_fail(sp, AP_ERR_STORE_IO,
                                    "record %s%s/%s is corrupt (%s) and cannot be moved to "
                                    "%s/.corrupt: %s",
                                    sp->path, part_label(part), name, why, sp->path,
                                    strerror(errno));
     }
+    /* A failed sync is no loss: after a power cut the file is back in the
+     * part it came from, fails its check again and is moved again. */
+    (void)ap_posix_spool_fsync(sp->corrupt_fd);
+    (void)ap_posix_spool_fsync(fd);
     ap_posix_spool_index_remove(part_index(sp, part), index);
     return ap_posix_spool_fail(sp, AP_ERR_STORE_CORRUPT,
                                "record %s%s/%s is corrupt (%s): moved to %s/.corrupt/%s for "
