@@ -18,7 +18,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,7 +248,10 @@ static ap_status_t scan(ap_posix_spool_t *sp, int fd, ap_posix_spool_index_t *id
                                ? (uint64_t)fst.st_size
                                : 0u;
 
-            st = ap_posix_spool_index_push(sp, idx, seq, len);
+            /* No memory at open is a failure of open, not a full store. */
+            if (ap_posix_spool_index_push(sp, idx, seq, len) != AP_OK) {
+                st = AP_ERR_STORE_IO;
+            }
         }
         errno = 0;
     }
