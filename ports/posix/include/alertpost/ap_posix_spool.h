@@ -27,7 +27,10 @@
  * (given a disk that honours fsync). Temporary files left by a crash were
  * never acknowledged: open removes them. remove_oldest() and dead_letter()
  * fsync the directories too, so a delivered record does not come back after
- * a power cut.
+ * a power cut. One departure from ap_store.h: when that fsync fails,
+ * remove_oldest() answers AP_ERR_STORE_IO although the file is already
+ * unlinked (index 0 is then the next record); only a power cut before the
+ * disk catches up could bring it back, as a harmless duplicate.
  *
  * Exclusion: open takes an exclusive flock() on DIR/.lock (and writes its
  * process id there) for as long as the spool is open, so two processes never
