@@ -246,6 +246,7 @@ static ap_status_t read_response(ap_client_t *c, ap_http_parser_t *p, ap_respons
             }
             if (p->head_done) {
                 resp->status_code = p->status_code;
+                (void)memcpy(resp->retry_after, p->retry_after, sizeof(resp->retry_after));
             }
             if (st != AP_ERR_NEED_MORE) {
                 break;
@@ -366,6 +367,7 @@ ap_status_t ap_post(ap_client_t *c, const ap_request_t *req, ap_response_t *resp
     c->post_start_ms = now_ms(c);
     c->post_limit_ms = c->cfg.deadline_ms;
     resp->status_code = 0;
+    resp->retry_after[0] = '\0';
     resp->body_len = 0;
     resp->body_total = 0;
 
@@ -400,6 +402,7 @@ ap_status_t ap_post(ap_client_t *c, const ap_request_t *req, ap_response_t *resp
         }
         c->error[0] = '\0';
         resp->status_code = 0;
+        resp->retry_after[0] = '\0';
         resp->body_len = 0;
         resp->body_total = 0;
     }

@@ -104,6 +104,11 @@ typedef struct ap_response {
     size_t body_size;             /**< in: capacity of body */
     size_t body_len;              /**< out: bytes kept (at most body_size) */
     uint64_t body_total;          /**< out: bytes the server sent in its body */
+    /**
+     * out: the response's Retry-After value, "" if none (see
+     * ap_http_parser_t.retry_after); the queue honours it on 429 and 503.
+     */
+    char retry_after[AP_RETRY_AFTER_SIZE];
 } ap_response_t;
 
 /** What the last post negotiated and how long its steps took. */
