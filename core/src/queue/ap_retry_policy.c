@@ -82,6 +82,8 @@ uint32_t ap_retry_backoff_ms(uint32_t base_ms, uint32_t cap_ms, uint32_t failure
         ceiling = cap_ms;
     }
     /* Full jitter: anywhere from 0 to the ceiling, inclusive, so that many
-     * devices that failed together do not retry together. */
-    return (uint32_t)((uint64_t)random % (ceiling + 1u));
+     * devices that failed together do not retry together. Scaling rather
+     * than a modulo: no bias, and the largest random value gives exactly the
+     * ceiling. */
+    return (uint32_t)(((uint64_t)random * (ceiling + 1u)) >> 32);
 }
