@@ -224,6 +224,10 @@ typedef struct ap_queue_event {
     bool from_retry_after;      /**< RETRY: delay_ms came from Retry-After */
 } ap_queue_event_t;
 
+/**
+ * Called from inside ap_queue_step(). It MUST NOT call back into the same
+ * queue (an enqueue would overwrite the record being sent).
+ */
 typedef void (*ap_queue_event_fn)(void *ctx, const ap_queue_event_t *event);
 
 typedef struct ap_queue_config {

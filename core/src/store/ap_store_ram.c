@@ -26,6 +26,10 @@ static void ap_ram_copy_in(ap_store_ram_ring_t *r, size_t off, const uint8_t *sr
 {
     size_t first = r->size - off < n ? r->size - off : n;
 
+    if (n == 0) {
+        return;
+    }
+
     memcpy(r->buf + off, src, first);
     memcpy(r->buf, src + first, n - first);
 }
@@ -33,6 +37,10 @@ static void ap_ram_copy_in(ap_store_ram_ring_t *r, size_t off, const uint8_t *sr
 static void ap_ram_copy_out(const ap_store_ram_ring_t *r, size_t off, uint8_t *dst, size_t n)
 {
     size_t first = r->size - off < n ? r->size - off : n;
+
+    if (n == 0) {
+        return;
+    }
 
     memcpy(dst, r->buf + off, first);
     memcpy(dst + first, r->buf, n - first);
@@ -110,7 +118,7 @@ static ap_status_t ap_ram_read(void *ctx, ap_store_part_t part, size_t index, ui
     size_t off;
     size_t n;
 
-    if (ram == NULL || len == NULL || (buf == NULL && size > 0) ||
+    if (ram == NULL || len == NULL || buf == NULL ||
         (part != AP_STORE_LIVE && part != AP_STORE_DEAD)) {
         return AP_ERR_BAD_ARG;
     }
