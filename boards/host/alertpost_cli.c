@@ -317,8 +317,10 @@ static int exit_for(ap_status_t st, const ap_client_t *c)
     case AP_ERR_TLS_PIN:
         return EXIT_TLS_CERT;
     case AP_ERR_TLS:
+    case AP_ERR_TLS_CLIENT_CERT:
     case AP_ERR_ENTROPY:
         return EXIT_TLS_OTHER;
+    case AP_ERR_OUTCOME_UNKNOWN: /* sent, unanswered: an HTTP exchange that failed */
     default:
         return EXIT_HTTP;
     }
@@ -328,6 +330,11 @@ static void report_verbose(const ap_client_t *c, const ap_response_t *resp)
 {
     const ap_client_info_t *i = ap_client_info(c);
 
+    if (i->stale_connections > 0) {
+        fprintf(stderr, "alertpost: %u kept-alive connection(s) found closed or answered 408 "
+                        "by the server; replaced before the alert was processed (no re-send)\n",
+                i->stale_connections);
+    }
     if (i->tls_version == 0) {
         return;
     }
@@ -339,7 +346,7 @@ static void report_verbose(const ap_client_t *c, const ap_response_t *resp)
 }
 
 static int post_one(ap_client_t *c, const options_t *o, const uint8_t *body, size_t len,
-                    uint8_t *keep, size_t keep_size)
+                    uint8_t *keep, size_t keep_size, ap_status_t *status)
 {
     ap_request_t req;
     ap_response_t resp;
@@ -355,6 +362,7 @@ static int post_one(ap_client_t *c, const options_t *o, const uint8_t *body, siz
     resp.body = keep;
     resp.body_size = keep_size;
     st = ap_post(c, &req, &resp);
+    *status = st;
     if (o->verbose) {
         report_verbose(c, &resp);
     }
@@ -364,8 +372,8 @@ static int post_one(ap_client_t *c, const options_t *o, const uint8_t *body, siz
             fputc('\n', stdout);
         }
     }
-    if (st != AP_OK) {
-        fprintf(stderr, "alertpost: %s\n", ap_client_error(c));
+    if (st != AP_OK && !o->lines) {
+        fprintf(stderr, "alertpost: %s\n", ap_client_error(c)); /* --lines says it with the line */
     }
     return exit_for(st, c);
 }
@@ -378,6 +386,7 @@ static int post_lines(ap_client_t *c, const options_t *o, uint8_t *keep, size_t 
     unsigned long number = 0;
     unsigned long posted = 0;
     int rc = EXIT_DELIVERED;
+    ap_status_t st = AP_OK;
 
     while ((n = getline(&line, &cap, stdin)) >= 0) {
         number++;
@@ -387,12 +396,14 @@ static int post_lines(ap_client_t *c, const options_t *o, uint8_t *keep, size_t 
         if (n == 0) {
             continue;
         }
-        rc = post_one(c, o, (const uint8_t *)line, (size_t)n, keep, keep_size);
+        rc = post_one(c, o, (const uint8_t *)line, (size_t)n, keep, keep_size, &st);
         if (rc != EXIT_DELIVERED) {
             /* Stop at the first failure so the order of alerts is kept: the
              * operator resumes from this line. Nothing after it was sent. */
-            fprintf(stderr, "alertpost: line %lu not delivered; %lu earlier alert(s) "
-                            "delivered; later lines not sent\n", number, posted);
+            fprintf(stderr, "alertpost: line %lu %s: %s; %lu earlier alert(s) delivered; "
+                            "later lines not sent\n", number,
+                    st == AP_ERR_OUTCOME_UNKNOWN ? "was sent, outcome unknown" : "not delivered",
+                    ap_client_error(c), posted);
             break;
         }
         posted++;
@@ -545,7 +556,7 @@ int main(int argc, char **argv)
     } else if (o.lines) {
         rc = post_lines(client, &o, keep, sizeof(keep));
     } else {
-        rc = post_one(client, &o, body, body_len, keep, sizeof(keep));
+        rc = post_one(client, &o, body, body_len, keep, sizeof(keep), &st);
     }
     ap_client_free(client);
     free(client);

@@ -32,16 +32,35 @@ static uint32_t now_ms(const ap_client_t *c)
     return c->cfg.platform->now_ms(c->cfg.platform->ctx);
 }
 
+/* What is left of a bound that began at start; 0 once it has passed. */
+static uint32_t time_left(const ap_client_t *c, uint32_t start, uint32_t limit)
+{
+    uint32_t elapsed = now_ms(c) - start; /* wrap-safe */
+
+    return (elapsed >= limit) ? 0u : limit - elapsed;
+}
+
 uint32_t ap_client_step_budget(const ap_client_t *c, uint32_t step_ms)
 {
-    uint32_t elapsed = now_ms(c) - c->post_start_ms; /* wrap-safe */
-    uint32_t left;
+    uint32_t left = time_left(c, c->post_start_ms, c->post_limit_ms);
 
-    if (elapsed >= c->post_limit_ms) {
-        return 0;
+    if (c->phase_limit_ms != 0) {
+        uint32_t phase = time_left(c, c->phase_start_ms, c->phase_limit_ms);
+
+        left = (phase < left) ? phase : left;
     }
-    left = c->post_limit_ms - elapsed;
     return (step_ms < left) ? step_ms : left;
+}
+
+bool ap_client_io_timeout(const ap_client_t *c, uint32_t *timeout_ms)
+{
+    uint32_t budget = ap_client_step_budget(c, c->polling ? 1u : c->step_ms);
+
+    if (budget == 0) {
+        return false;
+    }
+    *timeout_ms = c->polling ? 0u : budget;
+    return true;
 }
 
 static bool transport_complete(const ap_transport_t *t)
@@ -116,13 +135,52 @@ ap_status_t ap_client_init(ap_client_t *c, const ap_client_config_t *cfg)
     return AP_OK;
 }
 
-static void drop_connection(ap_client_t *c, bool notify)
+/* How a connection ends. */
+typedef enum close_mode {
+    CLOSE_ABORT,          /* failed or already ended: close at once */
+    CLOSE_CLIENT_FIRST,   /* we end it: close_notify, then wait for the server's */
+    CLOSE_SERVER_FIRST    /* the server announced its close: collect it, then ours */
+} close_mode_t;
+
+/* Read what the server still sends, until its close_notify or end of stream,
+ * for at most AP_CLOSE_LINGER_MS (and never past the post's deadline).
+ * Leaving it unread would make the TCP stack answer with a reset. */
+static void linger_for_close(ap_client_t *c)
 {
-    if (c->connected) {
-        ap_tls_end(c, notify);
-        c->cfg.transport->close(c->cfg.transport->ctx);
-        c->connected = false;
+    uint32_t t0 = now_ms(c);
+    uint32_t saved_step = c->step_ms;
+    bool had_error = c->error[0] != '\0';
+    uint32_t elapsed;
+
+    while ((elapsed = now_ms(c) - t0) < AP_CLOSE_LINGER_MS) {
+        int32_t n;
+
+        c->step_ms = AP_CLOSE_LINGER_MS - elapsed;
+        n = ap_tls_read(c, c->cfg.work_buf, c->cfg.work_buf_size);
+        if (n <= 0) {
+            break;
+        }
     }
+    c->step_ms = saved_step;
+    if (!had_error) {
+        c->error[0] = '\0'; /* a failure while closing is no failure of the post */
+    }
+}
+
+static void drop_connection(ap_client_t *c, close_mode_t mode)
+{
+    if (!c->connected) {
+        return;
+    }
+    if (mode == CLOSE_SERVER_FIRST) {
+        linger_for_close(c);
+    }
+    ap_tls_end(c, mode != CLOSE_ABORT);
+    if (mode == CLOSE_CLIENT_FIRST) {
+        linger_for_close(c);
+    }
+    c->cfg.transport->close(c->cfg.transport->ctx);
+    c->connected = false;
 }
 
 static const char *transport_detail(const ap_client_t *c)
@@ -145,11 +203,14 @@ static ap_status_t open_connection(ap_client_t *c)
         ap_client_set_error(c, "the post's deadline passed before connecting to %s", host);
         return AP_ERR_TIMEOUT;
     }
+    c->phase_start_ms = t0;
+    c->phase_limit_ms = c->cfg.connect_timeout_ms;
     st = t->connect(t->ctx, host, c->url.port, budget);
     c->info.connect_ms = now_ms(c) - t0;
     if (st != AP_OK) {
         const char *detail = transport_detail(c);
 
+        c->phase_limit_ms = 0;
         t->close(t->ctx);
         switch (st) {
         case AP_ERR_DNS:
@@ -175,10 +236,11 @@ static ap_status_t open_connection(ap_client_t *c)
     }
     c->connected = true;
     t0 = now_ms(c);
-    st = ap_tls_handshake(c);
+    st = ap_tls_handshake(c); /* its steps are bounded by what connect left */
     c->info.handshake_ms = now_ms(c) - t0;
+    c->phase_limit_ms = 0;
     if (st != AP_OK) {
-        drop_connection(c, false);
+        drop_connection(c, CLOSE_ABORT);
     }
     return st;
 }
@@ -197,10 +259,20 @@ static ap_status_t write_all(ap_client_t *c, const uint8_t *buf, size_t len)
     return AP_OK;
 }
 
+static void trace(const ap_client_t *c, ap_trace_kind_t kind, const uint8_t *data, size_t len)
+{
+    if (c->cfg.trace != NULL && len > 0) {
+        c->cfg.trace(c->cfg.trace_ctx, kind, data, len);
+    }
+}
+
 static void keep_body(ap_response_t *resp, const uint8_t *body, size_t len)
 {
     size_t room = resp->body_size - resp->body_len;
 
+    if (resp->on_body != NULL) {
+        resp->on_body(resp->on_body_ctx, body, len);
+    }
     if (resp->body != NULL && room > 0) {
         memcpy(resp->body + resp->body_len, body, (len < room) ? len : room);
         resp->body_len += (len < room) ? len : room;
@@ -208,13 +280,14 @@ static void keep_body(ap_response_t *resp, const uint8_t *body, size_t len)
     resp->body_total += len;
 }
 
-/* Read until the response is complete. *any_response is set once a byte of
- * the response arrived (a retry is then no longer safe). */
+/* Read until the response is complete. *leftover: the stream must not be
+ * reused (it ended, or holds bytes beyond the response). */
 static ap_status_t read_response(ap_client_t *c, ap_http_parser_t *p, ap_response_t *resp,
-                                 bool *any_response, bool *leftover)
+                                 bool *leftover)
 {
     uint8_t *buf = c->cfg.work_buf;
     ap_status_t st = AP_ERR_NEED_MORE;
+    bool any_response = false;
 
     ap_http_parser_init(p);
     while (st == AP_ERR_NEED_MORE) {
@@ -223,7 +296,7 @@ static ap_status_t read_response(ap_client_t *c, ap_http_parser_t *p, ap_respons
 
         if (n == AP_ERR_CLOSED || n == AP_ERR_TRUNCATED) {
             st = ap_http_parser_eof(p, n == AP_ERR_CLOSED);
-            if (st != AP_OK && !*any_response) {
+            if (st != AP_OK && !any_response) {
                 st = AP_ERR_CLOSED; /* no answer at all, rather than a cut one */
             }
             *leftover = true; /* the stream is over: never reuse it */
@@ -233,13 +306,20 @@ static ap_status_t read_response(ap_client_t *c, ap_http_parser_t *p, ap_respons
             st = (n == 0) ? AP_ERR_IO : (ap_status_t)n;
             break;
         }
-        *any_response = true;
+        any_response = true;
         while (off < (size_t)n) {
             const uint8_t *body = NULL;
             size_t body_len = 0;
             size_t used = 0;
 
+            bool in_head = !p->head_done;
+
             st = ap_http_parser_feed(p, buf + off, (size_t)n - off, &used, &body, &body_len);
+            if (in_head) {
+                /* the head part of what was consumed: up to the first body byte */
+                trace(c, AP_TRACE_RESPONSE_HEAD, buf + off,
+                      (body_len > 0) ? (size_t)(body - (buf + off)) : used);
+            }
             off += used;
             if (body_len > 0) {
                 keep_body(resp, body, body_len);
@@ -263,34 +343,13 @@ static ap_status_t read_response(ap_client_t *c, ap_http_parser_t *p, ap_respons
     return st;
 }
 
-static ap_status_t describe_exchange_failure(ap_client_t *c, ap_status_t st,
-                                             const ap_response_t *resp)
+/* A failure with nothing of the request sent: the alert was not delivered. */
+static ap_status_t describe_unsent(ap_client_t *c, ap_status_t st)
 {
     const char *host = c->url.host;
+    const char *detail = transport_detail(c);
 
-    if (c->error[0] != '\0' && st == AP_ERR_TLS) {
-        return st; /* the TLS glue already said what failed */
-    }
     switch (st) {
-    case AP_ERR_TIMEOUT:
-        ap_client_set_error(c, "timed out waiting for %s (post deadline %u ms, step %u ms); "
-                               "the alert is not known to be delivered",
-                            host, (unsigned)c->cfg.deadline_ms, (unsigned)c->cfg.io_timeout_ms);
-        break;
-    case AP_ERR_TRUNCATED:
-        ap_client_set_error(c, "the response from %s was cut short (after %lu body bytes, "
-                               "status %d); the alert is not known to be delivered",
-                            host, (unsigned long)resp->body_total, resp->status_code);
-        break;
-    case AP_ERR_CLOSED:
-        ap_client_set_error(c, "%s closed the connection without answering; the alert is "
-                               "not known to be delivered", host);
-        break;
-    case AP_ERR_HTTP_RESPONSE:
-        ap_client_set_error(c, "%s sent an invalid HTTP/1.1 response (or one over "
-                               "alertpost's bounds); the alert is not known to be delivered",
-                            host);
-        break;
     case AP_ERR_NO_SPACE:
         ap_client_set_error(c, "the request head does not fit in the %lu-byte work buffer",
                             (unsigned long)c->cfg.work_buf_size);
@@ -299,19 +358,105 @@ static ap_status_t describe_exchange_failure(ap_client_t *c, ap_status_t st,
         ap_client_set_error(c, "a request header is invalid (a reserved name, a control "
                                "character, or a name that is not an HTTP token)");
         break;
+    case AP_ERR_TLS:
+        if (c->error[0] != '\0') {
+            break; /* the TLS glue already said what failed */
+        }
+        /* fall through */
     default:
-        ap_client_set_error(c, "the connection to %s failed (%s)%s%s; the alert is not "
-                               "known to be delivered",
-                            host, ap_status_str(st), transport_detail(c)[0] ? ": " : "",
-                            transport_detail(c));
+        ap_client_set_error(c, "the connection to %s failed before any byte of the alert "
+                               "was sent (%s)%s%s; it was not delivered",
+                            host, ap_status_str(st), detail[0] ? ": " : "", detail);
         break;
     }
     return st;
 }
 
-/* One request and its response over the open connection. */
-static ap_status_t exchange(ap_client_t *c, const ap_request_t *req, ap_response_t *resp,
-                            bool *any_response)
+/* snprintf through a va_list: texts are cut to fit by design, so the
+ * compiler's truncation analysis of each call adds nothing. */
+static void format_into(char *buf, size_t size, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static void format_into(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    (void)vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+}
+
+/* What ended an exchange after (some of) the request went out, in words. */
+static void describe_cause(ap_client_t *c, ap_status_t st, const ap_response_t *resp,
+                           char *buf, size_t size)
+{
+    const char *host = c->url.host;
+    const char *detail = transport_detail(c);
+
+    switch (st) {
+    case AP_ERR_TIMEOUT:
+        format_into(buf, size, "timed out waiting for %s (post deadline %u ms, step %u ms)",
+                       host, (unsigned)c->cfg.deadline_ms, (unsigned)c->cfg.io_timeout_ms);
+        break;
+    case AP_ERR_TRUNCATED:
+        format_into(buf, size, "the response from %s was cut short (after %lu body bytes, "
+                                  "status %d)",
+                       host, (unsigned long)resp->body_total, resp->status_code);
+        break;
+    case AP_ERR_CLOSED:
+        format_into(buf, size, "%s closed the connection without answering", host);
+        break;
+    case AP_ERR_HTTP_RESPONSE:
+        format_into(buf, size, "%s sent an invalid HTTP/1.1 response (or one over "
+                                  "alertpost's bounds)", host);
+        break;
+    case AP_ERR_TLS:
+        if (c->error[0] != '\0') {
+            format_into(buf, size, "%s", c->error); /* the glue's own words */
+            break;
+        }
+        /* fall through */
+    default:
+        format_into(buf, size, "the connection to %s failed (%s)%s%s", host,
+                       ap_status_str(st), detail[0] ? ": " : "", detail);
+        break;
+    }
+}
+
+/* A failure after some of the request went out: nobody knows whether the
+ * server took the alert. Never re-sent here; the caller decides. */
+static ap_status_t describe_unknown(ap_client_t *c, ap_status_t st, const ap_response_t *resp)
+{
+    char cause[AP_ERROR_TEXT_SIZE];
+
+    describe_cause(c, st, resp, cause, sizeof(cause));
+    ap_client_set_error(c, "%s after the alert was sent: it may or may not have arrived, "
+                           "and it was not re-sent", cause);
+    c->info.failure = st;
+    return AP_ERR_OUTCOME_UNKNOWN;
+}
+
+static void head_for(const ap_client_t *c, const ap_request_t *req, ap_http_request_head_t *head)
+{
+    memset(head, 0, sizeof(*head));
+    head->host = c->url.host;
+    head->port = c->url.port;
+    head->path = c->url.path;
+    head->path_len = c->url.path_len;
+    head->content_type = req->content_type;
+    head->user_agent = c->cfg.user_agent;
+    head->headers = req->headers;
+    head->header_count = req->header_count;
+    head->content_length = req->body_len;
+    head->keep_alive = c->cfg.keep_alive;
+}
+
+/* One request and its response over the open connection. c->wire_sent says
+ * afterwards whether any byte of it left. */
+static ap_status_t exchange(ap_client_t *c, const ap_request_t *req, ap_response_t *resp)
 {
     ap_http_request_head_t head;
     ap_http_parser_t parser;
@@ -319,38 +464,85 @@ static ap_status_t exchange(ap_client_t *c, const ap_request_t *req, ap_response
     bool leftover = false;
     ap_status_t st;
 
-    memset(&head, 0, sizeof(head));
-    head.host = c->url.host;
-    head.port = c->url.port;
-    head.path = c->url.path;
-    head.path_len = c->url.path_len;
-    head.content_type = req->content_type;
-    head.user_agent = c->cfg.user_agent;
-    head.headers = req->headers;
-    head.header_count = req->header_count;
-    head.content_length = req->body_len;
-    head.keep_alive = c->cfg.keep_alive;
-
+    head_for(c, req, &head);
+    c->wire_sent = 0;
     st = ap_http_write_head(&head, c->cfg.work_buf, c->cfg.work_buf_size, &head_len);
     if (st == AP_OK) {
+        trace(c, AP_TRACE_REQUEST_HEAD, c->cfg.work_buf, head_len);
         st = write_all(c, c->cfg.work_buf, head_len);
     }
     if (st == AP_OK && req->body_len > 0) {
         st = write_all(c, req->body, req->body_len);
     }
     if (st == AP_OK) {
-        st = read_response(c, &parser, resp, any_response, &leftover);
+        st = read_response(c, &parser, resp, &leftover);
     }
     if (st != AP_OK) {
         return st;
     }
-    if (!(parser.keep_alive && c->cfg.keep_alive) || leftover) {
-        drop_connection(c, !leftover);
+    if (leftover) {
+        drop_connection(c, CLOSE_ABORT); /* the stream is over, or has more than it should */
+    } else if (!(parser.keep_alive && c->cfg.keep_alive)) {
+        drop_connection(c, CLOSE_SERVER_FIRST);
     }
     if (resp->status_code < 200 || resp->status_code > 299) {
         return AP_ERR_HTTP_STATUS;
     }
     return AP_OK;
+}
+
+/* Before a kept-alive connection carries a request: poll it without
+ * blocking. A closed one, or one with unsolicited bytes waiting (an idle
+ * 408), is dropped before any byte of the alert is written. */
+static bool still_usable(ap_client_t *c)
+{
+    ap_status_t st;
+
+    c->polling = true;
+    st = ap_tls_poll(c);
+    c->polling = false;
+    if (st == AP_OK) {
+        return true;
+    }
+    c->error[0] = '\0';
+    drop_connection(c, CLOSE_ABORT);
+    c->info.stale_connections++;
+    return false;
+}
+
+static void reset_response(ap_response_t *resp)
+{
+    resp->status_code = 0;
+    resp->retry_after[0] = '\0';
+    resp->body_len = 0;
+    resp->body_total = 0;
+}
+
+/* Nothing of an earlier connection may describe a new one. */
+static void reset_connection_info(ap_client_t *c)
+{
+    c->info.tls_version = 0;
+    c->info.server_version = 0;
+    c->info.ciphersuite = "";
+    c->info.connect_ms = 0;
+    c->info.handshake_ms = 0;
+}
+
+/* May the failed attempt be made again on a new connection? Only when it
+ * cannot be a re-send: nothing of the request left over a reused connection
+ * that turned out dead, or the server answered 408 on it (it says it did not
+ * process the request). */
+static bool safe_to_retry(const ap_client_t *c, ap_status_t st, const ap_response_t *resp,
+                          bool reused)
+{
+    if (!reused) {
+        return false;
+    }
+    if (st == AP_ERR_HTTP_STATUS) {
+        return resp->status_code == 408;
+    }
+    return c->wire_sent == 0 &&
+           (st == AP_ERR_CLOSED || st == AP_ERR_IO || st == AP_ERR_TRUNCATED);
 }
 
 ap_status_t ap_post(ap_client_t *c, const ap_request_t *req, ap_response_t *resp)
@@ -366,45 +558,40 @@ ap_status_t ap_post(ap_client_t *c, const ap_request_t *req, ap_response_t *resp
     c->error[0] = '\0';
     c->post_start_ms = now_ms(c);
     c->post_limit_ms = c->cfg.deadline_ms;
-    resp->status_code = 0;
-    resp->retry_after[0] = '\0';
-    resp->body_len = 0;
-    resp->body_total = 0;
+    c->step_ms = c->cfg.io_timeout_ms;
+    c->info.stale_connections = 0;
+    c->info.failure = AP_OK;
+    reset_response(resp);
 
     for (attempt = 0; attempt < 2; attempt++) {
-        bool reused = c->connected;
-        bool any_response = false;
+        bool reused = c->connected && still_usable(c);
 
         c->info.reused_connection = reused;
         if (!reused) {
-            /* nothing of an earlier connection may describe this one */
-            c->info.tls_version = 0;
-            c->info.server_version = 0;
-            c->info.ciphersuite = "";
-            c->info.connect_ms = 0;
-            c->info.handshake_ms = 0;
+            reset_connection_info(c);
             st = open_connection(c);
             if (st != AP_OK) {
                 break;
             }
         }
-        st = exchange(c, req, resp, &any_response);
-        if (st == AP_OK || st == AP_ERR_HTTP_STATUS) {
+        st = exchange(c, req, resp);
+        if (st == AP_OK) {
             break;
         }
-        drop_connection(c, false);
-        /* A kept-alive connection the server had already closed: the request
-         * never reached it, so one retry on a new connection is safe. */
-        if (!(reused && !any_response &&
-              (st == AP_ERR_CLOSED || st == AP_ERR_IO || st == AP_ERR_TRUNCATED))) {
-            (void)describe_exchange_failure(c, st, resp);
+        if (st != AP_ERR_HTTP_STATUS) {
+            drop_connection(c, CLOSE_ABORT);
+        }
+        if (attempt > 0 || !safe_to_retry(c, st, resp, reused)) {
+            if (st != AP_ERR_HTTP_STATUS) {
+                st = (c->wire_sent > 0) ? describe_unknown(c, st, resp)
+                                        : describe_unsent(c, st);
+            }
             break;
         }
+        drop_connection(c, CLOSE_ABORT);
+        c->info.stale_connections++;
         c->error[0] = '\0';
-        resp->status_code = 0;
-        resp->retry_after[0] = '\0';
-        resp->body_len = 0;
-        resp->body_total = 0;
+        reset_response(resp);
     }
     if (st == AP_ERR_HTTP_STATUS) {
         ap_client_set_error(c, "%s answered %d: the alert was not accepted", c->url.host,
@@ -430,7 +617,8 @@ void ap_client_close(ap_client_t *c)
         /* close_notify gets a fresh, short budget of its own */
         c->post_start_ms = now_ms(c);
         c->post_limit_ms = c->cfg.io_timeout_ms;
-        drop_connection(c, true);
+        c->step_ms = c->cfg.io_timeout_ms;
+        drop_connection(c, CLOSE_CLIENT_FIRST);
     }
 }
 

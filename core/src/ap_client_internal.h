@@ -34,8 +34,17 @@ int32_t ap_tls_write(ap_client_t *c, const uint8_t *buf, size_t len);
  * AP_ERR_TIMEOUT, AP_ERR_IO, AP_ERR_TLS. */
 int32_t ap_tls_read(ap_client_t *c, uint8_t *buf, size_t size);
 
-/* End the TLS session (with close_notify when notify) so a new handshake can
- * follow; the transport is closed by the caller. */
+/* Without blocking (c->polling is set around it), tell whether the idle
+ * connection can carry a request: AP_OK nothing has arrived; AP_ERR_CLOSED
+ * the server ended it (close_notify or end of stream); AP_ERR_HTTP_RESPONSE
+ * it sent bytes nobody asked for (an idle 408); AP_ERR_IO or AP_ERR_TLS it
+ * failed. TLS post-handshake messages (session tickets) are consumed and do
+ * not count as unsolicited bytes. */
+ap_status_t ap_tls_poll(ap_client_t *c);
+
+/* End the TLS session, sending close_notify when notify. Reading may go on
+ * afterwards (to collect the server's own close_notify); the session is reset
+ * by the next handshake. The transport is closed by the caller. */
 void ap_tls_end(ap_client_t *c, bool notify);
 
 /* Release everything ap_tls_setup() built. Safe on a failed setup. */
@@ -47,6 +56,11 @@ const char *ap_tls_library_name(void);
 /* Time left for one I/O step: min(step_ms, what remains of the post's
  * deadline); 0 when the deadline has passed. */
 uint32_t ap_client_step_budget(const ap_client_t *c, uint32_t step_ms);
+
+/* The timeout for the next transport call of the current phase (c->step_ms,
+ * cut to the deadline). false: the deadline has passed, make no call. true
+ * with *timeout_ms, which is 0 while the client polls (c->polling). */
+bool ap_client_io_timeout(const ap_client_t *c, uint32_t *timeout_ms);
 
 /* Replace the client's error text (printf-style, truncated to fit). */
 void ap_client_set_error(ap_client_t *c, const char *fmt, ...)

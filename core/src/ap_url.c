@@ -165,25 +165,32 @@ static int ap_url_is_dns_name(const char *s, size_t len)
     return last_all_digits ? ap_url_is_ipv4(s, len) : 1;
 }
 
-static ap_status_t ap_url_parse_port(const char *s, size_t len, uint16_t *port)
+static ap_status_t ap_url_fail(const char **why, const char *reason)
+{
+    *why = reason;
+    return AP_ERR_URL;
+}
+
+static ap_status_t ap_url_parse_port(const char *s, size_t len, uint16_t *port,
+                                     const char **why)
 {
     uint32_t value = 0;
     size_t i;
 
     if (len == 0) {
-        return AP_ERR_URL;
+        return ap_url_fail(why, "a ':' with no port number after it");
     }
     for (i = 0; i < len; i++) {
         if (!ap_url_is_digit(s[i])) {
-            return AP_ERR_URL;
+            return ap_url_fail(why, "the port is not a decimal number");
         }
         value = value * 10u + (uint32_t)(s[i] - '0');
         if (value > 65535u) {
-            return AP_ERR_URL;
+            return ap_url_fail(why, "the port is out of range (1 to 65535)");
         }
     }
     if (value == 0) {
-        return AP_ERR_URL;
+        return ap_url_fail(why, "the port is out of range (1 to 65535)");
     }
     *port = (uint16_t)value;
     return AP_OK;
@@ -198,7 +205,7 @@ static void ap_url_copy_lower(char *dst, const char *src, size_t len)
     dst[len] = '\0';
 }
 
-ap_status_t ap_url_parse(const char *url, ap_url_t *out)
+static ap_status_t ap_url_parse_why(const char *url, ap_url_t *out, const char **why)
 {
     static const char scheme[] = "https://";
     const size_t scheme_len = sizeof(scheme) - 1;
@@ -213,9 +220,6 @@ ap_status_t ap_url_parse(const char *url, ap_url_t *out)
     size_t i;
     bool is_ipv6 = false;
 
-    if (url == NULL || out == NULL) {
-        return AP_ERR_BAD_ARG;
-    }
 
     /* Spaces, control bytes, DEL and non-ASCII are refused anywhere: none
      * may reach the request line, and in the host they have no meaning. */
@@ -223,16 +227,18 @@ ap_status_t ap_url_parse(const char *url, ap_url_t *out)
     for (i = 0; i < total; i++) {
         unsigned char c = (unsigned char)url[i];
         if (c <= 0x20u || c >= 0x7Fu) {
-            return AP_ERR_URL;
+            return ap_url_fail(why, "it holds a space, a control character or a non-ASCII "
+                                    "byte (percent-encode them in the path)");
         }
     }
 
-    if (total < scheme_len) {
-        return AP_ERR_URL;
-    }
     for (i = 0; i < scheme_len; i++) {
-        if (ap_url_lower(url[i]) != scheme[i]) {
-            return AP_ERR_URL;
+        if (i >= total || ap_url_lower(url[i]) != scheme[i]) {
+            bool plain = total >= 7 && ap_url_lower(url[0]) == 'h' && ap_url_lower(url[1]) == 't' &&
+                         ap_url_lower(url[2]) == 't' && ap_url_lower(url[3]) == 'p' &&
+                         url[4] == ':';
+            return ap_url_fail(why, plain ? "it is http://: alerts are posted over https:// only"
+                                          : "it does not start with https://");
         }
     }
 
@@ -242,8 +248,12 @@ ap_status_t ap_url_parse(const char *url, ap_url_t *out)
      * "https://trusted@evil" is a classic way to mislead a reader. Percent
      * encoding in a host would need decoding to compare with a certificate. */
     for (i = 0; i < auth_len; i++) {
-        if (auth[i] == '@' || auth[i] == '%') {
-            return AP_ERR_URL;
+        if (auth[i] == '@') {
+            return ap_url_fail(why, "user info (user@host) is not allowed: credentials do "
+                                    "not belong in the URL");
+        }
+        if (auth[i] == '%') {
+            return ap_url_fail(why, "percent-encoding is not allowed in the host");
         }
     }
 
@@ -253,20 +263,20 @@ ap_status_t ap_url_parse(const char *url, ap_url_t *out)
         size_t after;
 
         if (close == NULL) {
-            return AP_ERR_URL;
+            return ap_url_fail(why, "an IPv6 address in '[' is not closed with ']'");
         }
         host = auth + 1;
         host_len = (size_t)(close - host);
         after = (size_t)(close - auth) + 1;
         if (after < auth_len) {
             if (auth[after] != ':') {
-                return AP_ERR_URL;
+                return ap_url_fail(why, "only ':PORT' may follow the ']' of an IPv6 address");
             }
             port_str = auth + after + 1;
             port_len = auth_len - after - 1;
         }
         if (!ap_url_is_ipv6(host, host_len)) {
-            return AP_ERR_URL;
+            return ap_url_fail(why, "not a valid IPv6 address between '[' and ']'");
         }
         is_ipv6 = true;
     } else {
@@ -278,18 +288,25 @@ ap_status_t ap_url_parse(const char *url, ap_url_t *out)
             port_str = colon + 1;
             port_len = auth_len - host_len - 1;
         }
+        if (host_len == 0) {
+            return ap_url_fail(why, "there is no host after https://");
+        }
         if (!ap_url_is_dns_name(host, host_len)) {
             /* Also covers a ']' or a second ':' in an unbracketed host. */
-            return AP_ERR_URL;
+            return ap_url_fail(why, "the host is not a valid name or address (an IPv6 "
+                                    "address goes in brackets)");
         }
     }
-    if (host_len == 0 || host_len > AP_MAX_HOST_LEN) {
-        return AP_ERR_URL;
+    if (host_len == 0) {
+        return ap_url_fail(why, "there is no host after https://");
+    }
+    if (host_len > AP_MAX_HOST_LEN) {
+        return ap_url_fail(why, "the host is longer than 253 characters");
     }
 
     out->port = 443;
     if (port_str != NULL &&
-        ap_url_parse_port(port_str, port_len, &out->port) != AP_OK) {
+        ap_url_parse_port(port_str, port_len, &out->port, why) != AP_OK) {
         return AP_ERR_URL;
     }
 
@@ -304,10 +321,31 @@ ap_status_t ap_url_parse(const char *url, ap_url_t *out)
         out->path = ap_url_root;
         out->path_len = 1;
     } else if (auth[auth_len] != '/') {
-        return AP_ERR_URL;
+        return ap_url_fail(why, "a query needs a path before it (https://host/?query)");
     } else {
         out->path = auth + auth_len;
         out->path_len = path_end;
     }
     return AP_OK;
+}
+
+ap_status_t ap_url_parse(const char *url, ap_url_t *out)
+{
+    const char *why = NULL;
+
+    if (url == NULL || out == NULL) {
+        return AP_ERR_BAD_ARG;
+    }
+    return ap_url_parse_why(url, out, &why);
+}
+
+const char *ap_url_problem(const char *url)
+{
+    ap_url_t scratch;
+    const char *why = NULL;
+
+    if (url == NULL) {
+        return "no URL given";
+    }
+    return ap_url_parse_why(url, &scratch, &why) == AP_OK ? NULL : why;
 }

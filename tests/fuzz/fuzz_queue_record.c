@@ -16,6 +16,7 @@
 
 #include "alertpost/ap_queue.h"
 #include "ap_queue_internal.h"
+#include "http/ap_http_chars.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -37,7 +38,7 @@ static void ap_fuzz_check_string(const char *s, const uint8_t *rec, size_t len)
     size_t n = strlen(s);
 
     ap_fuzz_require(ap_fuzz_inside(s, n + 1, rec, len));
-    ap_fuzz_require(ap_queue_is_field_value(s, n));
+    ap_fuzz_require(ap_http_is_field_value(s));
 }
 
 static void ap_fuzz_check(const ap_queue_record_t *r, const uint8_t *rec, size_t len)
@@ -45,7 +46,7 @@ static void ap_fuzz_check(const ap_queue_record_t *r, const uint8_t *rec, size_t
     size_t i;
 
     ap_fuzz_check_string(r->key, rec, len);
-    ap_fuzz_require(ap_queue_is_key(r->key, strlen(r->key)));
+    ap_fuzz_require(ap_queue_is_key(r->key));
     if (r->content_type != NULL) {
         ap_fuzz_check_string(r->content_type, rec, len);
         ap_fuzz_require(r->content_type[0] != '\0');
@@ -55,8 +56,8 @@ static void ap_fuzz_check(const ap_queue_record_t *r, const uint8_t *rec, size_t
         const ap_header_t *h = &r->headers[i];
         ap_fuzz_check_string(h->name, rec, len);
         ap_fuzz_check_string(h->value, rec, len);
-        ap_fuzz_require(ap_queue_is_token(h->name, strlen(h->name)));
-        ap_fuzz_require(!ap_queue_is_owned_name(h->name, strlen(h->name)));
+        ap_fuzz_require(ap_http_is_token(h->name));
+        ap_fuzz_require(!ap_queue_is_owned_name(h->name));
     }
     ap_fuzz_require((r->body == NULL) == (r->body_len == 0));
     if (r->body != NULL) {

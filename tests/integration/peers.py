@@ -217,6 +217,95 @@ class PySink(Peer):
 OPENSSL_VERSION_FLAGS = {"1.0": "-tls1", "1.1": "-tls1_1", "1.2": "-tls1_2", "1.3": "-tls1_3"}
 
 
+class NginxServer(Peer):
+    """Debian's nginx on loopback, TLS 1.2 and 1.3, answering every POST to /alerts 204.
+
+    keepalive_requests makes nginx itself close a kept-alive connection after
+    that many requests (a server-initiated close). Its access log gives each
+    request's connection number and length; its error log, at info level, says
+    whether a client left bytes unread (nginx logs "Connection reset by peer").
+    """
+
+    needs_nginx = True
+
+    def __init__(self, keepalive_requests=100, cert="ecdsa-chain.pem", key="ecdsa.key"):
+        super().__init__()
+        self.keepalive_requests = keepalive_requests
+        self.cert, self.key = cert, key
+
+    def _config(self, pki):
+        w = self.work
+        return """daemon off;
+master_process off;
+worker_processes 1;
+pid %(w)s/nginx.pid;
+error_log %(w)s/error.log info;
+events { worker_connections 64; }
+http {
+    client_body_temp_path %(w)s/body;
+    proxy_temp_path %(w)s/proxy;
+    fastcgi_temp_path %(w)s/fastcgi;
+    uwsgi_temp_path %(w)s/uwsgi;
+    scgi_temp_path %(w)s/scgi;
+    log_format alerts '$connection $connection_requests $request_method $uri $status '
+                      '$request_length';
+    access_log %(w)s/access.log alerts;
+    server {
+        listen 127.0.0.1:%(port)d ssl;
+        ssl_certificate %(pki)s/%(cert)s;
+        ssl_certificate_key %(pki)s/%(key)s;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        keepalive_requests %(kr)d;
+        location /alerts { return 204; }
+    }
+}
+""" % {"w": w, "port": self.port, "pki": pki, "cert": self.cert, "key": self.key,
+       "kr": self.keepalive_requests}
+
+    def start(self, work, pki):
+        self.work = work
+        for attempt in range(3):
+            self.port = free_port()
+            conf = os.path.join(work, "nginx.conf")
+            with open(conf, "w", encoding="ascii") as f:
+                f.write(self._config(pki))
+            self.log_fh = open(os.path.join(work, "nginx.out"), "wb")
+            self._spawn(["nginx", "-p", work, "-c", conf], stdout=self.log_fh,
+                        stderr=subprocess.STDOUT)
+            try:
+                self._wait_for(self._listening, "listening socket")
+                return self.port
+            except PeerError:
+                self.stop()
+                if attempt == 2:
+                    raise
+        return self.port
+
+    def _listening(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    def settle(self):
+        time.sleep(0.5)  # nginx writes its logs as connections end
+
+    def received(self):
+        got = Received()
+        got.known_handshakes = False
+        conns = set()
+        for line in _read_text(os.path.join(self.work, "access.log")).decode().splitlines():
+            conn, _, method, uri, status, length = line.split()
+            conns.add(conn)
+            got.requests.append({"conn": conn, "method": method, "path": uri,
+                                 "version": "", "headers": [], "body": b"",
+                                 "status": int(status), "length": int(length)})
+        got.connections = len(conns)
+        got.log = _read_text(os.path.join(self.work, "error.log")).decode("utf-8", "replace")
+        return got
+
+
 class OpenSSLServer(Peer):
     """`openssl s_server -brief`: what it prints on stdout is exactly what it received.
 

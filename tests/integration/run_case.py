@@ -29,8 +29,8 @@ import time
 # The helpers are imported from the source tree, which must stay free of build output.
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peers import (GnuTLSServer, LyingServerHello, OpenSSLServer, PeerError,  # noqa: E402
-                   PySink, RefusedPort)
+from peers import (GnuTLSServer, LyingServerHello, NginxServer, OpenSSLServer,  # noqa: E402
+                   PeerError, PySink, RefusedPort)
 
 SKIP = 77
 STEP_TIMEOUT = 15.0   # per CLI run; the CLI's own --max-time is below it
@@ -156,6 +156,42 @@ def requests_on_one_connection(bodies):
             errs.append("%d TLS handshakes, expected 1" % len(got.handshakes_ok))
         return errs
     return check
+
+
+def bodies_once_each(bodies, connections):
+    """Each body reached the server exactly once, in order, over that many connections."""
+    def check(got, ctx):
+        errs = []
+        seen = [r["body"] for r in got.requests]
+        if seen != bodies:
+            errs.append("request bodies %r, expected each of %r once" % (seen, bodies))
+        conns = {r["conn"] for r in got.requests}
+        if len(conns) != connections:
+            errs.append("requests came on %d connections, expected %d" % (len(conns),
+                                                                          connections))
+        return errs
+    return check
+
+
+def closed_cleanly(count, connections):
+    """nginx answered `count` requests 204 on that many connections, and never logged
+    a connection reset: the client read the server's close before closing."""
+    def check(got, ctx):
+        errs = []
+        codes = [r["status"] for r in got.requests]
+        if codes != [204] * count:
+            errs.append("nginx answered %r, expected %d times 204" % (codes, count))
+        if got.connections != connections:
+            errs.append("nginx saw %d connections, expected %d" % (got.connections, connections))
+        resets = [l for l in got.log.splitlines() if "reset by peer" in l.lower()]
+        if resets:
+            errs.append("nginx logged a reset: %s" % resets[0])
+        return errs
+    return check
+
+
+def no_nginx():
+    return None if shutil.which("nginx") else "nginx is not installed (cmake/setup.sh installs it)"
 
 
 def has_header(name, value):
@@ -454,6 +490,30 @@ for cli in ("ap3", "ap2"):
              [Step(cli, ["--lines"], EXIT_OK, stdin=lines)],
              [requests_on_one_connection([b"first alert", b"second alert", b"third alert"])],
              labels=["http"]))
+    # Connection reuse: an idle 408 is not an answer, and a request read but
+    # never answered is reported as such, never silently sent again.
+    add(Case("http.idle_408_not_an_answer.%s" % n, lambda: PySink(mode="idle-408"),
+             [Step(cli, ["-v", "--lines"], EXIT_OK, stdin=b"one\ntwo\nthree\n",
+                   stderr=["replaced before the alert was processed"])],
+             [bodies_once_each([b"one", b"two", b"three"], connections=3)],
+             labels=["http", "hostile", "reuse"]))
+    add(Case("http.unanswered_is_not_resent.%s" % n,
+             lambda: PySink(mode="close-unanswered", extra=["--answer-first", "1"]),
+             [Step(cli, ["--lines"], EXIT_HTTP, stdin=b"one\ntwo\nthree\n",
+                   stderr=["may or may not have arrived", "line 2 was sent, outcome unknown"])],
+             [bodies_once_each([b"one", b"two"], connections=1)],
+             labels=["http", "hostile", "reuse"]))
+    # Server-initiated closes (keepalive_requests) and the client's own close
+    # at exit: both read the other side's close, so nginx logs no reset.
+    add(Case("http.nginx_closes_without_reset.%s" % n,
+             lambda: NginxServer(keepalive_requests=3),
+             [Step(cli, ["--lines"], EXIT_OK,
+                   stdin=b"".join(b"alert %d\n" % i for i in range(7)))],
+             [closed_cleanly(7, 3)], labels=["http", "nginx", "reuse"], skip_if=no_nginx))
+    add(Case("http.nginx_client_close_without_reset.%s" % n,
+             lambda: NginxServer(keepalive_requests=100),
+             [Step(cli, ["--lines"], EXIT_OK, stdin=b"a\nb\n")],
+             [closed_cleanly(2, 1)], labels=["http", "nginx", "reuse"], skip_if=no_nginx))
     body = alert("header" + cli)
     add(Case("http.extra_header.%s" % n, lambda: PySink(),
              [Step(cli, ["-H", "X-Alert-Source: integration test", "-d", body.decode()],

@@ -24,6 +24,10 @@ Modes (the answer to each request):
   chunked                a valid chunked 200
   slow-head              the status line and headers one byte at a time, slowly
   no-response            read the request and never answer
+  idle-408               answer normally, then at once send an unsolicited 408 and close,
+                         as servers do when they time out an idle kept-alive connection
+  close-unanswered       answer the first --answer-first requests of each connection,
+                         then read the next one and close without answering
 To add a hostile behaviour, add a function to MODES: it gets the connection and
 the parsed request and returns False to end the connection.
 """
@@ -210,6 +214,23 @@ def respond_no_response(conn, req, opts):
     return False
 
 
+def respond_idle_408(conn, req, opts):
+    respond_normal(conn, req, opts)
+    # A record of its own, sent before the client's next request: the client
+    # must see it while the connection is idle, not read it as an answer.
+    conn.sendall(b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+                 b"Content-Length: 0\r\n\r\n")
+    return False
+
+
+def respond_close_unanswered(conn, req, opts):
+    opts.answered[id(conn)] = opts.answered.get(id(conn), 0) + 1
+    if opts.answered[id(conn)] <= opts.answer_first:
+        return respond_normal(conn, req, opts)
+    conn.shutdown(socket.SHUT_RDWR)  # a bare FIN: the request was read, never answered
+    return False
+
+
 MODES = {
     "normal": respond_normal,
     "truncate-body": respond_truncate_body,
@@ -218,6 +239,8 @@ MODES = {
     "chunked": respond_chunked,
     "slow-head": respond_slow_head,
     "no-response": respond_no_response,
+    "idle-408": respond_idle_408,
+    "close-unanswered": respond_close_unanswered,
 }
 
 
@@ -309,10 +332,13 @@ def main():
     ap.add_argument("--mode", default="normal", choices=sorted(MODES))
     ap.add_argument("--slow-delay", type=float, default=1.0,
                     help="seconds between header bytes in slow-head mode")
+    ap.add_argument("--answer-first", type=int, default=1,
+                    help="requests answered per connection in close-unanswered mode")
     ap.add_argument("--io-timeout", type=float, default=20.0)
     ap.add_argument("--max-seconds", type=float, default=60.0)
     ap.add_argument("--max-connections", type=int, default=64)
     opts = ap.parse_args()
+    opts.answered = {}
     if VERSIONS[opts.tls_min] > VERSIONS[opts.tls_max]:
         ap.error("--tls-min is above --tls-max")
 

@@ -206,6 +206,7 @@ static int exit_class(ap_status_t st)
     case AP_ERR_HTTP_STATUS:
     case AP_ERR_HTTP_RESPONSE:
     case AP_ERR_TRUNCATED:
+    case AP_ERR_OUTCOME_UNKNOWN: /* sent, unanswered: never re-sent without a key */
         return ALERT_EXIT_HTTP;
     case AP_ERR_TLS:
         return ALERT_EXIT_TLS;
@@ -215,7 +216,9 @@ static int exit_class(ap_status_t st)
 }
 
 /* Failures a later attempt may not meet: the sink not up yet, a lost
- * connection. Everything else (policy, certificate, HTTP) is final. */
+ * connection before any byte of the alert left (ap_post() reports a loss
+ * after that as AP_ERR_OUTCOME_UNKNOWN, which is final here: this one-shot
+ * poster sends no Idempotency-Key). Everything else is final. */
 static bool worth_retrying(ap_status_t st)
 {
     return st == AP_ERR_CONNECT || st == AP_ERR_TIMEOUT || st == AP_ERR_IO ||

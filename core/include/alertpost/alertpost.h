@@ -44,6 +44,12 @@
 extern "C" {
 #endif
 
+/** What an ap_client_config_t trace hook is handed. */
+typedef enum ap_trace_kind {
+    AP_TRACE_REQUEST_HEAD = 1, /**< the request head as written, CRLFs included */
+    AP_TRACE_RESPONSE_HEAD = 2 /**< response head bytes as read (1xx heads included) */
+} ap_trace_kind_t;
+
 /** A SHA-256 hash of a server's DER SubjectPublicKeyInfo. */
 typedef struct ap_spki_pin {
     uint8_t sha256[32];
@@ -74,7 +80,8 @@ typedef struct ap_client_config {
     ap_tls_version_t tls_min;     /**< AP_TLS_VERSION_DEFAULT: TLS 1.2 */
     ap_tls_version_t tls_max;     /**< AP_TLS_VERSION_DEFAULT: highest built */
 
-    uint32_t connect_timeout_ms;  /**< 0: AP_DEFAULT_CONNECT_TIMEOUT_MS */
+    /** TCP connect and TLS handshake together; 0: AP_DEFAULT_CONNECT_TIMEOUT_MS */
+    uint32_t connect_timeout_ms;
     uint32_t io_timeout_ms;       /**< each send/recv; 0: AP_DEFAULT_IO_TIMEOUT_MS */
     uint32_t deadline_ms;         /**< one whole post; 0: AP_DEFAULT_DEADLINE_MS */
 
@@ -88,6 +95,15 @@ typedef struct ap_client_config {
      */
     uint8_t *work_buf;
     size_t work_buf_size;
+
+    /**
+     * Optional: called with the raw request head each time one is written,
+     * and with response head bytes as they are parsed, for a verbose trace.
+     * It sees credentials sent in headers: masking them is the hook's job.
+     * It MUST NOT call back into the client.
+     */
+    void (*trace)(void *ctx, ap_trace_kind_t kind, const uint8_t *data, size_t len);
+    void *trace_ctx;
 } ap_client_config_t;
 
 typedef struct ap_request {
@@ -109,6 +125,14 @@ typedef struct ap_response {
      * ap_http_parser_t.retry_after); the queue honours it on 429 and 503.
      */
     char retry_after[AP_RETRY_AFTER_SIZE];
+    /**
+     * Optional: every piece of the response body as it arrives, whole and
+     * unchanged, whatever body_size is (a client streaming it to a file).
+     * Pieces of a response that later fails are delivered too. It MUST NOT
+     * call back into the client.
+     */
+    void (*on_body)(void *ctx, const uint8_t *data, size_t len);
+    void *on_body_ctx;
 } ap_response_t;
 
 /** What the last post negotiated and how long its steps took. */
@@ -117,6 +141,19 @@ typedef struct ap_client_info {
     const char *ciphersuite;       /**< name; "" if no handshake */
     ap_tls_version_t server_version; /**< what the server revealed; 0 if unknown */
     bool reused_connection;        /**< the post went over a kept-alive connection */
+    /**
+     * Kept-alive connections this post found unusable and replaced by a new
+     * one: closed by the server, with unsolicited bytes waiting (an idle
+     * 408), failed before any byte of the alert left, or answered 408. The
+     * alert was not processed on them, so the new connection is no re-send.
+     */
+    unsigned stale_connections;
+    /**
+     * With AP_ERR_OUTCOME_UNKNOWN: what ended the exchange (AP_ERR_TIMEOUT,
+     * AP_ERR_CLOSED, AP_ERR_IO, AP_ERR_TRUNCATED, AP_ERR_HTTP_RESPONSE or
+     * AP_ERR_TLS). AP_OK after any other result.
+     */
+    ap_status_t failure;
     uint32_t connect_ms;           /**< TCP connect */
     uint32_t handshake_ms;         /**< TLS handshake */
     uint32_t total_ms;             /**< the whole post */
@@ -137,7 +174,14 @@ typedef struct ap_client {
     /* the current post's clock, read by the TLS BIO shim */
     uint32_t post_start_ms;
     uint32_t post_limit_ms;
+    /* the current phase's own bound: connect and handshake together share
+     * connect_timeout_ms (as curl's --connect-timeout); 0 limit = none */
+    uint32_t phase_start_ms;
+    uint32_t phase_limit_ms;
     int32_t last_io;              /* last transport failure the shim saw */
+    uint32_t step_ms;             /* bound on each transport call of this phase */
+    bool polling;                 /* transport calls poll (timeout 0) */
+    uint32_t wire_sent;           /* bytes the transport took since the request began */
     ap_tls_sniff_t sniff;         /* what the server's first bytes revealed */
     union {
         uint8_t bytes[AP_TLS_CONTEXT_SIZE];
@@ -174,14 +218,29 @@ ap_status_t ap_client_init(ap_client_t *client, const ap_client_config_t *cfg);
  * 2xx and the response arrived in full: only then is the alert delivered.
  * On any other status the alert MUST be treated as not delivered.
  *
- * If a kept-alive connection turns out closed before any byte of the response
- * arrived, the post is retried once on a new connection.
+ * Connection reuse never sends an alert twice. Before a kept-alive
+ * connection carries a request it is polled without blocking; if the server
+ * has closed it or sent something unasked (an idle 408), it is replaced by a
+ * new connection before any byte of the alert is written. It is also
+ * replaced, once, if it fails before any byte of the request left, or if
+ * the server answers the request on it with 408 (it says it did not process
+ * it). Once any byte of the request has been written, a failure without a
+ * complete response is AP_ERR_OUTCOME_UNKNOWN: the alert may or may not have
+ * arrived, and ap_post() does not send it again. info.failure names what
+ * ended the exchange. Re-sending is the caller's decision (the queue,
+ * ap_queue.h, re-sends with the same Idempotency-Key and counts it).
  *
  * @return AP_OK; AP_ERR_BAD_ARG; AP_ERR_NO_SPACE (head over work_buf_size);
- *         AP_ERR_DNS; AP_ERR_CONNECT; AP_ERR_TIMEOUT; AP_ERR_IO; AP_ERR_CLOSED;
- *         AP_ERR_TLS_VERSION; AP_ERR_TLS_CERT; AP_ERR_TLS_PIN; AP_ERR_TLS;
- *         AP_ERR_HTTP_STATUS (resp->status_code holds it);
- *         AP_ERR_HTTP_RESPONSE; AP_ERR_TRUNCATED.
+ *         AP_ERR_DNS; AP_ERR_CONNECT; AP_ERR_TLS_VERSION; AP_ERR_TLS_CERT;
+ *         AP_ERR_TLS_PIN; AP_ERR_TLS_CLIENT_CERT; AP_ERR_TLS (these before
+ *         any byte of the alert was sent);
+ *         AP_ERR_TIMEOUT, AP_ERR_IO, AP_ERR_CLOSED, AP_ERR_TLS when the
+ *           connection, handshake or first write failed with nothing of the
+ *           request sent (the alert was not delivered);
+ *         AP_ERR_HTTP_STATUS (a complete answer that is not 2xx:
+ *           resp->status_code holds it; not delivered);
+ *         AP_ERR_OUTCOME_UNKNOWN (the request was sent, at least in part, and
+ *           no complete response came; info.failure says why).
  *         After any error the connection is closed; ap_client_error() says
  *         what failed, against which host, and what to do.
  */
@@ -194,7 +253,12 @@ const char *ap_client_error(const ap_client_t *client);
 /** @brief What the last post negotiated and its timings. */
 const ap_client_info_t *ap_client_info(const ap_client_t *client);
 
-/** @brief Send close_notify and close the connection, if one is open. */
+/**
+ * @brief Send close_notify and close the connection, if one is open. It
+ * waits up to AP_CLOSE_LINGER_MS for the server's own close_notify or end of
+ * stream first, so that nothing is left unread (which would make the TCP
+ * stack answer with a reset, logged by servers as an error).
+ */
 void ap_client_close(ap_client_t *client);
 
 /** @brief Close, free Mbed TLS state and zero the client. Safe twice. */

@@ -44,9 +44,14 @@
 #define AP_MAX_PINS 4
 #endif
 
-/** Size of the client's last-error text, including its NUL. */
+/**
+ * Size of the client's last-error text, including its NUL. The longest text
+ * names a host of AP_MAX_HOST_LEN characters, the Mbed TLS reason and what
+ * to do; 768 holds it whole (a unit test checks the longest). A board may
+ * lower it and accept texts cut at the end.
+ */
 #ifndef AP_ERROR_TEXT_SIZE
-#define AP_ERROR_TEXT_SIZE 256
+#define AP_ERROR_TEXT_SIZE 768
 #endif
 
 /**
@@ -102,6 +107,15 @@
  * date far ahead, or a wrong wall clock) would otherwise park the queue. */
 #ifndef AP_DEFAULT_RETRY_AFTER_CAP_MS
 #define AP_DEFAULT_RETRY_AFTER_CAP_MS 3600000u
+#endif
+
+/**
+ * How long closing a connection waits for the server's close_notify or end of
+ * stream after sending its own. Short: the server has already answered; this
+ * only keeps its last bytes from being left unread.
+ */
+#ifndef AP_CLOSE_LINGER_MS
+#define AP_CLOSE_LINGER_MS 250u
 #endif
 
 #include "alertpost/ap_config_check.h"

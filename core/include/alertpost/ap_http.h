@@ -46,17 +46,26 @@ typedef struct ap_http_request_head {
 } ap_http_request_head_t;
 
 /**
+ * @brief Why an extra request header would be refused, in a phrase for a
+ * person, or NULL when it may be sent. The rules ap_http_write_head()
+ * applies, so a caller can check every header before any connection.
+ */
+const char *ap_http_header_problem(const char *name, const char *value);
+
+/**
  * @brief Write "POST path HTTP/1.1" and its header block, ending in CRLFCRLF.
  *
  * Writes Host, User-Agent, Content-Type, Content-Length, the extra headers in
- * order, and Connection: close when keep_alive is false.
+ * order, and Connection: close when keep_alive is false. An extra
+ * User-Agent or Content-Type header replaces the default one (and the
+ * user_agent and content_type fields) instead of adding a second.
  *
  * @return AP_OK with *out_len set;
  *         AP_ERR_BAD_ARG: a NULL pointer, an empty path or one not starting
- *           with '/', a CR, LF or NUL or other control byte in any value, a
- *           header name that is not an HTTP token, or an extra header that
- *           would override one the writer owns (Host, Content-Length,
- *           Transfer-Encoding, Connection);
+ *           with '/', or an extra header that ap_http_header_problem()
+ *           refuses (a name that is not an HTTP token, a control byte in a
+ *           value, or one of the fields the writer owns: Host,
+ *           Content-Length, Transfer-Encoding, Connection);
  *         AP_ERR_NO_SPACE: the head does not fit in buf_size (buf is then
  *           left in an unspecified state).
  */

@@ -102,8 +102,9 @@ ap_status_t ap_queue_record_size(const ap_request_t *alert, size_t *len);
  * The alert is checked as the request writer would check it, so that a
  * record that was accepted can always be sent: header names are tokens,
  * values have no control bytes, and no header names one the queue or the
- * writer owns (Idempotency-Key, Content-Type, Host, Content-Length,
- * Transfer-Encoding, Connection).
+ * writer owns (Idempotency-Key, Host, Content-Length, Transfer-Encoding,
+ * Connection). An extra Content-Type replaces content_type when sent, as
+ * the writer's defaults are replaced.
  *
  * @param alert content type, extra headers and body; body MAY be NULL when
  *        body_len is 0.

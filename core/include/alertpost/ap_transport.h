@@ -15,6 +15,14 @@
  * They never return 0 when len/size > 0. Mbed TLS's own conventions are
  * translated from this contract in exactly one place: the BIO shim in
  * core/src/tls/.
+ *
+ * A recv with timeout_ms == 0 is a poll and MUST NOT block: it returns bytes
+ * that have already arrived, AP_ERR_CLOSED or AP_ERR_IO if the end or a
+ * failure is already known, and AP_ERR_TIMEOUT otherwise. A port with a
+ * stack to drive (lwIP's NO_SYS mode) processes what is pending once before
+ * it answers. The core polls a kept-alive connection this way before it
+ * writes the next request on it, so that a server's unsolicited answer (an
+ * idle 408) or its end of stream is seen before any byte of the alert is sent.
  */
 #ifndef ALERTPOST_AP_TRANSPORT_H
 #define ALERTPOST_AP_TRANSPORT_H

@@ -46,6 +46,13 @@ typedef struct ap_url {
  */
 ap_status_t ap_url_parse(const char *url, ap_url_t *out);
 
+/**
+ * @brief Why ap_url_parse() refuses url, in a short phrase for a person
+ * ("the port is out of range (1 to 65535)"), or NULL when it accepts it.
+ * The phrase is static; it never quotes the URL (the caller may, escaped).
+ */
+const char *ap_url_problem(const char *url);
+
 #ifdef __cplusplus
 }
 #endif

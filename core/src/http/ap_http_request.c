@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include "http/ap_http_chars.h"
+
 typedef struct ap_writer {
     uint8_t *buf;
     size_t size;
@@ -51,72 +53,62 @@ static void ap_w_field(ap_writer_t *w, const char *name, const char *value)
     ap_w_bytes(w, "\r\n", 2);
 }
 
-/* RFC 9110 tchar. */
-static bool ap_is_tchar(unsigned char c)
-{
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-        return true;
-    }
-    return c != '\0' && strchr("!#$%&'*+-.^_`|~", (int)c) != NULL;
-}
-
-static bool ap_is_token(const char *s)
-{
-    if (*s == '\0') {
-        return false;
-    }
-    for (; *s != '\0'; s++) {
-        if (!ap_is_tchar((unsigned char)*s)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* A field value may hold HTAB, SP, visible ASCII and obs-text; any other
- * control byte could end the line early and inject a header of its own. */
-static bool ap_is_field_value(const char *s)
-{
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c < 0x20u && c != '\t') || c == 0x7Fu) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static unsigned char ap_lower(char c)
-{
-    unsigned char u = (unsigned char)c;
-    if (u >= 'A' && u <= 'Z') {
-        u = (unsigned char)(u - 'A' + 'a');
-    }
-    return u;
-}
-
-/* ASCII case-insensitive equality; lower is already lower case. */
-static bool ap_name_equal(const char *name, const char *lower)
-{
-    for (; *name != '\0' && *lower != '\0'; name++, lower++) {
-        if (ap_lower(*name) != (unsigned char)*lower) {
-            return false;
-        }
-    }
-    return *name == *lower;
-}
-
 /* The fields the writer owns: a second copy from the caller would make the
  * message framing or its target ambiguous. */
-static bool ap_is_reserved(const char *name)
+static const char *ap_reserved_reason(const char *name)
 {
-    static const char *const reserved[] = {
-        "host", "content-length", "transfer-encoding", "connection"
+    static const struct {
+        const char *lower;
+        const char *why;
+    } reserved[] = {
+        {"host", "alertpost writes Host itself, from the URL"},
+        {"content-length", "alertpost writes Content-Length itself, from the body"},
+        {"transfer-encoding", "alertpost frames the body with Content-Length; "
+                              "Transfer-Encoding would contradict it"},
+        {"connection", "alertpost manages the connection (keep-alive) itself"},
     };
     size_t i;
 
     for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
-        if (ap_name_equal(name, reserved[i])) {
+        if (ap_http_name_is(name, reserved[i].lower)) {
+            return reserved[i].why;
+        }
+    }
+    return NULL;
+}
+
+const char *ap_http_header_problem(const char *name, const char *value)
+{
+    const char *reserved;
+
+    if (name == NULL || value == NULL) {
+        return "a header needs a name and a value";
+    }
+    if (name[0] == '\0') {
+        return "the header name is empty";
+    }
+    if (!ap_http_is_token(name)) {
+        return "the header name is not an HTTP token (RFC 9110: letters, digits and "
+               "!#$%&'*+-.^_`|~ only; no spaces)";
+    }
+    reserved = ap_reserved_reason(name);
+    if (reserved != NULL) {
+        return reserved;
+    }
+    if (!ap_http_is_field_value(value)) {
+        return "the header value holds a control character (CR, LF, NUL or another), "
+               "which could end the header early and inject another";
+    }
+    return NULL;
+}
+
+/* Does the caller replace a default field (User-Agent, Content-Type)? */
+static bool ap_has_header(const ap_http_request_head_t *head, const char *lower)
+{
+    size_t i;
+
+    for (i = 0; i < head->header_count; i++) {
+        if (ap_http_name_is(head->headers[i].name, lower)) {
             return true;
         }
     }
@@ -169,14 +161,14 @@ static ap_status_t ap_check_head(const ap_http_request_head_t *head)
     if (!ap_is_host(head->host) || !ap_is_target(head->path, head->path_len)) {
         return AP_ERR_BAD_ARG;
     }
-    if ((head->content_type != NULL && !ap_is_field_value(head->content_type)) ||
-        (head->user_agent != NULL && !ap_is_field_value(head->user_agent))) {
+    if ((head->content_type != NULL && !ap_http_is_field_value(head->content_type)) ||
+        (head->user_agent != NULL && !ap_http_is_field_value(head->user_agent))) {
         return AP_ERR_BAD_ARG;
     }
     for (i = 0; i < head->header_count; i++) {
         const ap_header_t *h = &head->headers[i];
-        if (h->name == NULL || h->value == NULL || !ap_is_token(h->name) ||
-            !ap_is_field_value(h->value) || ap_is_reserved(h->name)) {
+
+        if (ap_http_header_problem(h->name, h->value) != NULL) {
             return AP_ERR_BAD_ARG;
         }
     }
@@ -218,10 +210,16 @@ ap_status_t ap_http_write_head(const ap_http_request_head_t *head,
         ap_w_uint(&w, head->port);
     }
     ap_w_bytes(&w, "\r\n", 2);
-    ap_w_field(&w, "User-Agent",
-               head->user_agent != NULL ? head->user_agent : AP_USER_AGENT);
-    ap_w_field(&w, "Content-Type",
-               head->content_type != NULL ? head->content_type : "application/json");
+    /* An extra header of the same name replaces a default, as curl's -H does:
+     * a second User-Agent or Content-Type would be ambiguous. */
+    if (!ap_has_header(head, "user-agent")) {
+        ap_w_field(&w, "User-Agent",
+                   head->user_agent != NULL ? head->user_agent : AP_USER_AGENT);
+    }
+    if (!ap_has_header(head, "content-type")) {
+        ap_w_field(&w, "Content-Type",
+                   head->content_type != NULL ? head->content_type : "application/json");
+    }
     ap_w_str(&w, "Content-Length: ");
     ap_w_uint(&w, (uint64_t)head->content_length);
     ap_w_bytes(&w, "\r\n", 2);

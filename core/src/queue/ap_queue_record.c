@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "ap_queue_internal.h"
+#include "http/ap_http_chars.h"
 
 /* Fixed bytes: version, count, key and content type lengths and NULs, body
  * length, CRC. */
@@ -30,14 +31,8 @@
 
 static bool ap_rec_header_ok(const ap_header_t *h)
 {
-    size_t n;
-
-    if (h->name == NULL || h->value == NULL) {
-        return false;
-    }
-    n = strlen(h->name);
-    return ap_queue_is_token(h->name, n) && !ap_queue_is_owned_name(h->name, n) &&
-           ap_queue_is_field_value(h->value, strlen(h->value));
+    return h->name != NULL && h->value != NULL && ap_http_is_token(h->name) &&
+           !ap_queue_is_owned_name(h->name) && ap_http_is_field_value(h->value);
 }
 
 static ap_status_t ap_rec_check_alert(const ap_request_t *alert, size_t *len)
@@ -55,7 +50,7 @@ static ap_status_t ap_rec_check_alert(const ap_request_t *alert, size_t *len)
         if (n > AP_QUEUE_MAX_SHORT_LEN) {
             return AP_ERR_TOO_LARGE;
         }
-        if (!ap_queue_is_field_value(alert->content_type, n)) {
+        if (!ap_http_is_field_value(alert->content_type)) {
             return AP_ERR_BAD_ARG;
         }
         total += n;
@@ -123,7 +118,7 @@ ap_status_t ap_queue_record_encode(const ap_request_t *alert, const char *key, u
     size_t i;
     ap_status_t st;
 
-    if (key == NULL || buf == NULL || out_len == NULL || !ap_queue_is_key(key, strlen(key))) {
+    if (key == NULL || buf == NULL || out_len == NULL || !ap_queue_is_key(key)) {
         return AP_ERR_BAD_ARG;
     }
     st = ap_rec_check_alert(alert, &len);
@@ -174,7 +169,8 @@ static bool ap_rec_get_le(ap_rec_reader_t *r, size_t n, uint32_t *v)
     return true;
 }
 
-/* A length-prefixed string whose NUL must be exactly at its end. */
+/* A length-prefixed string whose NUL must be exactly at its end, so that the
+ * string functions below see exactly the bytes its length declares. */
 static bool ap_rec_get_str(ap_rec_reader_t *r, size_t width, const char **s, size_t *n)
 {
     uint32_t len;
@@ -200,10 +196,9 @@ static bool ap_rec_get_headers(ap_rec_reader_t *r, ap_queue_record_t *out)
         size_t name_len;
         size_t value_len;
 
-        if (!ap_rec_get_str(r, 1, &name, &name_len) || !ap_queue_is_token(name, name_len) ||
-            ap_queue_is_owned_name(name, name_len) ||
-            !ap_rec_get_str(r, 2, &value, &value_len) || value_len > AP_QUEUE_MAX_VALUE_LEN ||
-            !ap_queue_is_field_value(value, value_len)) {
+        if (!ap_rec_get_str(r, 1, &name, &name_len) || !ap_http_is_token(name) ||
+            ap_queue_is_owned_name(name) || !ap_rec_get_str(r, 2, &value, &value_len) ||
+            value_len > AP_QUEUE_MAX_VALUE_LEN || !ap_http_is_field_value(value)) {
             return false;
         }
         out->headers[i].name = name;
@@ -225,11 +220,11 @@ static bool ap_rec_get_all(ap_rec_reader_t *r, ap_queue_record_t *out)
         return false;
     }
     out->header_count = v;
-    if (!ap_rec_get_str(r, 1, &s, &n) || !ap_queue_is_key(s, n)) {
+    if (!ap_rec_get_str(r, 1, &s, &n) || !ap_queue_is_key(s)) {
         return false;
     }
     out->key = s;
-    if (!ap_rec_get_str(r, 1, &s, &n) || !ap_queue_is_field_value(s, n)) {
+    if (!ap_rec_get_str(r, 1, &s, &n) || !ap_http_is_field_value(s)) {
         return false;
     }
     out->content_type = n > 0 ? s : NULL;

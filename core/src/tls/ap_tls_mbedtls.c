@@ -74,16 +74,16 @@ const char *ap_tls_library_version(void)
 /* ---- the BIO shim: the one translation point between ap_transport_t and
  * Mbed TLS's conventions (0 = end of stream, negative = error) ---- */
 
-/* Time one BIO call may take: the step timeout, cut to what is left of the
- * post's deadline. 0 means the deadline has passed (recorded as a timeout). */
-static uint32_t bio_budget(ap_client_t *c)
+/* Time one BIO call may take: the phase's step timeout, cut to what is left
+ * of the post's deadline (0 while polling). false: the deadline has passed
+ * (recorded as a timeout). */
+static bool bio_budget(ap_client_t *c, uint32_t *timeout_ms)
 {
-    uint32_t budget = ap_client_step_budget(c, c->cfg.io_timeout_ms);
-
-    if (budget == 0) {
+    if (!ap_client_io_timeout(c, timeout_ms)) {
         c->last_io = AP_ERR_TIMEOUT;
+        return false;
     }
-    return budget;
+    return true;
 }
 
 /* A transport result in Mbed TLS's terms. The transport's own status is kept
@@ -109,28 +109,36 @@ static int bio_send(void *p, const unsigned char *buf, size_t len)
 {
     ap_client_t *c = p;
     const ap_transport_t *tr = c->cfg.transport;
-    uint32_t budget = bio_budget(c);
+    uint32_t budget;
+    int32_t n;
 
-    if (budget == 0) {
+    if (!bio_budget(c, &budget)) {
         return MBEDTLS_ERR_SSL_TIMEOUT;
     }
-    return bio_translate(c, tr->send(tr->ctx, buf, len > (size_t)INT_MAX ? (size_t)INT_MAX : len,
-                                     budget), false);
+    n = tr->send(tr->ctx, buf, len > (size_t)INT_MAX ? (size_t)INT_MAX : len, budget);
+    if (n > 0) {
+        c->wire_sent += (uint32_t)n; /* the client's "did any byte leave?" */
+    }
+    return bio_translate(c, n, false);
 }
 
 static int bio_recv(void *p, unsigned char *buf, size_t len)
 {
     ap_client_t *c = p;
     const ap_transport_t *tr = c->cfg.transport;
-    uint32_t budget = bio_budget(c);
+    uint32_t budget;
     int32_t n;
 
-    if (budget == 0) {
+    if (!bio_budget(c, &budget)) {
         return MBEDTLS_ERR_SSL_TIMEOUT;
     }
     n = tr->recv(tr->ctx, buf, len > (size_t)INT_MAX ? (size_t)INT_MAX : len, budget);
     if (n > 0) {
         ap_tls_sniff_feed(&c->sniff, buf, (size_t)n);
+    }
+    if (c->polling && n == AP_ERR_TIMEOUT) {
+        c->last_io = n;
+        return MBEDTLS_ERR_SSL_WANT_READ; /* nothing yet: Mbed TLS's non-blocking answer */
     }
     return bio_translate(c, n, true);
 }
@@ -581,8 +589,11 @@ int32_t ap_tls_read(ap_client_t *c, uint8_t *buf, size_t size)
             || ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET
 #endif
         ) {
-            /* A post-handshake message was consumed; the deadline still binds. */
-            if (ap_client_step_budget(c, 1) == 0) {
+            uint32_t left;
+
+            /* A post-handshake message was consumed, or a poll found nothing;
+             * the deadline still binds, and a poll never waits. */
+            if (c->polling || !ap_client_io_timeout(c, &left)) {
                 return AP_ERR_TIMEOUT;
             }
             continue;
@@ -597,16 +608,44 @@ int32_t ap_tls_read(ap_client_t *c, uint8_t *buf, size_t size)
     }
 }
 
+ap_status_t ap_tls_poll(ap_client_t *c)
+{
+    ap_tls_t *t = tls_of(c);
+    uint8_t scrap[1];
+    int32_t n;
+
+    if (!t->ssl_ready) {
+        return AP_ERR_BAD_ARG;
+    }
+    if (mbedtls_ssl_get_bytes_avail(&t->ssl) > 0) {
+        return AP_ERR_HTTP_RESPONSE; /* decrypted and waiting: nobody asked for it */
+    }
+    /* ap_tls_read() consumes session tickets and answers AP_ERR_TIMEOUT when
+     * the poll found no whole record. A record only partly arrived stays
+     * buffered in Mbed TLS: it is completed by the next read, which then sees
+     * it as the answer to the next request (the 408 case the client handles). */
+    n = ap_tls_read(c, scrap, sizeof(scrap));
+    if (n > 0) {
+        return AP_ERR_HTTP_RESPONSE;
+    }
+    if (n == AP_ERR_TIMEOUT) {
+        return AP_OK;
+    }
+    if (n == AP_ERR_CLOSED || n == AP_ERR_TRUNCATED) {
+        return AP_ERR_CLOSED;
+    }
+    return (ap_status_t)n;
+}
+
 void ap_tls_end(ap_client_t *c, bool notify)
 {
     ap_tls_t *t = tls_of(c);
 
-    if (!t->ssl_ready) {
-        return;
+    if (t->ssl_ready && notify) {
+        /* WANT_WRITE after a short write: one retry suffices for an alert
+         * record of a few bytes; a failure only means the peer is gone. */
+        if (mbedtls_ssl_close_notify(&t->ssl) == MBEDTLS_ERR_SSL_WANT_WRITE) {
+            (void)mbedtls_ssl_close_notify(&t->ssl);
+        }
     }
-    if (notify) {
-        (void)mbedtls_ssl_close_notify(&t->ssl);
-    }
-    (void)mbedtls_ssl_session_reset(&t->ssl);
-    t->session_used = false;
 }

@@ -498,6 +498,7 @@ static int32_t ap_lwip_recv(void *ctx, uint8_t *buf, size_t size,
 {
     ap_lwip_conn_t *conn = (ap_lwip_conn_t *)ctx;
     uint32_t start = sys_now();
+    int polled = 0;
 
     if (conn == NULL || (buf == NULL && size > 0u)) {
         return AP_ERR_BAD_ARG;
@@ -529,11 +530,14 @@ static int32_t ap_lwip_recv(void *ctx, uint8_t *buf, size_t size,
                 return status;
             }
         }
-        if (ap_lwip_expired(start, timeout_ms)) {
+        /* A poll (timeout 0) drives the stack once first, so that what has
+         * reached the interface is seen without waiting for it. */
+        if (ap_lwip_expired(start, timeout_ms) && (timeout_ms > 0u || polled)) {
             ap_lwip_detail_timeout(conn, "receive", timeout_ms);
             return AP_ERR_TIMEOUT;
         }
         ap_lwip_drive(conn);
+        polled = 1;
     }
 }
 

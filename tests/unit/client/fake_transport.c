@@ -76,6 +76,12 @@ static int32_t fake_recv(void *ctx, uint8_t *buf, size_t size, uint32_t timeout_
         n->clock_ms += timeout_ms;
         return AP_ERR_TIMEOUT; /* this connection's script is over */
     }
+    if (timeout_ms == 0) {
+        n->polls++;
+        if (!e->while_idle) {
+            return AP_ERR_TIMEOUT; /* nothing has arrived yet */
+        }
+    }
     switch (e->kind) {
     case FAKE_BYTES: {
         size_t left = strlen(e->bytes) - n->offset;
@@ -116,6 +122,7 @@ static void fake_close(void *ctx)
 
     if (n->open) {
         n->closes++;
+        n->sent_at_close = n->sent_len;
     }
     n->open = false;
 }

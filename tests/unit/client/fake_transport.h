@@ -3,7 +3,8 @@
  *
  * The script is a list of events that recv() plays in order: bytes (handed
  * out at most `chunk` at a time), a timeout, a clean close (close_notify), a
- * bare close (FIN), or a reset. Everything send() accepts is recorded, at
+ * bare close (FIN), or a reset. A poll (timeout 0) sees only events marked
+ * while_idle: what a real peer sent before the request. Everything send() accepts is recorded, at
  * most send_max bytes per call, so short writes are exercised.
  */
 #ifndef AP_TEST_FAKE_TRANSPORT_H
@@ -27,8 +28,12 @@ typedef enum fake_event_kind {
 typedef struct fake_event {
     fake_event_kind_t kind;
     const char *bytes; /* FAKE_BYTES: NUL-terminated text */
-    /* A new connection starts at the event after a FAKE_NEXT_CONNECTION mark. */
+    /* A new connection starts at this event. */
     bool starts_connection;
+    /* It has already arrived while the connection was idle, before the next
+     * request: a poll (recv with timeout 0) sees it. Other events are answers
+     * and only reach a recv that waits. */
+    bool while_idle;
 } fake_event_t;
 
 typedef struct fake_net {
@@ -48,6 +53,8 @@ typedef struct fake_net {
     uint32_t clock_ms;
     uint32_t tick_per_call;   /* the clock advances this much per I/O call */
     uint32_t last_recv_timeout;
+    unsigned polls;           /* recv calls with timeout 0 */
+    size_t sent_at_close;     /* sent_len when the connection was last closed */
     char sent[16384];
     size_t sent_len;
 } fake_net_t;

@@ -11,6 +11,7 @@
 ap_status_t plain_tls_handshake_result = AP_OK;
 unsigned plain_tls_handshakes;
 unsigned plain_tls_notifies;
+uint32_t plain_tls_handshake_budget; /* what a handshake step could wait */
 
 ap_status_t ap_tls_setup(ap_client_t *c)
 {
@@ -21,6 +22,7 @@ ap_status_t ap_tls_setup(ap_client_t *c)
 ap_status_t ap_tls_handshake(ap_client_t *c)
 {
     plain_tls_handshakes++;
+    plain_tls_handshake_budget = ap_client_step_budget(c, c->cfg.io_timeout_ms);
     if (plain_tls_handshake_result != AP_OK) {
         ap_client_set_error(c, "scripted handshake failure");
         return plain_tls_handshake_result;
@@ -33,21 +35,26 @@ ap_status_t ap_tls_handshake(ap_client_t *c)
 int32_t ap_tls_write(ap_client_t *c, const uint8_t *buf, size_t len)
 {
     const ap_transport_t *t = c->cfg.transport;
-    uint32_t budget = ap_client_step_budget(c, c->cfg.io_timeout_ms);
+    uint32_t budget;
+    int32_t n;
 
-    if (budget == 0) {
+    if (!ap_client_io_timeout(c, &budget)) {
         return AP_ERR_TIMEOUT;
     }
-    return t->send(t->ctx, buf, len, budget);
+    n = t->send(t->ctx, buf, len, budget);
+    if (n > 0) {
+        c->wire_sent += (uint32_t)n; /* as the BIO shim counts it */
+    }
+    return n;
 }
 
 int32_t ap_tls_read(ap_client_t *c, uint8_t *buf, size_t size)
 {
     const ap_transport_t *t = c->cfg.transport;
-    uint32_t budget = ap_client_step_budget(c, c->cfg.io_timeout_ms);
+    uint32_t budget;
     int32_t n;
 
-    if (budget == 0) {
+    if (!ap_client_io_timeout(c, &budget)) {
         return AP_ERR_TIMEOUT;
     }
     n = t->recv(t->ctx, buf, size, budget);
@@ -55,6 +62,20 @@ int32_t ap_tls_read(ap_client_t *c, uint8_t *buf, size_t size)
         return ((fake_net_t *)t->ctx)->last_close_clean ? AP_ERR_CLOSED : AP_ERR_TRUNCATED;
     }
     return n;
+}
+
+ap_status_t ap_tls_poll(ap_client_t *c)
+{
+    uint8_t scrap[1];
+    int32_t n = ap_tls_read(c, scrap, sizeof(scrap));
+
+    if (n > 0) {
+        return AP_ERR_HTTP_RESPONSE;
+    }
+    if (n == AP_ERR_TIMEOUT) {
+        return AP_OK;
+    }
+    return (n == AP_ERR_CLOSED || n == AP_ERR_TRUNCATED) ? AP_ERR_CLOSED : (ap_status_t)n;
 }
 
 void ap_tls_end(ap_client_t *c, bool notify)

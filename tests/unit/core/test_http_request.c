@@ -331,6 +331,41 @@ static void test_reserved_names(void **state)
                 "\r\n");
 }
 
+static void test_extra_header_replaces_a_default(void **state)
+{
+    static const ap_header_t extras[] = {{"user-agent", "probe/2"},
+                                         {"Content-Type", "text/plain"}};
+    ap_http_request_head_t h = base_head();
+
+    (void)state;
+    h.user_agent = "ignored/1";
+    h.headers = extras;
+    h.header_count = 2;
+    expect_head(&h,
+                "POST /alerts HTTP/1.1\r\n"
+                "Host: example.com\r\n"
+                "Content-Length: 17\r\n"
+                "user-agent: probe/2\r\n"
+                "Content-Type: text/plain\r\n"
+                "\r\n");
+}
+
+static void test_header_problems_are_named(void **state)
+{
+    (void)state;
+    assert_null(ap_http_header_problem("X-Device", "d1 \t \x80"));
+    assert_non_null(strstr(ap_http_header_problem("", "v"), "empty"));
+    assert_non_null(strstr(ap_http_header_problem("X Device", "v"), "not an HTTP token"));
+    assert_non_null(strstr(ap_http_header_problem("host", "v"), "Host itself"));
+    assert_non_null(strstr(ap_http_header_problem("Content-Length", "1"), "Content-Length"));
+    assert_non_null(strstr(ap_http_header_problem("Transfer-Encoding", "chunked"),
+                           "Transfer-Encoding"));
+    assert_non_null(strstr(ap_http_header_problem("CONNECTION", "close"), "connection"));
+    assert_non_null(strstr(ap_http_header_problem("X-A", "a\r\nX-B: b"), "control character"));
+    assert_non_null(strstr(ap_http_header_problem("X-A", "a\x7f"), "control character"));
+    assert_non_null(ap_http_header_problem(NULL, "v"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +380,8 @@ int main(void)
         cmocka_unit_test(test_bad_names),
         cmocka_unit_test(test_token_punctuation_is_accepted),
         cmocka_unit_test(test_reserved_names),
+        cmocka_unit_test(test_extra_header_replaces_a_default),
+        cmocka_unit_test(test_header_problems_are_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -265,6 +265,46 @@ static void test_control_bytes_anywhere(void **state)
     }
 }
 
+static void test_each_problem_is_named(void **state)
+{
+    static const struct {
+        const char *url;
+        const char *phrase;
+    } cases[] = {
+        {"http://example.com/a", "http://"},
+        {"ftp://example.com/a", "does not start with https://"},
+        {"https://", "no host"},
+        {"https://:8443/a", "no host"},
+        {"https://user:pw@example.com/", "user info"},
+        {"https://exa%6dple.com/", "percent-encoding"},
+        {"https://example.com:0/", "out of range"},
+        {"https://example.com:65536/", "out of range"},
+        {"https://example.com:/", "no port number"},
+        {"https://example.com:44x/", "not a decimal number"},
+        {"https://[::1/", "not closed"},
+        {"https://[::1]x/", "':PORT'"},
+        {"https://[not:v6]/", "IPv6"},
+        {"https://exa mple.com/", "space"},
+        {"https://bad_host!/", "not a valid name"},
+        {"https://example.com?q=1", "query needs a path"},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *why = ap_url_problem(cases[i].url);
+        ap_url_t u;
+
+        assert_int_equal(ap_url_parse(cases[i].url, &u), AP_ERR_URL);
+        assert_non_null(why);
+        if (strstr(why, cases[i].phrase) == NULL) {
+            fail_msg("%s: '%s' lacks '%s'", cases[i].url, why, cases[i].phrase);
+        }
+    }
+    assert_null(ap_url_problem("https://example.com:8443/v1?x=1#f"));
+    assert_non_null(ap_url_problem(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_host_length_bound),
         cmocka_unit_test(test_label_length_bound),
         cmocka_unit_test(test_control_bytes_anywhere),
+        cmocka_unit_test(test_each_problem_is_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
