@@ -326,6 +326,7 @@ static ap_status_t read_response(ap_client_t *c, ap_http_parser_t *p, ap_respons
             }
             if (p->head_done) {
                 resp->status_code = p->status_code;
+                (void)memcpy(resp->retry_after, p->retry_after, sizeof(resp->retry_after));
             }
             if (st != AP_ERR_NEED_MORE) {
                 break;
@@ -512,6 +513,7 @@ static bool still_usable(ap_client_t *c)
 static void reset_response(ap_response_t *resp)
 {
     resp->status_code = 0;
+    resp->retry_after[0] = '\0';
     resp->body_len = 0;
     resp->body_total = 0;
 }

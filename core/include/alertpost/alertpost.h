@@ -122,6 +122,11 @@ typedef struct ap_response {
     size_t body_len;              /**< out: bytes kept (at most body_size) */
     uint64_t body_total;          /**< out: bytes the server sent in its body */
     /**
+     * out: the response's Retry-After value, "" if none (see
+     * ap_http_parser_t.retry_after); the queue honours it on 429 and 503.
+     */
+    char retry_after[AP_RETRY_AFTER_SIZE];
+    /**
      * Optional: every piece of the response body as it arrives, whole and
      * unchanged, whatever body_size is (a client streaming it to a file).
      * Pieces of a response that later fails are delivered too. It MUST NOT

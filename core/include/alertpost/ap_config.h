@@ -80,6 +80,36 @@
 #endif
 
 /**
+ * Most extra headers one queued alert carries (besides its Idempotency-Key).
+ * Each costs sizeof(ap_header_t) in ap_queue_t and in a decoded record, so a
+ * device that sends none can set it to 0. At most 255 (the record format
+ * counts them in one byte).
+ */
+#ifndef AP_QUEUE_MAX_HEADERS
+#define AP_QUEUE_MAX_HEADERS 8
+#endif
+
+/**
+ * Backoff before the first retry, when the caller leaves the queue's setting
+ * at its default: one second, doubled on each further failure.
+ */
+#ifndef AP_DEFAULT_BACKOFF_BASE_MS
+#define AP_DEFAULT_BACKOFF_BASE_MS 1000u
+#endif
+
+/** Longest backoff between two attempts: five minutes, so that a device
+ * notices a recovered server within minutes, not hours. */
+#ifndef AP_DEFAULT_BACKOFF_CAP_MS
+#define AP_DEFAULT_BACKOFF_CAP_MS 300000u
+#endif
+
+/** Longest Retry-After honoured: one hour. A server asking for more (or a
+ * date far ahead, or a wrong wall clock) would otherwise park the queue. */
+#ifndef AP_DEFAULT_RETRY_AFTER_CAP_MS
+#define AP_DEFAULT_RETRY_AFTER_CAP_MS 3600000u
+#endif
+
+/**
  * How long closing a connection waits for the server's close_notify or end of
  * stream after sending its own. Short: the server has already answered; this
  * only keeps its last bytes from being left unread.

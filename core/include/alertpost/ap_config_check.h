@@ -29,4 +29,16 @@
 #error "a default timeout of 0 would mean 'wait forever': every step must be bounded"
 #endif
 
+#if AP_QUEUE_MAX_HEADERS < 0 || AP_QUEUE_MAX_HEADERS > 255
+#error "AP_QUEUE_MAX_HEADERS must be between 0 and 255 (a record counts them in one byte)"
+#endif
+
+#if AP_DEFAULT_BACKOFF_BASE_MS == 0 || AP_DEFAULT_BACKOFF_CAP_MS < AP_DEFAULT_BACKOFF_BASE_MS
+#error "the default backoff needs a base of at least 1 ms and a cap no lower than the base"
+#endif
+
+#if AP_DEFAULT_BACKOFF_CAP_MS > 0x7FFFFFFFu || AP_DEFAULT_RETRY_AFTER_CAP_MS > 0x7FFFFFFFu
+#error "a delay must stay below 2^31 ms for wrap-safe comparison with a 32-bit clock"
+#endif
+
 #endif /* ALERTPOST_AP_CONFIG_CHECK_H */

@@ -18,6 +18,13 @@
 extern "C" {
 #endif
 
+/**
+ * Capacity for a response's Retry-After value, with its NUL. The longest
+ * form RFC 9110 defines ("Wednesday, 09-Nov-94 08:49:37 GMT") is 33 bytes;
+ * a delta-seconds value that needs more is beyond any cap worth honouring.
+ */
+#define AP_RETRY_AFTER_SIZE 40
+
 /** One extra request header, both strings NUL-terminated. */
 typedef struct ap_header {
     const char *name;
@@ -75,6 +82,13 @@ typedef struct ap_http_parser {
     bool has_content_length;   /**< out */
     uint64_t content_length;   /**< out: when has_content_length */
     uint64_t body_received;    /**< out: body bytes handed out so far */
+    /**
+     * out: the final head's Retry-After value without surrounding
+     * whitespace, NUL-terminated; "" when there was none, when it was
+     * repeated (two values: neither can be trusted) or when it did not fit.
+     * Not interpreted here: ap_retry_after_parse() (ap_queue.h) does that.
+     */
+    char retry_after[AP_RETRY_AFTER_SIZE];
 
     /* private: the state machine; do not touch */
     uint8_t state;
@@ -85,6 +99,8 @@ typedef struct ap_http_parser {
     bool in_trailers;
     bool elem_space;           /* whitespace ended the current value element */
     bool elem_bad;             /* the current value element is not a token */
+    bool retry_after_seen;     /* a Retry-After field came in this head */
+    uint8_t retry_after_len;   /* bytes kept so far; past the size: too long */
     uint16_t header_count;
     uint32_t head_bytes;       /* head bytes; in a chunked body, extensions + trailers */
     uint32_t token_len;

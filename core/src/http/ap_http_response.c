@@ -54,7 +54,8 @@ enum {
     AP_H_OTHER = 0,
     AP_H_CONTENT_LENGTH,
     AP_H_TRANSFER_ENCODING,
-    AP_H_CONNECTION
+    AP_H_CONNECTION,
+    AP_H_RETRY_AFTER
 };
 
 /* 16 hex digits already reach 2^64 - 1; more could only overflow. */
@@ -160,9 +161,45 @@ static void ap_connection_elem_end(ap_http_parser_t *p)
     ap_token_reset(p);
 }
 
+/* Keeps the value as it came; one byte past the capacity marks it too long,
+ * because a cut date or number would be read as a different one. */
+static void ap_retry_after_byte(ap_http_parser_t *p, uint8_t c)
+{
+    if (p->retry_after_len < AP_RETRY_AFTER_SIZE - 1u) {
+        p->retry_after[p->retry_after_len] = (char)c;
+        p->retry_after[p->retry_after_len + 1u] = '\0';
+        p->retry_after_len++;
+    } else {
+        p->retry_after_len = AP_RETRY_AFTER_SIZE;
+    }
+}
+
+static void ap_retry_after_end(ap_http_parser_t *p)
+{
+    size_t n = p->retry_after_len;
+
+    if (p->retry_after_seen || n >= AP_RETRY_AFTER_SIZE) {
+        /* A repeated field is a list, which Retry-After does not allow:
+         * honouring either value would be a guess. */
+        p->retry_after[0] = '\0';
+        p->retry_after_seen = true;
+        return;
+    }
+    while (n > 0 && ap_is_ws((uint8_t)p->retry_after[n - 1u])) {
+        n--;
+    }
+    p->retry_after[n] = '\0';
+    p->retry_after_seen = true;
+}
+
 static bool ap_value_byte(ap_http_parser_t *p, uint8_t c)
 {
     switch (p->header_id) {
+    case AP_H_RETRY_AFTER:
+        if (!p->retry_after_seen) {
+            ap_retry_after_byte(p, c);
+        }
+        return true;
     case AP_H_CONTENT_LENGTH:
         if (c >= '0' && c <= '9') {
             uint64_t d = (uint64_t)(c - '0');
@@ -223,6 +260,9 @@ static bool ap_value_end(ap_http_parser_t *p)
     case AP_H_CONNECTION:
         ap_connection_elem_end(p);
         return true;
+    case AP_H_RETRY_AFTER:
+        ap_retry_after_end(p);
+        return true;
     default:
         return true;
     }
@@ -239,6 +279,12 @@ static void ap_identify_header(ap_http_parser_t *p)
             p->header_id = AP_H_TRANSFER_ENCODING;
         } else if (ap_token_is(p, "connection")) {
             p->header_id = AP_H_CONNECTION;
+        } else if (ap_token_is(p, "retry-after")) {
+            p->header_id = AP_H_RETRY_AFTER;
+            p->retry_after_len = 0;
+            if (!p->retry_after_seen) {
+                p->retry_after[0] = '\0';
+            }
         }
     }
     ap_token_reset(p);
@@ -256,6 +302,9 @@ static void ap_reset_response(ap_http_parser_t *p)
     p->version_minor = 0;
     p->conn_close = false;
     p->conn_keep_alive = false;
+    p->retry_after[0] = '\0';
+    p->retry_after_seen = false;
+    p->retry_after_len = 0;
     p->header_id = AP_H_OTHER;
     p->remaining = 0;
     ap_token_reset(p);

@@ -169,6 +169,40 @@ static void test_non_2xx_is_not_delivered(void **state)
     ap_client_free(&fx.client);
 }
 
+/* Retry-After reaches the caller with the status, and a response without one
+ * leaves nothing of an earlier value. */
+static void test_retry_after_reaches_the_response(void **state)
+{
+    static const fake_event_t busy[] = {
+        {FAKE_BYTES, "HTTP/1.1 503 Busy\r\nRetry-After: 120\r\nContent-Length: 0\r\n\r\n",
+         false, false}};
+    static const fake_event_t ok[] = {{FAKE_BYTES, k_ok, false, false}};
+    static const fake_event_t gone[] = {{FAKE_FIN, NULL, false, false}};
+
+    (void)state;
+    SETUP(busy);
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_ERR_HTTP_STATUS);
+    assert_int_equal(fx.resp.status_code, 503);
+    assert_string_equal(fx.resp.retry_after, "120");
+    ap_client_free(&fx.client);
+
+    SETUP(ok);
+    (void)strcpy(fx.resp.retry_after, "stale");
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_equal(post(), AP_OK);
+    assert_string_equal(fx.resp.retry_after, "");
+    ap_client_free(&fx.client);
+
+    /* No response head at all: still nothing stale. */
+    SETUP(gone);
+    (void)strcpy(fx.resp.retry_after, "stale");
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    assert_int_not_equal(post(), AP_OK);
+    assert_string_equal(fx.resp.retry_after, "");
+    ap_client_free(&fx.client);
+}
+
 static void test_truncated_by_fin_is_not_delivered(void **state)
 {
     static const fake_event_t ev[] = {
@@ -728,6 +762,7 @@ int main(void)
         cmocka_unit_test(test_short_writes_and_one_byte_reads),
         cmocka_unit_test(test_response_split_at_every_point),
         cmocka_unit_test(test_non_2xx_is_not_delivered),
+        cmocka_unit_test(test_retry_after_reaches_the_response),
         cmocka_unit_test(test_truncated_by_fin_is_not_delivered),
         cmocka_unit_test(test_truncated_even_with_close_notify),
         cmocka_unit_test(test_close_delimited_needs_close_notify),

@@ -645,6 +645,71 @@ static void test_interim_flood(void **state)
     expect_refused(buf, len, false);
 }
 
+/* ---- Retry-After capture ------------------------------------------------ */
+
+typedef struct retry_after_case {
+    const char *raw;
+    const char *value;   /* what the parser must keep */
+} retry_after_case_t;
+
+static const retry_after_case_t retry_after_cases[] = {
+    { "HTTP/1.1 503 x\r\nRetry-After: 120\r\nContent-Length: 0\r\n\r\n", "120" },
+    { "HTTP/1.1 429 x\r\nretry-AFTER:\t 7 \t\r\nContent-Length: 0\r\n\r\n", "7" },
+    { "HTTP/1.1 503 x\r\nRetry-After: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+      "Content-Length: 0\r\n\r\n", "Sun, 06 Nov 1994 08:49:37 GMT" },
+    { "HTTP/1.1 503 x\r\nRetry-After: Wednesday, 09-Nov-94 08:49:37 GMT\r\n"
+      "Content-Length: 0\r\n\r\n", "Wednesday, 09-Nov-94 08:49:37 GMT" },
+    /* Kept as sent; whether it makes sense is the queue's question. */
+    { "HTTP/1.1 503 x\r\nRetry-After: soon, please\r\nContent-Length: 0\r\n\r\n",
+      "soon, please" },
+    { "HTTP/1.1 503 x\r\nContent-Length: 0\r\n\r\n", "" },
+    { "HTTP/1.1 503 x\r\nRetry-After:\r\nContent-Length: 0\r\n\r\n", "" },
+    /* Two values: neither is trusted. */
+    { "HTTP/1.1 503 x\r\nRetry-After: 1\r\nRetry-After: 2\r\nContent-Length: 0\r\n\r\n",
+      "" },
+    /* 39 bytes fit, 40 do not: a cut value would be another value. */
+    { "HTTP/1.1 503 x\r\nRetry-After: 123456789012345678901234567890123456789\r\n"
+      "Content-Length: 0\r\n\r\n", "123456789012345678901234567890123456789" },
+    { "HTTP/1.1 503 x\r\nRetry-After: 1234567890123456789012345678901234567890\r\n"
+      "Content-Length: 0\r\n\r\n", "" },
+    /* An interim response's field does not carry into the final one. */
+    { "HTTP/1.1 103 Early\r\nRetry-After: 5\r\n\r\n"
+      "HTTP/1.1 503 x\r\nContent-Length: 0\r\n\r\n", "" },
+    /* Nor does a trailer's. */
+    { "HTTP/1.1 503 x\r\nRetry-After: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "0\r\nRetry-After: 9\r\n\r\n", "3" },
+    { "HTTP/1.1 503 x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "0\r\nRetry-After: 9\r\n\r\n", "" },
+    { "HTTP/1.1 503 x\r\nRetry-After-Not: 4\r\nX-Retry-After: 4\r\n"
+      "Content-Length: 0\r\n\r\n", "" },
+};
+
+static void test_retry_after_captured(void **state)
+{
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(retry_after_cases) / sizeof(retry_after_cases[0]); i++) {
+        const retry_after_case_t *c = &retry_after_cases[i];
+        const uint8_t *raw = (const uint8_t *)c->raw;
+        size_t len = strlen(c->raw);
+        size_t cut;
+        ap_http_parser_t p;
+        outcome_t o;
+
+        for (cut = 0; cut <= len; cut++) {
+            ap_http_parser_init(&p);
+            feed_cut(&p, raw, len, cut, &o);
+            assert_int_equal(o.status, AP_OK);
+            assert_string_equal(p.retry_after, c->value);
+        }
+        ap_http_parser_init(&p);
+        feed_bytewise(&p, raw, len, &o);
+        assert_int_equal(o.status, AP_OK);
+        assert_string_equal(p.retry_after, c->value);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -660,6 +725,7 @@ int main(void)
         cmocka_unit_test(test_trailer_bounds),
         cmocka_unit_test(test_chunk_extension_bound),
         cmocka_unit_test(test_interim_flood),
+        cmocka_unit_test(test_retry_after_captured),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
