@@ -1,0 +1,292 @@
+/*
+ * Walking the flash log, and recovery on boot.
+ *
+ * Recovery trusts only what a completed operation leaves behind:
+ * - the newest sector (highest sequence number, not retired) is the head;
+ *   the log is the run of sectors before it in the ring whose sequence
+ *   numbers count down by one, up to the first retired or invalid one;
+ * - if the head's handover flag is set, the sector after it was being
+ *   erased: whatever it holds (a half-erased old sector may still look
+ *   valid) is not part of the log;
+ * - in the head, a record header that is neither erased nor valid was torn:
+ *   the sector is closed, since nothing after it can be located;
+ * - the last record of the head, if its data fails its CRC, was torn and
+ *   never acknowledged: it is marked removed;
+ * - a relocated copy whose original sector is still in the log was made by
+ *   a relocation that a cut interrupted: the original counts, the copy is
+ *   marked removed, so that a later relocation cannot leave two copies.
+ */
+#include <string.h>
+
+#include "ap_store_flash_internal.h"
+
+/* The record at off in sector, or AP_ERR_STORE_EMPTY where the sector's
+ * records end (erased space, a torn header, or the head's append point). */
+static ap_status_t rec_in_sector(ap_store_flash_t *fl, uint32_t sector, uint32_t off,
+                                 ap_fl_rec_t *r)
+{
+    ap_status_t st;
+
+    if (off >= fl->sector_size || (sector == fl->head && off >= fl->head_off)) {
+        return AP_ERR_STORE_EMPTY;
+    }
+    st = ap_fl_rec_load(fl, sector * fl->sector_size + off, r);
+    return st == AP_ERR_STORE_CORRUPT ? AP_ERR_STORE_EMPTY : st;
+}
+
+ap_status_t ap_fl_cursor_next(ap_store_flash_t *fl, ap_fl_cursor_t *c, ap_fl_rec_t *r)
+{
+    uint32_t hops;
+
+    for (hops = 0; hops <= fl->sector_count; hops++) {
+        ap_status_t st = rec_in_sector(fl, c->sector, c->off, r);
+
+        if (st == AP_OK) {
+            c->off += r->footprint;
+            return AP_OK;
+        }
+        if (st != AP_ERR_STORE_EMPTY || c->sector == fl->head) {
+            return st;
+        }
+        c->sector = ap_fl_next_sector(fl, c->sector);
+        c->off = fl->data_start;
+    }
+    return AP_ERR_STORE_EMPTY;
+}
+
+ap_status_t ap_fl_next_live(ap_store_flash_t *fl, ap_fl_cursor_t c, uint32_t *addr)
+{
+    ap_fl_rec_t r;
+    ap_status_t st;
+
+    while ((st = ap_fl_cursor_next(fl, &c, &r)) == AP_OK) {
+        if (!r.removed && !r.dead) {
+            *addr = r.addr;
+            return AP_OK;
+        }
+    }
+    return st;
+}
+
+ap_status_t ap_fl_census(ap_store_flash_t *fl, uint32_t sector, size_t *live,
+                         size_t *dead, uint32_t *dead_bytes)
+{
+    uint32_t off = fl->data_start;
+    ap_fl_rec_t r;
+    ap_status_t st;
+
+    *live = 0;
+    *dead = 0;
+    *dead_bytes = 0;
+    while ((st = rec_in_sector(fl, sector, off, &r)) == AP_OK) {
+        off += r.footprint;
+        if (r.removed) {
+            continue;
+        }
+        if (r.dead) {
+            (*dead)++;
+            *dead_bytes += r.footprint;
+        } else {
+            (*live)++;
+        }
+    }
+    return st == AP_ERR_STORE_EMPTY ? AP_OK : st;
+}
+
+ap_status_t ap_fl_settle_tail(ap_store_flash_t *fl)
+{
+    while (fl->tail != fl->head) {
+        size_t live;
+        size_t dead;
+        uint32_t dead_bytes;
+        ap_status_t st = ap_fl_census(fl, fl->tail, &live, &dead, &dead_bytes);
+
+        if (st != AP_OK) {
+            return st;
+        }
+        if (live != 0u || dead != 0u) {
+            break;
+        }
+        /* All removed: free, to be erased when the ring comes round. */
+        fl->tail = ap_fl_next_sector(fl, fl->tail);
+    }
+    return AP_OK;
+}
+
+/* Pick the head; a device with no sector of ours is formatted. */
+static ap_status_t find_head(ap_store_flash_t *fl, ap_fl_sector_t *head)
+{
+    uint32_t s;
+    uint32_t top_seq = 0;
+    uint32_t top = 0;
+    int found = 0;
+    int any = 0;
+
+    for (s = 0; s < fl->sector_count; s++) {
+        ap_fl_sector_t sec;
+        ap_status_t st = ap_fl_sector_load(fl, s, &sec);
+
+        if (st != AP_OK) {
+            return st;
+        }
+        if (sec.valid && (!any || sec.seq > top_seq)) {
+            top_seq = sec.seq;
+            top = s;
+            any = 1;
+        }
+        if (sec.valid && !sec.retired && (!found || sec.seq > head->seq)) {
+            *head = sec;
+            fl->head = s;
+            found = 1;
+        }
+    }
+    if (!found) {
+        /* Blank (or only retired sectors): start after the newest one, so
+         * that the ring keeps turning and no sequence number comes back. */
+        fl->head = any ? ap_fl_next_sector(fl, top) : 0u;
+        memset(head, 0, sizeof(*head));
+        head->seq = top_seq + 1u;
+        return ap_fl_sector_open(fl, fl->head, head->seq);
+    }
+    return AP_OK;
+}
+
+/* AP_OK if len bytes at addr all read erased, AP_ERR_STORE_CORRUPT if not. */
+static ap_status_t check_erased(ap_store_flash_t *fl, uint32_t addr, uint32_t len)
+{
+    uint32_t done = 0;
+
+    while (done < len) {
+        uint32_t chunk = len - done < AP_STORE_FLASH_BUF_SIZE ? len - done
+                                                              : AP_STORE_FLASH_BUF_SIZE;
+        ap_status_t st = ap_fl_read(fl, addr + done, fl->buf, chunk);
+        uint32_t i;
+
+        if (st != AP_OK) {
+            return st;
+        }
+        for (i = 0; i < chunk; i++) {
+            if (fl->buf[i] != fl->dev->geometry.erased_value) {
+                return AP_ERR_STORE_CORRUPT;
+            }
+        }
+        done += chunk;
+    }
+    return AP_OK;
+}
+
+/* Where appending resumes in the head; a torn data tail is marked removed. */
+static ap_status_t scan_head(ap_store_flash_t *fl)
+{
+    uint32_t off = fl->data_start;
+    ap_fl_rec_t r;
+    ap_fl_rec_t last;
+    int have_last = 0;
+    ap_status_t st = AP_ERR_STORE_EMPTY;
+
+    memset(&last, 0, sizeof(last));
+    fl->head_off = fl->sector_size; /* no bound while scanning the head */
+    while (off < fl->sector_size) {
+        st = ap_fl_rec_load(fl, fl->head * fl->sector_size + off, &r);
+        if (st != AP_OK) {
+            break;
+        }
+        last = r;
+        have_last = 1;
+        off += r.footprint;
+    }
+    if (st == AP_ERR_STORE_IO) {
+        return st;
+    }
+    fl->head_off = st == AP_ERR_STORE_CORRUPT ? fl->sector_size : off;
+    st = check_erased(fl, fl->head * fl->sector_size + fl->head_off,
+                      fl->sector_size - fl->head_off);
+    if (st == AP_ERR_STORE_CORRUPT) {
+        /* Something was written past the last record (a program torn in
+         * an order other than first byte first, or a stray write): never
+         * program over it; the next append takes a fresh sector. */
+        fl->head_off = fl->sector_size;
+    } else if (st != AP_OK) {
+        return st;
+    }
+    if (have_last && !last.removed) {
+        st = ap_fl_rec_check(fl, &last);
+        if (st == AP_ERR_STORE_CORRUPT) {
+            st = ap_fl_flag_set(fl, ap_fl_removed_flag(fl, last.addr));
+        }
+    }
+    return st == AP_ERR_STORE_IO ? st : AP_OK;
+}
+
+/* Count live and dead records from the oldest sector of the run on. */
+static ap_status_t census_run(ap_store_flash_t *fl, uint32_t run_len)
+{
+    ap_fl_cursor_t c;
+    ap_fl_rec_t r;
+    ap_status_t st;
+    int have_tail = 0;
+
+    c.sector = (fl->head + fl->sector_count - (run_len - 1u)) % fl->sector_count;
+    c.off = fl->data_start;
+    fl->tail = fl->head;
+    fl->next_rec_seq = 1;
+    while ((st = ap_fl_cursor_next(fl, &c, &r)) == AP_OK) {
+        if (r.seq >= fl->next_rec_seq) {
+            fl->next_rec_seq = r.seq + 1u;
+        }
+        if (r.removed) {
+            continue;
+        }
+        if (r.kind == AP_FL_KIND_RELOCATED && r.origin <= fl->head_seq &&
+            fl->head_seq - r.origin < run_len) {
+            st = ap_fl_flag_set(fl, ap_fl_removed_flag(fl, r.addr));
+            if (st != AP_OK) {
+                return st;
+            }
+            continue;
+        }
+        if (r.dead) {
+            fl->dead_count++;
+        } else if (fl->live_count++ == 0u) {
+            fl->oldest = r.addr;
+        }
+        if (!have_tail) {
+            fl->tail = ap_fl_sector_of(fl, r.addr);
+            have_tail = 1;
+        }
+    }
+    return st == AP_ERR_STORE_EMPTY ? AP_OK : st;
+}
+
+ap_status_t ap_fl_recover(ap_store_flash_t *fl)
+{
+    ap_fl_sector_t head;
+    uint32_t run_len = 1;
+    uint32_t k;
+    ap_status_t st = find_head(fl, &head);
+
+    if (st != AP_OK) {
+        return st;
+    }
+    fl->head_seq = head.seq;
+    for (k = 1; k < fl->sector_count; k++) {
+        ap_fl_sector_t sec;
+
+        if (k == fl->sector_count - 1u && head.handover) {
+            break;
+        }
+        st = ap_fl_sector_load(fl, (fl->head + fl->sector_count - k) % fl->sector_count, &sec);
+        if (st != AP_OK) {
+            return st;
+        }
+        if (!sec.valid || sec.retired || sec.seq != head.seq - k) {
+            break;
+        }
+        run_len++;
+    }
+    st = scan_head(fl);
+    if (st != AP_OK) {
+        return st;
+    }
+    return census_run(fl, run_len);
+}
