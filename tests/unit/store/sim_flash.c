@@ -100,8 +100,14 @@ static ap_status_t sim_erase(void *ctx, uint32_t sector)
         return AP_ERR_BAD_ARG;
     }
     if (cut_now(f)) {
+        /* Some units erased and the rest not, at a rate drawn per cut: a
+         * rate of 1 in 8 leaves old headers intact with their flags gone,
+         * which is how a half-erased sector can look like a live one. */
+        static const uint32_t rate_in_8[3] = { 1u, 4u, 7u };
+        uint32_t rate = rate_in_8[next_rand(f) % 3u];
+
         for (u = 0; u < g->sector_size; u += g->prog_size) {
-            if (next_rand(f) & 1u) {
+            if (next_rand(f) % 8u < rate) {
                 memset(f->mem + base + u, g->erased_value, g->prog_size);
                 memset(f->written + base + u, 0, g->prog_size);
             }
