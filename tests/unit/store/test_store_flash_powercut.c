@@ -14,6 +14,7 @@
  * - the dead part holds exactly the records dead-lettered, in order, plus
  *   perhaps the one being dead-lettered at the cut, never in both parts;
  * - the flash was never programmed against the device rules;
+ * - a cut during recovery itself (it may program flags) is recovered too;
  * - a second reboot sees the same, and the log keeps working.
  */
 #include <setjmp.h>
@@ -40,6 +41,7 @@ typedef struct model {
     int dead[MAX_IDS];
     size_t dead_len;
     int next_id;
+    int refused;        /* appends answered AP_ERR_STORE_FULL */
     op_t in_flight;
     int in_flight_id;
 } model_t;
@@ -54,6 +56,8 @@ typedef struct geometry {
 } geometry_t;
 
 static sim_flash_t flash;
+static sim_flash_t snapshot; /* the flash as a cut left it */
+static long recovery_cuts;
 
 static size_t rec_len(int id)
 {
@@ -108,6 +112,7 @@ static ap_status_t step(ap_store_t *st, model_t *m, int i)
         m->live[m->live_len++] = m->next_id++;
     } else if (s == AP_ERR_STORE_FULL) {
         m->next_id++; /* refused: the caller keeps it; the workload moves on */
+        m->refused++;
         s = AP_OK;
     }
     return s;
@@ -228,7 +233,34 @@ static long run(const geometry_t *g, long k, model_t *m)
     return flash.ops;
 }
 
-static void reboot_and_check(const geometry_t *g, long k, model_t *m)
+/* Recovery writes too (flags, or a format): cut it at each of its own
+ * operations, then recover from that, and check as after the first cut. */
+static void cut_during_recovery(long k, const model_t *m)
+{
+    ap_store_flash_t fl;
+    ap_store_t st;
+    model_t again;
+    long before = flash.ops;
+    long recovery_ops;
+    long j;
+
+    snapshot = flash;
+    assert_int_equal(ap_store_flash_init(&fl, &flash.dev, &st), AP_OK);
+    recovery_ops = flash.ops - before;
+    for (j = 0; j < recovery_ops; j++) {
+        recovery_cuts++;
+        flash = snapshot;
+        sim_flash_cut_after(&flash, j, SIM_TORN_PREFIX, (uint32_t)(k * 31 + j));
+        assert_int_equal(ap_store_flash_init(&fl, &flash.dev, &st), AP_ERR_STORE_IO);
+        sim_flash_power_on(&flash);
+        assert_int_equal(ap_store_flash_init(&fl, &flash.dev, &st), AP_OK);
+        again = *m;
+        check_recovered(&st, &again, k);
+    }
+    flash = snapshot;
+}
+
+static void reboot_and_check(long k, model_t *m)
 {
     ap_store_flash_t fl;
     ap_store_t st;
@@ -236,8 +268,8 @@ static void reboot_and_check(const geometry_t *g, long k, model_t *m)
     size_t n;
     int id;
 
-    (void)g;
     sim_flash_power_on(&flash);
+    cut_during_recovery(k, m);
     assert_int_equal(ap_store_flash_init(&fl, &flash.dev, &st), AP_OK);
     check_recovered(&st, m, k);
     /* Recovery is stable: a second boot sees the same. */
@@ -277,14 +309,21 @@ static void exhaustive(const geometry_t *g)
         assert_true(flash.erase_count[s] >= 2u);
     }
     assert_int_equal(m.dead_len, MAX_DEAD);
+    assert_true(m.refused > 0); /* the store ran full, too */
     assert_int_equal(flash.violations, 0);
-    print_message("power cuts at each of %ld operations (%ld programs, %ld erases)\n", total,
-                  flash.programs, flash.erases);
+    print_message("power cuts at each of %ld operations (%ld programs, %ld erases; "
+                  "%d appends refused as full)\n",
+                  total, flash.programs, flash.erases, m.refused);
+    recovery_cuts = 0;
     for (k = 0; k < total; k++) {
         run(g, k, &m);
         assert_true(flash.off);
-        reboot_and_check(g, k, &m);
+        reboot_and_check(k, &m);
     }
+    print_message("and %ld cuts during the recoveries that followed\n", recovery_cuts);
+    /* Tears that recovery must clean up (torn data, interrupted copies)
+     * happened, so its own writes were cut too. */
+    assert_true(recovery_cuts > 0);
 }
 
 static void test_cut_everywhere_prefix_tear(void **state)
