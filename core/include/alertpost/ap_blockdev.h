@@ -28,6 +28,19 @@
  * A device that can corrupt data outside the operation in progress (some
  * NAND, or NOR whose erase can disturb a neighbouring sector) is outside
  * this contract.
+ *
+ * How a board supplies one (the board decides, the core never learns which):
+ * - on-chip or SPI NOR flash: a region of whole sectors set aside in the
+ *   linker script or partition table; read by memcpy or a read command,
+ *   program and erase by the vendor's driver, each waiting for completion;
+ * - a host file (the MPS2 boards under QEMU, through semihosting SYS_OPEN,
+ *   SYS_SEEK, SYS_READ, SYS_WRITE): the file is the image, erased_value
+ *   0xFF; erase writes a sector of 0xFF, program checks that the bytes read
+ *   erased and writes them; the log then persists across QEMU runs.
+ *   tests/unit/store/file_blockdev.c is that device over stdio;
+ * - no medium at all: use the RAM store instead.
+ * Declare the real prog_size (the smallest unit the part can program once
+ * between erases) rather than 1, or the log will program a unit twice.
  */
 #ifndef ALERTPOST_AP_BLOCKDEV_H
 #define ALERTPOST_AP_BLOCKDEV_H
