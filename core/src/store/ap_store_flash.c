@@ -42,7 +42,6 @@ static ap_status_t find_dead(ap_store_flash_t *fl, size_t index, ap_fl_rec_t *ou
 {
     uint32_t floor = 0;
     size_t rank;
-    ap_status_t st = AP_ERR_STORE_EMPTY;
 
     if (index >= fl->dead_count) {
         return AP_ERR_STORE_EMPTY;
@@ -50,6 +49,7 @@ static ap_status_t find_dead(ap_store_flash_t *fl, size_t index, ap_fl_rec_t *ou
     for (rank = 0; rank <= index; rank++) {
         ap_fl_cursor_t c;
         ap_fl_rec_t r;
+        ap_status_t st;
         int found = 0;
 
         c.sector = fl->tail;
@@ -153,7 +153,7 @@ static ap_status_t fl_read(void *ctx, ap_store_part_t part, size_t index, uint8_
         return st;
     }
     *len = r.len;
-    if (size < r.len) {
+    if (size < r.len || buf == NULL) {
         return AP_ERR_NO_SPACE;
     }
     st = read_data(fl, &r, buf);

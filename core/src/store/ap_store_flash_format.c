@@ -231,11 +231,17 @@ ap_status_t ap_fl_rec_check(ap_store_flash_t *fl, const ap_fl_rec_t *r)
     uint32_t crc = 0;
 
     while (done < r->len) {
-        uint32_t want = ap_fl_round(fl, r->len) - done;
-        uint32_t chunk = want < AP_STORE_FLASH_BUF_SIZE ? want : AP_STORE_FLASH_BUF_SIZE;
-        uint32_t used = r->len - done < chunk ? r->len - done : chunk;
-        ap_status_t st = ap_fl_read(fl, data + done, fl->buf, chunk);
+        uint32_t chunk = ap_fl_round(fl, r->len) - done;
+        uint32_t used = r->len - done;
+        ap_status_t st;
 
+        if (chunk > AP_STORE_FLASH_BUF_SIZE) {
+            chunk = AP_STORE_FLASH_BUF_SIZE;
+        }
+        if (used > chunk) {
+            used = chunk;
+        }
+        st = ap_fl_read(fl, data + done, fl->buf, chunk);
         if (st != AP_OK) {
             return st;
         }

@@ -157,11 +157,14 @@ static ap_status_t check_erased(ap_store_flash_t *fl, uint32_t addr, uint32_t le
     uint32_t done = 0;
 
     while (done < len) {
-        uint32_t chunk = len - done < AP_STORE_FLASH_BUF_SIZE ? len - done
-                                                              : AP_STORE_FLASH_BUF_SIZE;
-        ap_status_t st = ap_fl_read(fl, addr + done, fl->buf, chunk);
+        uint32_t chunk = len - done;
         uint32_t i;
+        ap_status_t st;
 
+        if (chunk > AP_STORE_FLASH_BUF_SIZE) {
+            chunk = AP_STORE_FLASH_BUF_SIZE;
+        }
+        st = ap_fl_read(fl, addr + done, fl->buf, chunk);
         if (st != AP_OK) {
             return st;
         }
