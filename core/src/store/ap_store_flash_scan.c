@@ -14,7 +14,8 @@
  *   never acknowledged: it is marked removed;
  * - a relocated copy whose original sector is still in the log was made by
  *   a relocation that a cut interrupted: the original counts, the copy is
- *   marked removed, so that a later relocation cannot leave two copies.
+ *   marked removed, so that a later relocation cannot leave two copies;
+ *   and the sector the copies went to is retired (see ap_fl_recover()).
  */
 #include <string.h>
 
@@ -233,6 +234,8 @@ static ap_status_t census_run(ap_store_flash_t *fl, uint32_t run_len)
     c.off = fl->data_start;
     fl->tail = fl->head;
     fl->next_rec_seq = 1;
+    fl->live_count = 0;
+    fl->dead_count = 0;
     while ((st = ap_fl_cursor_next(fl, &c, &r)) == AP_OK) {
         if (r.seq >= fl->next_rec_seq) {
             fl->next_rec_seq = r.seq + 1u;
@@ -261,7 +264,7 @@ static ap_status_t census_run(ap_store_flash_t *fl, uint32_t run_len)
     return st == AP_ERR_STORE_EMPTY ? AP_OK : st;
 }
 
-ap_status_t ap_fl_recover(ap_store_flash_t *fl)
+static ap_status_t recover_once(ap_store_flash_t *fl)
 {
     ap_fl_sector_t head;
     uint32_t run_len = 1;
@@ -292,4 +295,23 @@ ap_status_t ap_fl_recover(ap_store_flash_t *fl)
         return st;
     }
     return census_run(fl, run_len);
+}
+
+ap_status_t ap_fl_recover(ap_store_flash_t *fl)
+{
+    ap_status_t st = recover_once(fl);
+
+    /* Every sector in use, the oldest right after the head: only a
+     * relocation into the reserve does that, and it was cut before the
+     * oldest sector was retired. The head then holds nothing but copies
+     * (dropped above). Retiring it gives the reserve back, with its
+     * predecessor's handover flag already set; the relocation is redone
+     * when space is next needed. Without this the store would stay full. */
+    if (st == AP_OK && fl->tail != fl->head && ap_fl_next_sector(fl, fl->head) == fl->tail) {
+        st = ap_fl_flag_set(fl, fl->head * fl->sector_size + ap_fl_round(fl, AP_FL_SECTOR_HDR_LEN));
+        if (st == AP_OK) {
+            st = recover_once(fl);
+        }
+    }
+    return st;
 }
