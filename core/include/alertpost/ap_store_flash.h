@@ -22,7 +22,8 @@
  * - ap_store_flash_init() scans the device and recovers: it skips a torn
  *   record header (closing that sector), marks a record whose data was torn
  *   as removed, and drops copies made by a relocation that a cut interrupted
- *   (the originals still count). A blank device is formatted.
+ *   (the originals still count; the sector they went to is retired, so the
+ *   reserve is back). A blank device is formatted.
  *
  * What a power cut leaves, per operation:
  * - append: before its last program completes, the record is absent after
@@ -35,10 +36,11 @@
  * Ordering: live records in append order; dead records in append order too
  * (relocation does not reorder them: they are ranked by sequence number).
  *
- * After any AP_ERR_STORE_IO from a function that changes the store, the
- * in-memory view may no longer match the device: every later call answers
- * AP_ERR_STORE_IO until ap_store_flash_init() has recovered it again, just
- * as after a power cut.
+ * After any AP_ERR_STORE_IO the in-memory view may no longer match the
+ * device: every later call answers AP_ERR_STORE_IO until
+ * ap_store_flash_init() has recovered it again, just as after a power cut,
+ * and with the same outcomes as a cut at that step (an append that failed
+ * this way may turn out present, in full, after recovery).
  *
  * Limits: sequence numbers are 32 bits and are not expected to wrap (one per
  * record and one per sector erase). A dead record that fails its CRC

@@ -352,11 +352,24 @@ static void test_cut_everywhere_scattered_tear_zero_erased(void **state)
     exhaustive(&g);
 }
 
+/* Byte-programmable (prog_size 1, as on a file or some serial flash) and
+ * 32-byte flash words (as on STM32H7): the layout's rounding at both ends. */
+static void test_cut_everywhere_byte_and_wide_units(void **state)
+{
+    const geometry_t bytes = { 256, 6, 1, 1, 0xFF, SIM_TORN_SCATTER };
+    const geometry_t wide = { 1024, 4, 32, 32, 0xFF, SIM_TORN_PREFIX };
+
+    (void)state;
+    exhaustive(&bytes);
+    exhaustive(&wide);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cut_everywhere_prefix_tear),
         cmocka_unit_test(test_cut_everywhere_scattered_tear_zero_erased),
+        cmocka_unit_test(test_cut_everywhere_byte_and_wide_units),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
