@@ -115,8 +115,8 @@ size_t ap_store_flash_max_record(const ap_blockdev_t *dev);
 
 /**
  * @brief Scan the device, recover from any power cut, and fill store with
- * the flash log's functions over fl. A blank device is formatted. Recovery
- * may program flags and erase nothing; a cut during it is recovered by the
+ * the flash log's functions over fl. Recovery only programs flags (formatting
+ * a blank device erases one sector); a cut during it is recovered by the
  * next call. Call it again (on the same fl) to recover after AP_ERR_STORE_IO.
  * @param fl    state owned by the caller; valid while store is used.
  * @param dev   the device; it must outlive fl. Its geometry must have
