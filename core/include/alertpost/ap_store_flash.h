@@ -88,10 +88,13 @@ typedef struct ap_store_flash {
     uint32_t head_seq;
     uint32_t head_off;     /* where the next record goes in head */
     uint32_t tail;         /* oldest sector holding a live or dead record */
-    uint32_t oldest;       /* address of the oldest live record */
     uint32_t next_rec_seq;
     size_t live_count;
     size_t dead_count;
+    size_t hint_index;     /* the last record found by rank, so that reading */
+    uint32_t hint_seq;     /* index i + 1 after index i costs one pass */
+    uint32_t hint_addr;
+    int hint_part;         /* -1: no hint */
     int broken;            /* a device error left memory and flash apart */
     uint8_t buf[AP_STORE_FLASH_BUF_SIZE];
 } ap_store_flash_t;

@@ -1,76 +1,12 @@
 /*
- * The flash log's ap_store_t: reading, removing and dead-lettering records,
- * and the table itself. A state change programs one flag unit of the record
- * (see ap_store_flash_internal.h); nothing already written is rewritten.
+ * The flash log's ap_store_t: reading, removing and dead-lettering records
+ * (oldest first by sequence number, see ap_fl_find()), and the table
+ * itself. A state change programs one flag unit of the record (see
+ * ap_store_flash_internal.h); nothing already written is rewritten.
  */
 #include <string.h>
 
 #include "ap_store_flash_internal.h"
-
-static ap_fl_cursor_t cursor_at(const ap_store_flash_t *fl, uint32_t addr)
-{
-    ap_fl_cursor_t c;
-
-    c.sector = ap_fl_sector_of(fl, addr);
-    c.off = addr % fl->sector_size;
-    return c;
-}
-
-/* The index-th live record, oldest first. */
-static ap_status_t find_live(ap_store_flash_t *fl, size_t index, ap_fl_rec_t *out)
-{
-    ap_fl_cursor_t c = cursor_at(fl, fl->oldest);
-    size_t n = 0;
-    ap_status_t st;
-
-    if (index >= fl->live_count) {
-        return AP_ERR_STORE_EMPTY;
-    }
-    while ((st = ap_fl_cursor_next(fl, &c, out)) == AP_OK) {
-        if (!out->removed && !out->dead && n++ == index) {
-            return AP_OK;
-        }
-    }
-    return st;
-}
-
-/* The index-th dead record by sequence number: relocation moves dead
- * records past newer ones, so position alone would not keep their order.
- * Quadratic in the dead part, which a person lists rarely and which stays
- * small (every dead record is an alert the server refused). */
-static ap_status_t find_dead(ap_store_flash_t *fl, size_t index, ap_fl_rec_t *out)
-{
-    uint32_t floor = 0;
-    size_t rank;
-
-    if (index >= fl->dead_count) {
-        return AP_ERR_STORE_EMPTY;
-    }
-    for (rank = 0; rank <= index; rank++) {
-        ap_fl_cursor_t c;
-        ap_fl_rec_t r;
-        ap_status_t st;
-        int found = 0;
-
-        c.sector = fl->tail;
-        c.off = fl->data_start;
-        while ((st = ap_fl_cursor_next(fl, &c, &r)) == AP_OK) {
-            if (!r.removed && r.dead && (rank == 0u || r.seq > floor) &&
-                (!found || r.seq < out->seq)) {
-                *out = r;
-                found = 1;
-            }
-        }
-        if (st != AP_ERR_STORE_EMPTY) {
-            return st;
-        }
-        if (!found) {
-            return AP_ERR_STORE_EMPTY;
-        }
-        floor = out->seq;
-    }
-    return AP_OK;
-}
 
 static ap_status_t read_data(ap_store_flash_t *fl, const ap_fl_rec_t *r, uint8_t *buf)
 {
@@ -93,45 +29,19 @@ static ap_status_t read_data(ap_store_flash_t *fl, const ap_fl_rec_t *r, uint8_t
     return ap_fl_crc32(0, buf, r->len) == r->data_crc ? AP_OK : AP_ERR_STORE_CORRUPT;
 }
 
-/* Step the oldest live record past the one at addr, which just stopped
- * being live; a tail sector left with nothing in it is let go. */
-static ap_status_t after_oldest(ap_store_flash_t *fl, uint32_t addr, ap_fl_rec_t *r)
-{
-    ap_fl_cursor_t c = cursor_at(fl, addr);
-    ap_status_t st = AP_OK;
-
-    c.off += r->footprint;
-    fl->live_count--;
-    if (fl->live_count != 0u) {
-        st = ap_fl_next_live(fl, c, &fl->oldest);
-    }
-    if (st == AP_OK && ap_fl_sector_of(fl, addr) == fl->tail &&
-        (fl->live_count == 0u || ap_fl_sector_of(fl, fl->oldest) != fl->tail)) {
-        st = ap_fl_settle_tail(fl);
-    }
-    if (st != AP_OK) {
-        fl->broken = 1;
-        return AP_ERR_STORE_IO;
-    }
-    return AP_OK;
-}
-
 /* A live record that fails its CRC goes to the dead part, where a person
  * can find it; the live indices close up over it. */
-static ap_status_t set_aside(ap_store_flash_t *fl, ap_fl_rec_t *r)
+static ap_status_t set_aside(ap_store_flash_t *fl, const ap_fl_rec_t *r)
 {
     ap_status_t st = ap_fl_flag_set(fl, ap_fl_dead_flag(fl, r->addr));
 
+    ap_fl_forget_hint(fl);
     if (st != AP_OK) {
         return st;
     }
+    fl->live_count--;
     fl->dead_count++;
-    if (r->addr == fl->oldest) {
-        st = after_oldest(fl, r->addr, r);
-    } else {
-        fl->live_count--;
-    }
-    return st == AP_OK ? AP_ERR_STORE_CORRUPT : st;
+    return AP_ERR_STORE_CORRUPT;
 }
 
 static ap_status_t fl_read(void *ctx, ap_store_part_t part, size_t index, uint8_t *buf,
@@ -148,7 +58,10 @@ static ap_status_t fl_read(void *ctx, ap_store_part_t part, size_t index, uint8_
     if (fl->broken) {
         return AP_ERR_STORE_IO;
     }
-    st = part == AP_STORE_LIVE ? find_live(fl, index, &r) : find_dead(fl, index, &r);
+    if (index >= (part == AP_STORE_LIVE ? fl->live_count : fl->dead_count)) {
+        return AP_ERR_STORE_EMPTY;
+    }
+    st = ap_fl_find(fl, part == AP_STORE_DEAD, index, &r);
     if (st != AP_OK) {
         return st;
     }
@@ -163,7 +76,8 @@ static ap_status_t fl_read(void *ctx, ap_store_part_t part, size_t index, uint8_
     return st;
 }
 
-/* Program one flag of the oldest live record, then step past it. */
+/* Program one flag of the oldest live record; a tail sector left with
+ * nothing in it is let go. */
 static ap_status_t retire_oldest(ap_store_flash_t *fl, int dead)
 {
     ap_fl_rec_t r;
@@ -175,21 +89,26 @@ static ap_status_t retire_oldest(ap_store_flash_t *fl, int dead)
     if (fl->live_count == 0u) {
         return AP_ERR_STORE_EMPTY;
     }
-    st = ap_fl_rec_load(fl, fl->oldest, &r);
+    st = ap_fl_find(fl, 0, 0, &r);
+    ap_fl_forget_hint(fl);
     if (st == AP_OK) {
         st = ap_fl_flag_set(fl, dead ? ap_fl_dead_flag(fl, r.addr)
                                      : ap_fl_removed_flag(fl, r.addr));
     }
+    if (st == AP_OK) {
+        fl->live_count--;
+        fl->dead_count += dead ? 1u : 0u;
+        if (!dead && ap_fl_sector_of(fl, r.addr) == fl->tail) {
+            st = ap_fl_settle_tail(fl);
+        }
+    }
     if (st != AP_OK) {
-        /* The oldest record was loaded when it became the oldest: failing
-         * now means the medium changed under us. */
+        /* The count says there is a live record: not finding it, or any
+         * device error, means memory and flash no longer agree. */
         fl->broken = 1;
         return AP_ERR_STORE_IO;
     }
-    if (dead) {
-        fl->dead_count++;
-    }
-    return after_oldest(fl, r.addr, &r);
+    return AP_OK;
 }
 
 static ap_status_t fl_remove_oldest(void *ctx)

@@ -1,7 +1,7 @@
 /*
  * Appending to the flash log, taking the next sector of the ring into use,
- * and relocating dead records out of the oldest sector when the reserve
- * sector is the only one left.
+ * and relocating the records that still count out of the oldest sector when
+ * the reserve sector is the only one left.
  *
  * Power-cut order, step by step (see ap_store_flash_scan.c for how each
  * leftover is read back):
@@ -10,9 +10,9 @@
  *   the whole record (present, though not acknowledged).
  * - taking sector n+1: set n's handover flag, erase n+1, write its header.
  *   Until the header is written, n+1 is ignored whatever it holds.
- * - relocation: take the reserve sector, copy each dead record of the
- *   oldest sector into it, then set the oldest sector's retired flag. Until
- *   that flag is set the originals count and the copies are dropped.
+ * - relocation: take the reserve sector, copy each live or dead record of
+ *   the oldest sector into it, then set the oldest sector's retired flag.
+ *   Until that flag is set the originals count and the copies are dropped.
  */
 #include <string.h>
 
@@ -60,9 +60,9 @@ static ap_status_t copy_data(ap_store_flash_t *fl, const ap_fl_rec_t *src, uint3
     return AP_OK;
 }
 
-/* Copy the dead records of sector old (the tail) into the fresh head, then
- * retire old. The copies keep their sequence numbers, so the dead part's order
- * does not change. */
+/* Copy the records of sector old (the tail) that are not removed into the
+ * fresh head, then retire old. The copies keep their sequence numbers, by
+ * which both parts are ordered, so no order changes. */
 static ap_status_t relocate(ap_store_flash_t *fl, uint32_t old, uint32_t old_seq)
 {
     uint32_t off = fl->data_start;
@@ -70,16 +70,17 @@ static ap_status_t relocate(ap_store_flash_t *fl, uint32_t old, uint32_t old_seq
     ap_fl_rec_t r;
     ap_status_t st = AP_ERR_STORE_EMPTY;
 
+    ap_fl_forget_hint(fl);
     while (off < fl->sector_size) {
         st = ap_fl_rec_load(fl, old * fl->sector_size + off, &r);
         if (st != AP_OK) {
             break;
         }
         off += r.footprint;
-        if (r.removed || !r.dead) {
+        if (r.removed) {
             continue;
         }
-        r.kind = AP_FL_KIND_RELOCATED;
+        r.kind = r.dead ? AP_FL_KIND_COPY_DEAD : AP_FL_KIND_COPY_LIVE;
         r.origin = old_seq;
         st = ap_fl_rec_write_header(fl, head_base + fl->head_off, &r);
         if (st == AP_OK) {
@@ -101,40 +102,70 @@ static ap_status_t relocate(ap_store_flash_t *fl, uint32_t old, uint32_t old_seq
     return ap_fl_settle_tail(fl);
 }
 
-/* Make room for footprint bytes in the head, or say the store is full. */
-static ap_status_t make_room(ap_store_flash_t *fl, uint32_t footprint)
+/* Worth relocating the tail into the reserve? Yes if the new record then
+ * fits beside its copies, or if the sector after it holds nothing (the
+ * tail's records were all that kept the sectors behind it from being
+ * reused). Otherwise the store is full: no erase is spent for nothing. */
+static ap_status_t worth_moving(ap_store_flash_t *fl, uint32_t footprint, int *fits,
+                                size_t *records)
 {
-    uint32_t used = (fl->head + fl->sector_count - fl->tail) % fl->sector_count + 1u;
     uint32_t capacity = fl->sector_size - fl->data_start;
-    uint32_t tail = fl->tail;
-    uint32_t tail_seq = fl->head_seq - (used - 1u);
+    uint32_t behind = ap_fl_next_sector(fl, fl->tail);
     size_t live;
     size_t dead;
-    uint32_t dead_bytes;
-    ap_status_t st;
+    uint32_t bytes;
+    ap_status_t st = ap_fl_census(fl, fl->tail, &live, &dead, &bytes);
 
-    if (used + 2u <= fl->sector_count) {
-        return take_next_sector(fl);
-    }
-    if (used + 1u != fl->sector_count) {
-        return AP_ERR_STORE_FULL;
-    }
-    /* Only the reserve is left: usable only if it lets the tail go, and
-     * only if the record then fits beside the tail's dead records, so that
-     * a full store does not churn through erases. */
-    st = ap_fl_census(fl, fl->tail, &live, &dead, &dead_bytes);
-    if (st != AP_OK) {
+    *fits = bytes <= capacity - footprint;
+    *records = live + dead;
+    if (st != AP_OK || *fits) {
         return st;
     }
-    if (live != 0u || dead_bytes > capacity - footprint) {
+    if (behind == fl->head) {
         return AP_ERR_STORE_FULL;
     }
-    st = take_next_sector(fl);
-    if (st == AP_OK && dead != 0u) {
-        /* A tail with no record left at all was let go by the take. */
-        st = relocate(fl, tail, tail_seq);
+    st = ap_fl_census(fl, behind, &live, &dead, &bytes);
+    if (st == AP_OK && live + dead != 0u) {
+        st = AP_ERR_STORE_FULL;
     }
     return st;
+}
+
+/* Make room for footprint bytes in the head, or say the store is full
+ * (having changed nothing). */
+static ap_status_t make_room(ap_store_flash_t *fl, uint32_t footprint)
+{
+    uint32_t round;
+
+    for (round = 0; round < fl->sector_count; round++) {
+        uint32_t used = (fl->head + fl->sector_count - fl->tail) % fl->sector_count + 1u;
+        uint32_t tail = fl->tail;
+        uint32_t tail_seq = fl->head_seq - (used - 1u);
+        size_t records;
+        int fits;
+        ap_status_t st;
+
+        if (used + 2u <= fl->sector_count) {
+            return take_next_sector(fl);
+        }
+        if (used + 1u != fl->sector_count) {
+            return AP_ERR_STORE_FULL;
+        }
+        /* Only the reserve is left: copy the tail's records that still
+         * count into it and let the tail go. */
+        st = worth_moving(fl, footprint, &fits, &records);
+        if (st == AP_OK) {
+            st = take_next_sector(fl);
+        }
+        if (st == AP_OK && records != 0u) {
+            /* (A tail with no record left at all was let go by the take.) */
+            st = relocate(fl, tail, tail_seq);
+        }
+        if (st != AP_OK || fits) {
+            return st;
+        }
+    }
+    return AP_ERR_STORE_FULL;
 }
 
 static ap_status_t write_record(ap_store_flash_t *fl, uint32_t addr, const uint8_t *rec,
@@ -193,8 +224,6 @@ ap_status_t ap_fl_append(void *ctx, const uint8_t *rec, size_t len)
     }
     fl->head_off += footprint;
     fl->next_rec_seq++;
-    if (fl->live_count++ == 0u) {
-        fl->oldest = addr;
-    }
+    fl->live_count++;
     return AP_OK;
 }

@@ -78,6 +78,7 @@ ap_status_t ap_fl_setup(ap_store_flash_t *fl, const ap_blockdev_t *dev)
         return AP_ERR_BAD_ARG;
     }
     memset(fl, 0, sizeof(*fl));
+    fl->hint_part = -1;
     fl->dev = dev;
     fl->sector_size = g->sector_size;
     fl->sector_count = g->sector_count;
@@ -194,7 +195,7 @@ ap_status_t ap_fl_rec_load(ap_store_flash_t *fl, uint32_t addr, ap_fl_rec_t *out
     out->data_crc = get32(b + 16);
     if (b[0] != (uint8_t)AP_FL_RECORD_MAGIC || b[1] != (uint8_t)(AP_FL_RECORD_MAGIC >> 8) ||
         get32(b + 20) != ap_fl_crc32(0, b, 20) ||
-        (out->kind != AP_FL_KIND_RECORD && out->kind != AP_FL_KIND_RELOCATED) ||
+        out->kind < AP_FL_KIND_RECORD || out->kind > AP_FL_KIND_COPY_LIVE ||
         out->len == 0u || out->len > room - fl->rec_hdr_size) {
         /* A torn header, or one that is not ours: its length cannot be
          * trusted, so nothing after it in this sector can be found. */
@@ -202,7 +203,7 @@ ap_status_t ap_fl_rec_load(ap_store_flash_t *fl, uint32_t addr, ap_fl_rec_t *out
     }
     out->footprint = fl->rec_hdr_size + ap_fl_round(fl, out->len);
     out->removed = !is_erased(fl, b + hdr, fl->prog_size);
-    out->dead = out->kind == AP_FL_KIND_RELOCATED ||
+    out->dead = out->kind == AP_FL_KIND_COPY_DEAD ||
                 !is_erased(fl, b + hdr + fl->prog_size, fl->prog_size);
     return AP_OK;
 }

@@ -29,9 +29,11 @@
 #define AP_FL_SECTOR_HDR_LEN 20u
 #define AP_FL_RECORD_HDR_LEN 24u
 
-/** A record as appended, and a dead record copied out of a sector being retired. */
+/** A record as appended, and records copied out of a sector being retired:
+ * a copy of a dead record is born dead, a copy of a live one live. */
 #define AP_FL_KIND_RECORD 1u
-#define AP_FL_KIND_RELOCATED 2u
+#define AP_FL_KIND_COPY_DEAD 2u
+#define AP_FL_KIND_COPY_LIVE 3u
 
 typedef struct ap_fl_sector {
     int valid;           /* header intact and written for this geometry */
@@ -45,11 +47,11 @@ typedef struct ap_fl_rec {
     uint32_t kind;
     uint32_t len;
     uint32_t seq;
-    uint32_t origin;     /* relocated: sequence number of the sector copied from */
+    uint32_t origin;     /* a copy: sequence number of the sector copied from */
     uint32_t data_crc;
     uint32_t footprint;
     int removed;
-    int dead;            /* dead flag set, or born dead by relocation */
+    int dead;            /* dead flag set, or a copy of a dead record */
 } ap_fl_rec_t;
 
 /** A position in the log: a record offset within a sector. */
@@ -74,9 +76,15 @@ ap_status_t ap_fl_rec_check(ap_store_flash_t *fl, const ap_fl_rec_t *r);
 
 /* ap_store_flash_scan.c: walking the log, recovery. */
 ap_status_t ap_fl_cursor_next(ap_store_flash_t *fl, ap_fl_cursor_t *c, ap_fl_rec_t *r);
-ap_status_t ap_fl_next_live(ap_store_flash_t *fl, ap_fl_cursor_t c, uint32_t *addr);
+ap_status_t ap_fl_find(ap_store_flash_t *fl, int dead, size_t index, ap_fl_rec_t *out);
+
+/** Ranks change when a record leaves a part or is copied. */
+static inline void ap_fl_forget_hint(ap_store_flash_t *fl)
+{
+    fl->hint_part = -1;
+}
 ap_status_t ap_fl_census(ap_store_flash_t *fl, uint32_t sector, size_t *live,
-                         size_t *dead, uint32_t *dead_bytes);
+                         size_t *dead, uint32_t *bytes);
 ap_status_t ap_fl_settle_tail(ap_store_flash_t *fl);
 ap_status_t ap_fl_recover(ap_store_flash_t *fl);
 

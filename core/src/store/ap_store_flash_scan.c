@@ -55,22 +55,55 @@ ap_status_t ap_fl_cursor_next(ap_store_flash_t *fl, ap_fl_cursor_t *c, ap_fl_rec
     return AP_ERR_STORE_EMPTY;
 }
 
-ap_status_t ap_fl_next_live(ap_store_flash_t *fl, ap_fl_cursor_t c, uint32_t *addr)
+ap_status_t ap_fl_find(ap_store_flash_t *fl, int dead, size_t index, ap_fl_rec_t *out)
 {
-    ap_fl_rec_t r;
-    ap_status_t st;
+    uint32_t floor = 0;
+    size_t rank = 0;
 
-    while ((st = ap_fl_cursor_next(fl, &c, &r)) == AP_OK) {
-        if (!r.removed && !r.dead) {
-            *addr = r.addr;
-            return AP_OK;
+    /* Ranked by sequence number, not position: relocation copies records
+     * out of the oldest sector past newer ones. One pass per rank from the
+     * last record found, so reading in order costs one pass per record. */
+    if (fl->hint_part == dead && fl->hint_index <= index) {
+        if (fl->hint_index == index) {
+            ap_status_t st = ap_fl_rec_load(fl, fl->hint_addr, out);
+
+            return st == AP_OK ? AP_OK : AP_ERR_STORE_IO;
         }
+        rank = fl->hint_index + 1u;
+        floor = fl->hint_seq;
     }
-    return st;
+    for (; rank <= index; rank++) {
+        ap_fl_cursor_t c;
+        ap_fl_rec_t r;
+        ap_status_t st;
+        int found = 0;
+
+        c.sector = fl->tail;
+        c.off = fl->data_start;
+        while ((st = ap_fl_cursor_next(fl, &c, &r)) == AP_OK) {
+            if (!r.removed && (r.dead != 0) == (dead != 0) && (rank == 0u || r.seq > floor) &&
+                (!found || r.seq < out->seq)) {
+                *out = r;
+                found = 1;
+            }
+        }
+        if (st != AP_ERR_STORE_EMPTY) {
+            return st;
+        }
+        if (!found) {
+            return AP_ERR_STORE_EMPTY;
+        }
+        floor = out->seq;
+    }
+    fl->hint_part = dead;
+    fl->hint_index = index;
+    fl->hint_seq = out->seq;
+    fl->hint_addr = out->addr;
+    return AP_OK;
 }
 
 ap_status_t ap_fl_census(ap_store_flash_t *fl, uint32_t sector, size_t *live,
-                         size_t *dead, uint32_t *dead_bytes)
+                         size_t *dead, uint32_t *bytes)
 {
     uint32_t off = fl->data_start;
     ap_fl_rec_t r;
@@ -78,7 +111,7 @@ ap_status_t ap_fl_census(ap_store_flash_t *fl, uint32_t sector, size_t *live,
 
     *live = 0;
     *dead = 0;
-    *dead_bytes = 0;
+    *bytes = 0;
     while ((st = rec_in_sector(fl, sector, off, &r)) == AP_OK) {
         off += r.footprint;
         if (r.removed) {
@@ -86,10 +119,10 @@ ap_status_t ap_fl_census(ap_store_flash_t *fl, uint32_t sector, size_t *live,
         }
         if (r.dead) {
             (*dead)++;
-            *dead_bytes += r.footprint;
         } else {
             (*live)++;
         }
+        *bytes += r.footprint;
     }
     return st == AP_ERR_STORE_EMPTY ? AP_OK : st;
 }
@@ -99,8 +132,8 @@ ap_status_t ap_fl_settle_tail(ap_store_flash_t *fl)
     while (fl->tail != fl->head) {
         size_t live;
         size_t dead;
-        uint32_t dead_bytes;
-        ap_status_t st = ap_fl_census(fl, fl->tail, &live, &dead, &dead_bytes);
+        uint32_t bytes;
+        ap_status_t st = ap_fl_census(fl, fl->tail, &live, &dead, &bytes);
 
         if (st != AP_OK) {
             return st;
@@ -243,7 +276,7 @@ static ap_status_t census_run(ap_store_flash_t *fl, uint32_t run_len)
         if (r.removed) {
             continue;
         }
-        if (r.kind == AP_FL_KIND_RELOCATED && r.origin <= fl->head_seq &&
+        if (r.kind != AP_FL_KIND_RECORD && r.origin <= fl->head_seq &&
             fl->head_seq - r.origin < run_len) {
             st = ap_fl_flag_set(fl, ap_fl_removed_flag(fl, r.addr));
             if (st != AP_OK) {
@@ -253,8 +286,8 @@ static ap_status_t census_run(ap_store_flash_t *fl, uint32_t run_len)
         }
         if (r.dead) {
             fl->dead_count++;
-        } else if (fl->live_count++ == 0u) {
-            fl->oldest = r.addr;
+        } else {
+            fl->live_count++;
         }
         if (!have_tail) {
             fl->tail = ap_fl_sector_of(fl, r.addr);
