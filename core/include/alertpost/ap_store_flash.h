@@ -15,15 +15,18 @@
  *   dead-lettering a record programs its flag unit; nothing is rewritten.
  * - Space is reclaimed a sector at a time: a sector whose records are all
  *   removed is free. One sector is kept in reserve; when the log would need
- *   it, the oldest sector's dead records are copied into it and the oldest
- *   sector is retired, which is possible only when that sector holds no
- *   live record. Otherwise append answers AP_ERR_STORE_FULL and nothing is
- *   evicted. So live records can use about (sector_count - 1) sectors.
+ *   it, the records of the oldest sector that still count (live or dead)
+ *   are copied into it, keeping their sequence numbers, and the oldest
+ *   sector is retired. That is done only when it gains room (the new record
+ *   fits beside the copies, or free sectors behind the oldest one come
+ *   back); otherwise append answers AP_ERR_STORE_FULL, having changed and
+ *   evicted nothing. So records can use about (sector_count - 1) sectors,
+ *   less what the last record of each sector leaves unused.
  * - ap_store_flash_init() scans the device and recovers: it skips a torn
  *   record header (closing that sector), marks a record whose data was torn
- *   as removed, and drops copies made by a relocation that a cut interrupted
- *   (the originals still count; the sector they went to is retired, so the
- *   reserve is back). A blank device is formatted.
+ *   as removed, and when a relocation was cut before the oldest sector was
+ *   retired, retires the sector holding the copies instead (the originals
+ *   count, and the reserve is back). A blank device is formatted.
  *
  * What a power cut leaves, per operation:
  * - append: before its last program completes, the record is absent after
@@ -33,8 +36,10 @@
  * - dead_letter: the record is still live, or dead; never both, never gone.
  * - relocation of dead records and sector erases: every record as before.
  *
- * Ordering: live records in append order; dead records in append order too
- * (relocation does not reorder them: they are ranked by sequence number).
+ * Ordering: both parts in append order. Records are ranked by sequence
+ * number, since relocation moves the oldest sector's records past newer
+ * ones; reading index 0, or index i + 1 after index i, costs one pass over
+ * the record headers of the sectors in use.
  *
  * After any AP_ERR_STORE_IO the in-memory view may no longer match the
  * device: every later call answers AP_ERR_STORE_IO until

@@ -12,7 +12,8 @@
  *   Until the header is written, n+1 is ignored whatever it holds.
  * - relocation: take the reserve sector, copy each live or dead record of
  *   the oldest sector into it, then set the oldest sector's retired flag.
- *   Until that flag is set the originals count and the copies are dropped.
+ *   Until that flag is set the originals count, and recovery retires the
+ *   sector holding the copies instead.
  */
 #include <string.h>
 

@@ -47,7 +47,9 @@ typedef struct ap_fl_rec {
     uint32_t kind;
     uint32_t len;
     uint32_t seq;
-    uint32_t origin;     /* a copy: sequence number of the sector copied from */
+    uint32_t origin;     /* a copy: sequence number of the sector copied from
+                          * (recovery does not need it; a person reading a
+                          * dump of the device does) */
     uint32_t data_crc;
     uint32_t footprint;
     int removed;

@@ -12,10 +12,10 @@
  *   the sector is closed, since nothing after it can be located;
  * - the last record of the head, if its data fails its CRC, was torn and
  *   never acknowledged: it is marked removed;
- * - a relocated copy whose original sector is still in the log was made by
- *   a relocation that a cut interrupted: the original counts, the copy is
- *   marked removed, so that a later relocation cannot leave two copies;
- *   and the sector the copies went to is retired (see ap_fl_recover()).
+ * - every sector in use, with the oldest right after the head, means a
+ *   relocation into the reserve was cut before the oldest sector was
+ *   retired: the originals count, and the head, which holds only the
+ *   copies, is retired instead (see ap_fl_recover()).
  */
 #include <string.h>
 
@@ -274,14 +274,6 @@ static ap_status_t census_run(ap_store_flash_t *fl, uint32_t run_len)
             fl->next_rec_seq = r.seq + 1u;
         }
         if (r.removed) {
-            continue;
-        }
-        if (r.kind != AP_FL_KIND_RECORD && r.origin <= fl->head_seq &&
-            fl->head_seq - r.origin < run_len) {
-            st = ap_fl_flag_set(fl, ap_fl_removed_flag(fl, r.addr));
-            if (st != AP_OK) {
-                return st;
-            }
             continue;
         }
         if (r.dead) {
