@@ -109,8 +109,8 @@ typedef struct ap_store_flash {
  * flags and data, each rounded up to prog_size).
  * @param dev       the device (its geometry is read; no I/O).
  * @param rec_len   a record length.
- * @return the footprint in bytes, or 0 if the geometry is unusable
- *         (see ap_store_flash_init()).
+ * @return the footprint in bytes; 0 if rec_len is 0 or larger than a
+ *         sector, or the geometry is unusable (see ap_store_flash_init()).
  */
 uint32_t ap_store_flash_footprint(const ap_blockdev_t *dev, size_t rec_len);
 

@@ -63,7 +63,9 @@ static ap_status_t fl_read(void *ctx, ap_store_part_t part, size_t index, uint8_
     }
     st = ap_fl_find(fl, part == AP_STORE_DEAD, index, &r);
     if (st != AP_OK) {
-        return st;
+        /* The count promised a record there: flash and memory disagree. */
+        fl->broken = 1;
+        return AP_ERR_STORE_IO;
     }
     *len = r.len;
     if (size < r.len || buf == NULL) {
