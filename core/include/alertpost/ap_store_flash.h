@@ -34,7 +34,7 @@
  * - remove_oldest: the record is still live, or removed (then the queue
  *   delivers it once more, which its Idempotency-Key makes harmless).
  * - dead_letter: the record is still live, or dead; never both, never gone.
- * - relocation of dead records and sector erases: every record as before.
+ * - relocation and sector erases: every record as before, once, in order.
  *
  * Ordering: both parts in append order. Records are ranked by sequence
  * number, since relocation moves the oldest sector's records past newer
