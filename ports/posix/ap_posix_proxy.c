@@ -38,6 +38,7 @@ typedef struct {
     size_t line_len;
     int code;
     char reason[AP_PROXY_REASON_SHOWN + 1u];
+    char status_text[AP_PROXY_REASON_SHOWN + 8u];
 } proxy_head_t;
 
 static uint64_t monotonic_ns(void)
@@ -208,6 +209,9 @@ static bool parse_status_line(proxy_head_t *h)
         h->reason[r++] = (ch >= 0x20 && ch < 0x7f) ? ch : '?';
     }
     h->reason[r] = '\0';
+    /* "NNN reason", or "NNN" alone when the proxy gave no reason. */
+    (void)snprintf(h->status_text, sizeof h->status_text, "%d%s%s", h->code,
+                   r > 0 ? " " : "", h->reason);
     return true;
 }
 
@@ -318,11 +322,11 @@ static ap_status_t judge_status(ap_posix_proxy_t *p, const char *proxy_name,
         set_detail(p, "proxy %s refused the tunnel to %s (403 Forbidden)", proxy_name,
                    target);
     } else if (h->code >= 500 && h->code <= 599) {
-        set_detail(p, "proxy %s could not open the tunnel to %s (%d %s)", proxy_name,
-                   target, h->code, h->reason);
+        set_detail(p, "proxy %s could not open the tunnel to %s (%s)", proxy_name, target,
+                   h->status_text);
     } else {
-        set_detail(p, "proxy %s answered the CONNECT to %s with %d %s; a tunnel needs 2xx",
-                   proxy_name, target, h->code, h->reason);
+        set_detail(p, "proxy %s answered the CONNECT to %s with %s; a tunnel needs 2xx",
+                   proxy_name, target, h->status_text);
     }
     return AP_ERR_CONNECT;
 }
