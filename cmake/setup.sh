@@ -19,7 +19,7 @@ packages=(
   build-essential cmake ninja-build pkg-config dpkg-dev python3
   libcmocka-dev openssl ca-certificates gnutls-bin
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
-  cppcheck clang-tidy python3-minimal iproute2 nginx
+  cppcheck clang-tidy python3-minimal iproute2 nginx tinyproxy-bin
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }

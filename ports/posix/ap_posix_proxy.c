@@ -310,13 +310,14 @@ static ap_status_t judge_status(ap_posix_proxy_t *p, const char *proxy_name,
     if (h->code >= 200 && h->code <= 299) {
         return AP_OK;
     }
-    if (h->code == 407) {
+    /* 401 too: tinyproxy answers wrong credentials with 401, not 407. */
+    if (h->code == 407 || h->code == 401) {
         if (p->auth[0] != '\0') {
-            set_detail(p, "proxy %s rejected the credentials (407); check --proxy-user",
-                       proxy_name);
+            set_detail(p, "proxy %s rejected the credentials (%d); check --proxy-user",
+                       proxy_name, h->code);
         } else {
-            set_detail(p, "proxy %s requires authentication (407); use --proxy-user",
-                       proxy_name);
+            set_detail(p, "proxy %s requires authentication (%d); use --proxy-user",
+                       proxy_name, h->code);
         }
     } else if (h->code == 403) {
         set_detail(p, "proxy %s refused the tunnel to %s (403 Forbidden)", proxy_name,

@@ -130,7 +130,8 @@ bool ap_posix_proxy_bypassed(const char *no_proxy, const char *host);
  * transparent. Its returns, beyond those of ap_transport.h's connect:
  *   AP_ERR_DNS       the proxy's name did not resolve;
  *   AP_ERR_CONNECT   the proxy is unreachable or refused TCP; it refused the
- *                    tunnel (403), wants or rejected credentials (407),
+ *                    tunnel (403), wants or rejected credentials (407, or
+ *                    401 as tinyproxy sends for wrong ones),
  *                    answered another non-2xx status, closed before
  *                    answering, or answered something that is not HTTP or
  *                    longer than AP_POSIX_PROXY_HEAD_MAX;

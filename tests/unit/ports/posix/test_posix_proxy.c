@@ -434,6 +434,9 @@ static void test_407_asks_for_credentials(void **state)
                      AP_ERR_CONNECT);
     assert_describe_has(fx.proxy_name);
     assert_describe_has("requires authentication (407); use --proxy-user");
+    assert_int_equal(connect_with_reply(REPLY("HTTP/1.1 401 Unauthorized\r\n\r\n")),
+                     AP_ERR_CONNECT);
+    assert_describe_has("requires authentication (401); use --proxy-user");
     teardown();
 }
 
@@ -448,6 +451,10 @@ static void test_407_rejects_credentials_without_showing_them(void **state)
     assert_null(strstr(describe(), "hunter2"));
     assert_null(strstr(describe(), "alice"));
     assert_null(strstr(describe(), "YWxpY2U6aHVudGVyMg=="));
+    /* tinyproxy says 401 to wrong credentials. */
+    assert_int_equal(connect_with_reply(REPLY("HTTP/1.0 401 Unauthorized\r\n\r\n")),
+                     AP_ERR_CONNECT);
+    assert_describe_has("rejected the credentials (401); check --proxy-user");
     teardown();
 }
 
