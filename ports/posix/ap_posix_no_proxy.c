@@ -30,7 +30,10 @@ static bool is_blank(char ch)
 
 static char lower(char ch)
 {
-    return (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+    if (ch >= 'A' && ch <= 'Z') {
+        return (char)(ch - 'A' + 'a');
+    }
+    return ch;
 }
 
 static bool equal_nocase(const char *a, const char *b, size_t len)

@@ -145,7 +145,11 @@ static size_t base64_encode(const uint8_t *in, size_t len, char *out)
         }
         out[o++] = alphabet[(v >> 18) & 63u];
         out[o++] = alphabet[(v >> 12) & 63u];
-        out[o++] = (i + 1u < len) ? alphabet[(v >> 6) & 63u] : '=';
+        if (i + 1u < len) {
+            out[o++] = alphabet[(v >> 6) & 63u];
+        } else {
+            out[o++] = '=';
+        }
         out[o++] = '=';
     }
     out[o] = '\0';
@@ -206,7 +210,10 @@ static bool parse_status_line(proxy_head_t *h)
     for (i = 13; i < h->line_len && r < AP_PROXY_REASON_SHOWN; i++) {
         char ch = s[i];
 
-        h->reason[r++] = (ch >= 0x20 && ch < 0x7f) ? ch : '?';
+        if (ch < 0x20 || ch >= 0x7f) {
+            ch = '?';
+        }
+        h->reason[r++] = ch;
     }
     h->reason[r] = '\0';
     /* "NNN reason", or "NNN" alone when the proxy gave no reason. */

@@ -20,7 +20,10 @@ static bool is_alnum(char ch)
 
 static char lower(char ch)
 {
-    return (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+    if (ch >= 'A' && ch <= 'Z') {
+        return (char)(ch - 'A' + 'a');
+    }
+    return ch;
 }
 
 static bool prefix_nocase(const char *s, size_t len, const char *word)
