@@ -19,6 +19,7 @@
 #define AP_NO_PROXY_ITEM_SIZE 256u
 
 typedef struct {
+    bool comparable;     /* false: too long to compare with anything but '*' */
     int family;          /* AF_INET, AF_INET6, or 0 for a name */
     unsigned char addr[16];
 } host_addr_t;
@@ -150,6 +151,9 @@ static bool entry_matches(const char *entry, size_t len, const char *host,
     if (len == 1u && entry[0] == '*') {
         return true;
     }
+    if (!addr->comparable) {
+        return false;
+    }
     if (addr->family != 0) {
         return address_entry_matches(entry, len, addr);
     }
@@ -163,11 +167,14 @@ bool ap_posix_proxy_bypassed(const char *no_proxy, const char *host)
     size_t name_len;
     const char *p;
 
-    if (no_proxy == NULL || host == NULL || host[0] == '\0' ||
-        !copy_unbracketed(host, strlen(host), name)) {
+    if (no_proxy == NULL || host == NULL || host[0] == '\0') {
         return false;
     }
     memset(&addr, 0, sizeof addr);
+    addr.comparable = copy_unbracketed(host, strlen(host), name);
+    if (!addr.comparable) {
+        name[0] = '\0';
+    }
     addr.family = parse_address(name, addr.addr);
     name_len = strlen(name);
     if (addr.family == 0 && name_len > 0 && name[name_len - 1u] == '.') {

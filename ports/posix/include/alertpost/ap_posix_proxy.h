@@ -14,6 +14,22 @@
  * TLS); the parser refuses https:// and SOCKS proxy URLs with a reason.
  *
  * Everything here is caller-owned and fixed-size; the sizes are below.
+ *
+ * Use, with the URL's host and the environment as curl reads them:
+ * @code
+ *   ap_posix_proxy_url_t purl;
+ *   const char *why;
+ *
+ *   if (!ap_posix_proxy_bypassed(getenv("no_proxy"), url_host) &&
+ *       ap_posix_proxy_url_parse(proxy_url, &purl, &why) == AP_OK) {
+ *       ap_posix_transport_init(&tcp, &conn);
+ *       ap_posix_proxy_init(&tunnel, &proxy, &tcp, purl.host, purl.port,
+ *                           proxy_user != NULL ? proxy_user : purl.credentials);
+ *       cfg.transport = &tunnel;        // the core sees just a transport
+ *   }
+ *   ...
+ *   ap_posix_proxy_clear(&proxy);       // wipes the encoded credentials
+ * @endcode
  */
 #ifndef ALERTPOST_AP_POSIX_PROXY_H
 #define ALERTPOST_AP_POSIX_PROXY_H
@@ -108,6 +124,7 @@ ap_status_t ap_posix_proxy_url_parse(const char *url, ap_posix_proxy_url_t *out,
  * IPv4 or IPv6 address literal (brackets allowed), entries are compared as
  * addresses, and `addr/bits` is a CIDR prefix. Names are never resolved, so
  * a name never matches an address entry, nor an address a name entry.
+ * Entries and hosts longer than 255 bytes match nothing but `*`.
  *
  * @param no_proxy The list (the no_proxy variable); NULL or "" bypasses nothing.
  * @param host     The URL's host; NULL or "" is never bypassed.

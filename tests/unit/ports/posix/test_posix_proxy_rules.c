@@ -114,6 +114,9 @@ static void test_bypass_overlong_entry_matches_nothing(void **state)
     memset(host, 'a', sizeof host - 1u);
     host[sizeof host - 1u] = '\0';
     assert_false(ap_posix_proxy_bypassed(host, host));
+    /* ... but '*' still means every host. */
+    assert_true(ap_posix_proxy_bypassed("*", host));
+    assert_true(ap_posix_proxy_bypassed("a.test, *", host));
     memset(list, 'b', sizeof list - 1u);
     list[sizeof list - 1u] = '\0';
     assert_false(ap_posix_proxy_bypassed(list, "b.test"));
