@@ -141,6 +141,13 @@ int main(int argc, char **argv)
         st = ap_post(&client, &req, &resp);
     }
     printf("code %d\nstatus %s\n", (int)st, ap_status_str(st));
+    if (st == AP_OK) {
+        const ap_client_info_t *info = ap_client_info(&client);
+
+        /* connect_ms is TCP to the proxy plus the CONNECT exchange. */
+        printf("timing connect %u ms, handshake %u ms\n", (unsigned)info->connect_ms,
+               (unsigned)info->handshake_ms);
+    }
     if (st != AP_OK) {
         printf("error %s\n", ap_client_error(&client));
     }
