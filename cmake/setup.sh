@@ -25,7 +25,7 @@ packages=(
   build-essential cmake ninja-build pkg-config dpkg-dev python3
   libcmocka-dev openssl ca-certificates gnutls-bin
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
-  cppcheck clang-tidy python3-minimal iproute2 nginx
+  cppcheck clang-tidy python3-minimal iproute2 nginx tinyproxy-bin
   clang libclang-rt-14-dev
 )
 # LINK NAME SUITE: what CMake looks for, from which source package and release.
