@@ -12,6 +12,7 @@
 
 #include "alertpost/alertpost.h"
 #include "alertpost/ap_posix.h"
+#include "alertpost/ap_posix_spool.h"
 
 /* The exit codes: the CLI's contract with scripts (README, --help, man page). */
 enum cli_exit {
@@ -21,7 +22,8 @@ enum cli_exit {
     CLI_EXIT_TLS_VERSION = 4,
     CLI_EXIT_TLS_CERT = 5,
     CLI_EXIT_TLS_OTHER = 6,
-    CLI_EXIT_HTTP = 7
+    CLI_EXIT_HTTP = 7,
+    CLI_EXIT_KEPT = 8           /* --spool: alerts remain in the spool */
 };
 
 /* cli_parse(): go on (any other value is the exit code to end with). */
@@ -64,6 +66,13 @@ typedef struct cli_options {
     const char *output;         /* -o FILE; NULL: stdout */
     const char *write_out;      /* -w FORMAT */
     bool lines;
+    const char *spool;          /* --spool DIR */
+    bool flush;                 /* --flush: deliver the spool, no new alert */
+    bool spool_list;            /* --spool-list: show the spool, send nothing */
+    uint64_t spool_max_bytes;   /* --spool-max-bytes: 0 no limit */
+    long retry;                 /* --retry N; -1 when not given */
+    double retry_max_time_s;    /* --retry-max-time S; 0 unlimited */
+    double retry_delay_s;       /* --retry-delay S: backoff base and cap; 0 the defaults */
     bool verbose;
     bool silent;                /* -s: no error text ... */
     bool show_error;            /* -S: ... unless this */
@@ -89,6 +98,16 @@ const char *cli_connect_host(const cli_options_t *o, const ap_url_t *url);
 /* cli_post.c: the client, one post or a stream of lines. */
 int cli_run(const cli_options_t *o);
 int cli_exit_for(ap_status_t st, const ap_client_t *c);
+
+/* cli_queue.c: delivery through the queue (--spool, --retry). */
+bool cli_uses_queue(const cli_options_t *o);
+int cli_queue_deliver(const cli_options_t *o, ap_client_t *client, const ap_platform_t *platform,
+                      const uint8_t *body, size_t body_len, const ap_header_t *headers,
+                      size_t header_count);
+
+/* cli_spool.c: the spool directory. */
+int cli_spool_open(const cli_options_t *o, ap_posix_spool_t *spool, ap_store_t *store);
+int cli_spool_list(const cli_options_t *o);
 
 /* cli_output.c: the response body and -w. */
 typedef struct cli_output {

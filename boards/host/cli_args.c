@@ -3,6 +3,7 @@
  * where it deliberately has not, and every check that needs no network done
  * here, before any connection (URL, headers, versions, numbers).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,16 @@ static const char usage_text[] =
     "      --json TEXT|@FILE|@-   as -d, with Content-Type and Accept: application/json\n"
     "      --lines                each non-empty stdin line is one alert, over one\n"
     "                             kept-alive connection; stops at the first failure\n"
+    "Delivery (every queued alert carries an Idempotency-Key; see the README):\n"
+    "      --spool DIR            keep each alert in DIR (one fsynced file each, made if\n"
+    "                             missing) before sending, then deliver DIR oldest first\n"
+    "      --flush                deliver what DIR holds; no new alert\n"
+    "      --spool-list           show what DIR holds (waiting, dead-lettered); send nothing\n"
+    "      --spool-max-bytes N    refuse new alerts once DIR holds N bytes (default: no limit)\n"
+    "      --retry N              retry a failed alert N times, with backoff (default 0)\n"
+    "      --retry-delay S        wait up to S between retries (full jitter; default:\n"
+    "                             exponential from 1 s up to 5 min; Retry-After wins)\n"
+    "      --retry-max-time S     no retry S seconds after an alert's first attempt\n"
     "Request:\n"
     "  -H, --header 'Name: value' extra header (repeatable); replaces a default of the\n"
     "                             same name (User-Agent, Content-Type)\n"
@@ -54,11 +65,13 @@ static const char usage_text[] =
     "Exit: 0 delivered (complete 2xx) | 2 usage or bad input | 3 cannot connect (DNS,\n"
     "      refused, timeout) | 4 TLS version outside policy | 5 certificate, host name or\n"
     "      pin refused | 6 other TLS failure | 7 server answered non-2xx, an invalid\n"
-    "      response, or none (the alert may or may not have arrived: see the message)\n";
+    "      response, or none (the alert may or may not have arrived: see the message) |\n"
+    "      8 alerts remain in the spool (the message says how many and why)\n";
 
 enum {
     OPT_CACERT = 256, OPT_TLS_MIN, OPT_TLS_MAX, OPT_PINS, OPT_RESOLVE, OPT_CONNECT_TIMEOUT,
-    OPT_LINES, OPT_DATA_BINARY, OPT_JSON, OPT_BEARER, OPT_LACKING
+    OPT_LINES, OPT_DATA_BINARY, OPT_JSON, OPT_BEARER, OPT_LACKING, OPT_SPOOL, OPT_FLUSH,
+    OPT_SPOOL_LIST, OPT_SPOOL_MAX_BYTES, OPT_RETRY, OPT_RETRY_MAX_TIME, OPT_RETRY_DELAY
 };
 
 static const struct option k_longopts[] = {
@@ -77,6 +90,13 @@ static const struct option k_longopts[] = {
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
     {"max-time", required_argument, NULL, 'm'},
     {"lines", no_argument, NULL, OPT_LINES},
+    {"spool", required_argument, NULL, OPT_SPOOL},
+    {"flush", no_argument, NULL, OPT_FLUSH},
+    {"spool-list", no_argument, NULL, OPT_SPOOL_LIST},
+    {"spool-max-bytes", required_argument, NULL, OPT_SPOOL_MAX_BYTES},
+    {"retry", required_argument, NULL, OPT_RETRY},
+    {"retry-max-time", required_argument, NULL, OPT_RETRY_MAX_TIME},
+    {"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
     {"output", required_argument, NULL, 'o'},
     {"write-out", required_argument, NULL, 'w'},
     {"silent", no_argument, NULL, 's'},
@@ -183,6 +203,23 @@ static bool parse_seconds(const char *opt, const char *v, double *out)
         return false;
     }
     *out = s;
+    return true;
+}
+
+static bool parse_count(const char *opt, const char *v, uint64_t min, uint64_t max,
+                        uint64_t *out)
+{
+    char *end = NULL;
+    unsigned long long n;
+
+    errno = 0;
+    n = strtoull(v, &end, 10);
+    if (end == v || *end != '\0' || v[0] == '-' || errno != 0 || n < min || n > max) {
+        cli_usage_error("%s takes a whole number from %llu to %llu, not '%s'", opt,
+                        (unsigned long long)min, (unsigned long long)max, cli_escaped(v));
+        return false;
+    }
+    *out = n;
     return true;
 }
 
@@ -345,6 +382,22 @@ static int handle_option(cli_options_t *o, int ch, const char *arg, int long_ind
         break;
     case 'm': ok = parse_seconds("--max-time", arg, &o->max_time_s); break;
     case OPT_LINES: o->lines = true; break;
+    case OPT_SPOOL: o->spool = arg; break;
+    case OPT_FLUSH: o->flush = true; break;
+    case OPT_SPOOL_LIST: o->spool_list = true; break;
+    case OPT_SPOOL_MAX_BYTES: ok = parse_count("--spool-max-bytes", arg, 1, UINT64_C(1) << 50,
+                                               &o->spool_max_bytes); break;
+    case OPT_RETRY: {
+        uint64_t n = 0;
+
+        ok = parse_count("--retry", arg, 0, 1000000, &n);
+        o->retry = (long)n;
+        break;
+    }
+    case OPT_RETRY_MAX_TIME:
+        ok = parse_seconds("--retry-max-time", arg, &o->retry_max_time_s);
+        break;
+    case OPT_RETRY_DELAY: ok = parse_seconds("--retry-delay", arg, &o->retry_delay_s); break;
     case 'o': o->output = arg; break;
     case 'w': o->write_out = arg; break;
     case 's': o->silent = true; break;
@@ -403,6 +456,22 @@ static int check_combination(cli_options_t *o, int argc, char **argv)
 {
     const char *problem;
 
+    if ((o->flush || o->spool_list || o->spool_max_bytes) && o->spool == NULL) {
+        cli_usage_error("--flush, --spool-list and --spool-max-bytes go with --spool DIR");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->spool_list) {
+        if (optind != argc || o->data != NULL || o->lines || o->flush) {
+            cli_usage_error("--spool-list sends nothing: it takes no URL and no alert");
+            return CLI_EXIT_USAGE;
+        }
+        return CLI_CONTINUE;
+    }
+    if (o->flush && (o->data != NULL || o->lines)) {
+        cli_usage_error("--flush delivers the spool without a new alert: no -d, --json or "
+                        "--lines with it");
+        return CLI_EXIT_USAGE;
+    }
     if (optind >= argc) {
         cli_usage_error("no URL given");
         return CLI_EXIT_USAGE;
@@ -422,8 +491,8 @@ static int check_combination(cli_options_t *o, int argc, char **argv)
         cli_usage_error("--lines reads the alerts from stdin; it does not go with -d or --json");
         return CLI_EXIT_USAGE;
     }
-    if (!o->lines && o->data == NULL) {
-        cli_usage_error("no alert body given: use -d, --json or --lines");
+    if (!o->lines && o->data == NULL && !o->flush) {
+        cli_usage_error("no alert body given: use -d, --json, --lines or --flush");
         return CLI_EXIT_USAGE;
     }
     default_anchors(o);
@@ -436,6 +505,7 @@ int cli_parse(int argc, char **argv, cli_options_t *o)
     int long_index = -1;
 
     memset(o, 0, sizeof(*o));
+    o->retry = -1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, ":d:H:A:u:m:o:w:sSvhVkX:LF:GIT:", k_longopts,
                              &long_index)) != -1) {

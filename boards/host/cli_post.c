@@ -247,6 +247,9 @@ static int run_with(const cli_options_t *o, cli_run_state_t *r)
     if (st != AP_OK) {
         cli_error(o, "%s", ap_client_error(r->client));
         rc = cli_exit_for(st, r->client);
+    } else if (cli_uses_queue(o)) {
+        rc = cli_queue_deliver(o, r->client, &r->platform, r->body, r->body_len, r->headers,
+                               r->header_count);
     } else if (o->lines) {
         rc = post_lines(o, r);
     } else {

@@ -24,6 +24,10 @@ Modes (the answer to each request):
   chunked                a valid chunked 200
   slow-head              the status line and headers one byte at a time, slowly
   no-response            read the request and never answer
+  flapping               a fixed cycle of outcomes, request by request: 200, 503 with
+                         Retry-After in seconds, close without answering, 429 with
+                         Retry-After as an HTTP-date, 200 then an idle 408, a cut body,
+                         a reset, 500; each request's fate is recorded ("fate" events)
   big-body               200 with a --body-size byte body (bytes 0..255 repeated)
   idle-408               answer normally, then at once send an unsolicited 408 and close,
                          as servers do when they time out an idle kept-alive connection
@@ -47,6 +51,7 @@ the parsed request and returns False to end the connection.
 
 import argparse
 import base64
+import email.utils
 import json
 import os
 import socket
@@ -228,6 +233,39 @@ def respond_no_response(conn, req, opts):
     return False
 
 
+FLAP_CYCLE = ["ok", "503", "ok", "unanswered", "429", "ok-then-408", "cut", "reset", "ok",
+              "500", "ok", "ok"]
+
+
+def respond_flapping(conn, req, opts):
+    with opts.flap_lock:
+        fate = FLAP_CYCLE[opts.flap_count % len(FLAP_CYCLE)]
+        opts.flap_count += 1
+    key = next((v for k, v in req["headers"] if k.lower() == "idempotency-key"), None)
+    opts.rec.write({"event": "fate", "key": key, "fate": fate})
+    if fate == "ok":
+        return respond_normal(conn, req, opts)
+    if fate in ("503", "429", "500"):
+        after = b""
+        if fate == "503":
+            after = b"Retry-After: 0\r\n"
+        elif fate == "429":
+            after = b"Retry-After: " + email.utils.formatdate(usegmt=True).encode() + b"\r\n"
+        conn.sendall(b"HTTP/1.1 " + fate.encode() + b" Busy\r\n" + after +
+                     b"Content-Length: 0\r\n\r\n")
+        return True
+    if fate == "ok-then-408":
+        return respond_idle_408(conn, req, opts)
+    if fate == "unanswered":
+        conn.shutdown(socket.SHUT_RDWR)
+    elif fate == "cut":
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+        conn.shutdown(socket.SHUT_RDWR)
+    else:
+        reset(conn)
+    return False
+
+
 def respond_big_body(conn, req, opts):
     body = bytes(i % 256 for i in range(opts.body_size))
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
@@ -354,6 +392,7 @@ MODES = {
     "no-response": respond_no_response,
     "idle-408": respond_idle_408,
     "big-body": respond_big_body,
+    "flapping": respond_flapping,
     "close-unanswered": respond_close_unanswered,
     "rst-after-request": respond_rst_after_request,
     "rst-mid-body": respond_rst_mid_body,
@@ -469,10 +508,13 @@ def main():
     ap.add_argument("--max-connections", type=int, default=64)
     opts = ap.parse_args()
     opts.answered = {}
+    opts.flap_lock = threading.Lock()
+    opts.flap_count = 0
     if VERSIONS[opts.tls_min] > VERSIONS[opts.tls_max]:
         ap.error("--tls-min is above --tls-max")
 
     rec = Recorder(opts.record)
+    opts.rec = rec
     ctx = make_context(opts)
     family = socket.AF_INET6 if ":" in opts.host else socket.AF_INET
     lsock = socket.socket(family, socket.SOCK_STREAM)
