@@ -35,6 +35,7 @@ static void list_record(const ap_store_t *store, ap_posix_spool_t *spool, ap_sto
     size_t len = 0;
     char preview[61];
     size_t n;
+    bool cut;
 
     if (ap_posix_spool_entry(spool, part, index, &e) != AP_OK) {
         return;
@@ -46,12 +47,13 @@ static void list_record(const ap_store_t *store, ap_posix_spool_t *spool, ap_sto
                (unsigned long long)e.file_len);
         return;
     }
-    n = rec.body_len < sizeof(preview) - 1 ? rec.body_len : sizeof(preview) - 1;
+    cut = rec.body_len > sizeof(preview) - 1;
+    n = cut ? sizeof(preview) - 1 : rec.body_len;
     memcpy(preview, rec.body != NULL ? (const char *)rec.body : "", n);
     preview[n] = '\0';
     printf("%s %s  key %s  %s  %zu bytes: %s%s\n", part == AP_STORE_LIVE ? "waiting" : "dead   ",
            e.name, rec.key, rec.content_type != NULL ? rec.content_type : "application/json",
-           rec.body_len, cli_escaped(preview), rec.body_len > n ? "..." : "");
+           rec.body_len, cli_escaped(preview), cut ? "..." : "");
 }
 
 int cli_spool_list(const cli_options_t *o)
