@@ -317,6 +317,7 @@ static int exit_for(ap_status_t st, const ap_client_t *c)
     case AP_ERR_TLS_PIN:
         return EXIT_TLS_CERT;
     case AP_ERR_TLS:
+    case AP_ERR_TLS_CLIENT_CERT:
     case AP_ERR_ENTROPY:
         return EXIT_TLS_OTHER;
     default:
