@@ -78,13 +78,16 @@ bool ap_der_next(ap_der_t *d, uint8_t *tag, ap_der_t *value)
 
 bool ap_der_expect(ap_der_t *d, uint8_t want, ap_der_t *value)
 {
-    ap_der_t save = *d;
+    ap_der_t rest = *d;
+    ap_der_t v;
     uint8_t tag;
 
-    if (!ap_der_next(d, &tag, value) || tag != want) {
-        *d = save;
+    /* Nothing moves, and *value is untouched, unless the tag is the one wanted. */
+    if (!ap_der_next(&rest, &tag, &v) || tag != want) {
         return false;
     }
+    *d = rest;
+    *value = v;
     return true;
 }
 

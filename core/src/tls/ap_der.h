@@ -42,7 +42,8 @@ size_t ap_der_left(const ap_der_t *d);
  * *d moves past it. False (nothing moved) on a malformed or truncated element. */
 bool ap_der_next(ap_der_t *d, uint8_t *tag, ap_der_t *value);
 
-/* The next element, which must have tag `want`. False otherwise. */
+/* The next element, which must have tag `want`. False otherwise, and then
+ * neither *d nor *value changes. */
 bool ap_der_expect(ap_der_t *d, uint8_t want, ap_der_t *value);
 
 /* True when the span holds exactly the bytes oid[0..oid_len). */
