@@ -517,7 +517,8 @@ static bool refused_for_client_cert(ap_client_t *c, int ret)
     ap_tls_t *t = tls_of(c);
     int alert = (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) ? ap_compat_last_alert(&t->ssl) : -1;
     bool ended = alert == MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE ||
-                 alert == MBEDTLS_SSL_ALERT_MSG_BAD_CERT || c->last_io == AP_ERR_CLOSED ||
+                 alert == MBEDTLS_SSL_ALERT_MSG_NO_CERT || alert == MBEDTLS_SSL_ALERT_MSG_BAD_CERT ||
+                 alert == MBEDTLS_SSL_ALERT_MSG_ACCESS_DENIED || c->last_io == AP_ERR_CLOSED ||
                  c->last_io == AP_ERR_IO || ret == MBEDTLS_ERR_SSL_CONN_EOF;
 
     if (alert != AP_TLS_ALERT_CERTIFICATE_REQUIRED && !(t->sent_client_cert && ended)) {

@@ -113,10 +113,10 @@ static ap_status_t check_names(const ap_x509_exts_t *e, const ap_x509_host_t *h,
                       host);
     default:
         return refuse(why, size, who, h->is_ip
-                      ? "has no iPAddress SAN for %s (names are compared exactly; there is no "
-                        "common-name fallback); use the name the certificate was issued for"
-                      : "has no DNS SAN for %s (names are compared exactly, wildcards cover "
-                        "one label; no common-name fallback); use the name it was issued for",
+                      ? "is not for %s: it has no iPAddress SAN for that address (no common-"
+                        "name fallback); use the name the certificate was issued for"
+                      : "is not for %s: it has no DNS SAN for that name (exact names; a "
+                        "wildcard covers one label; no common-name fallback)",
                       host);
     }
 }

@@ -159,8 +159,8 @@ static void test_names_are_subject_alt_names_only(void **state)
     expect_ok("good", "inter", "root", "127.0.0.1");
     expect_ok("good", "inter", "root", "::1");
     expect_ok("good", "inter", "root", "0:0:0:0:0:0:0:1");
-    expect_refused("good", "inter", "root", "127.0.0.2", "no iPAddress SAN for 127.0.0.2");
-    expect_refused("good", "inter", "root", "other.test", "no DNS SAN for other.test");
+    expect_refused("good", "inter", "root", "127.0.0.2", "is not for 127.0.0.2: it has no iPAddress SAN");
+    expect_refused("good", "inter", "root", "other.test", "is not for other.test: it has no DNS SAN");
     expect_refused("nosan", "inter", "root", "localhost", "no subjectAltName");
     expect_refused("nosan", "inter", "root", "localhost", "common name");
     expect_refused("dns-for-ip", "inter", "root", "127.0.0.1", "as a DNS name, not as an IP");
