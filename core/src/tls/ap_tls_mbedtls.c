@@ -27,8 +27,7 @@ typedef struct ap_tls {
     uint32_t chain_flags;     /* every flag the verify callback saw */
     const mbedtls_x509_crt *path[AP_X509_MAX_PATH]; /* the verified path, by depth */
     size_t path_len;
-    char rule_reason[AP_X509_REASON_SIZE]; /* why ap_x509_check_path() refused */
-    bool rule_refused;
+    bool rule_refused;        /* ap_x509_check_path() refused; the reason is the error text */
     bool sent_client_cert;    /* a (necessarily empty) Certificate went out in TLS 1.2 */
     bool pin_mismatch;
     bool time_unknown;
@@ -186,6 +185,16 @@ static bool leaf_matches_a_pin(const ap_client_t *c, const mbedtls_x509_crt *crt
     return false;
 }
 
+/* A rule refused the path: the reason becomes the error text right away, so
+ * the context keeps no copy of it; refuse_certificate() leaves it in place. */
+static void refuse_by_rule(ap_client_t *c, uint32_t *flags, const char *why)
+{
+    tls_of(c)->rule_refused = true;
+    *flags |= MBEDTLS_X509_BADCERT_OTHER;
+    ap_client_set_error(c, "certificate refused for %s: %s. Nothing was sent.", c->url.host,
+                        why);
+}
+
 static int verify_cb(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
     ap_client_t *c = p;
@@ -217,20 +226,19 @@ static int verify_cb(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
             t->path_len = (size_t)depth + 1;
         }
     } else {
-        t->rule_refused = true;
-        (void)snprintf(t->rule_reason, sizeof(t->rule_reason),
-                       "the chain is longer than %d certificates", AP_X509_MAX_PATH);
-        *flags |= MBEDTLS_X509_BADCERT_OTHER;
+        refuse_by_rule(c, flags, "the chain is longer than alertpost accepts");
     }
     if (depth == 0) {
         /* alertpost matches the host itself (SAN only, addresses as bytes),
          * identically on both lines; Mbed TLS's own check falls back to the CN. */
         *flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH;
-        if (!t->rule_refused &&
-            ap_x509_check_path(t->path, t->path_len, &t->anchors, c->url.host, NULL,
-                               t->rule_reason, sizeof(t->rule_reason)) != AP_OK) {
-            t->rule_refused = true;
-            *flags |= MBEDTLS_X509_BADCERT_OTHER;
+        if (!t->rule_refused) {
+            char why[AP_X509_REASON_SIZE];
+
+            if (ap_x509_check_path(t->path, t->path_len, &t->anchors, c->url.host, NULL, why,
+                                   sizeof(why)) != AP_OK) {
+                refuse_by_rule(c, flags, why);
+            }
         }
     }
     t->chain_flags |= *flags;
@@ -413,15 +421,13 @@ static ap_status_t refuse_version(ap_client_t *c, int alert)
 static const char *weak_algorithm(uint32_t f)
 {
     if (f & MBEDTLS_X509_BADCERT_BAD_MD) {
-        return "is signed with a hash alertpost refuses (SHA-1, MD5 or another below "
-               "SHA-256)";
+        return "is signed with a hash below SHA-256";
     }
     if (f & MBEDTLS_X509_BADCERT_BAD_PK) {
-        return "has a public-key algorithm alertpost refuses (only RSA and ECDSA are allowed)";
+        return "has a key type other than RSA or ECDSA";
     }
     if (f & MBEDTLS_X509_BADCERT_BAD_KEY) {
-        return "has a key too weak for alertpost (RSA under 2048 bits, or a curve other "
-               "than P-256 or P-384)";
+        return "has an RSA key under 2048 bits or a curve other than P-256/P-384";
     }
     return NULL;
 }
@@ -462,16 +468,12 @@ static ap_status_t refuse_certificate(ap_client_t *c)
             "(self-signed, unknown issuer, or a missing intermediate). Nothing was "
             "sent. Check the server's chain and the trust anchors.", host);
     } else if (t->rule_refused) {
-        ap_client_set_error(c, "certificate refused for %s: %s. Nothing was sent.", host,
-                            t->rule_reason);
-    } else if (f & MBEDTLS_X509_BADCERT_EXT_KEY_USAGE) {
+        /* refuse_by_rule() has set the error text */
+    } else if (f & (MBEDTLS_X509_BADCERT_EXT_KEY_USAGE | MBEDTLS_X509_BADCERT_KEY_USAGE)) {
+        /* Mbed TLS's own usage check for the suite; the rules catch most first. */
         ap_client_set_error(c,
-            "certificate refused: %s's certificate has an extendedKeyUsage without "
-            "serverAuth. Nothing was sent. Reissue it with serverAuth.", host);
-    } else if (f & MBEDTLS_X509_BADCERT_KEY_USAGE) {
-        ap_client_set_error(c,
-            "certificate refused: %s's certificate has a keyUsage that does not allow "
-            "this key exchange. Nothing was sent. Reissue it with digitalSignature.", host);
+            "certificate refused: the key usage of %s's certificate does not allow this "
+            "key exchange. Nothing was sent.", host);
     } else {
         ap_client_set_error(c,
             "certificate refused: %s's certificate failed verification (flags 0x%08lX). "
@@ -498,9 +500,8 @@ static ap_status_t refuse_unparsable(ap_client_t *c, int ret)
 
     describe_mbedtls(ret, why, sizeof(why));
     ap_client_set_error(c,
-        "certificate refused: a certificate %s sent cannot be parsed: %s. It may be "
-        "malformed, or carry a critical extension Mbed TLS does not support (such as "
-        "nameConstraints on an intermediate). Nothing was sent.", c->url.host, why);
+        "certificate refused: a certificate %s sent cannot be parsed (%s): malformed, "
+        "or with a critical extension Mbed TLS lacks. Nothing was sent.", c->url.host, why);
     return AP_ERR_TLS_CERT;
 }
 
@@ -525,9 +526,8 @@ static bool refused_for_client_cert(ap_client_t *c, int ret)
         return false;
     }
     ap_client_set_error(c,
-        "TLS handshake with %s failed: the server requires a client certificate, and "
-        "none is configured. Nothing was sent. Configure one, or let the server accept "
-        "clients without one.", c->url.host);
+        "TLS handshake with %s failed: the server requires a client certificate and "
+        "none is configured. Nothing was sent.", c->url.host);
     return true;
 }
 
@@ -628,7 +628,6 @@ ap_status_t ap_tls_handshake(ap_client_t *c)
     t->chain_flags = 0;
     t->path_len = 0;
     t->rule_refused = false;
-    t->rule_reason[0] = '\0';
     t->sent_client_cert = false;
     t->pin_mismatch = false;
     t->time_unknown = false;

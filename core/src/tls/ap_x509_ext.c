@@ -29,18 +29,14 @@ const char *ap_x509_ext_error_str(ap_x509_ext_error_t e)
 {
     switch (e) {
     case AP_X509_EXT_OK: return "no error";
-    case AP_X509_EXT_MALFORMED: return "its DER encoding is malformed";
     case AP_X509_EXT_DUPLICATE: return "an extension appears twice";
-    case AP_X509_EXT_CRITICAL_UNKNOWN:
-        return "it has a critical extension that alertpost does not know";
-    case AP_X509_EXT_BAD_SAN: return "its subjectAltName extension does not parse";
-    case AP_X509_EXT_BAD_NAME_CONSTRAINTS:
-        return "its nameConstraints extension does not parse or uses minimum/maximum";
-    case AP_X509_EXT_BAD_EKU: return "its extendedKeyUsage extension does not parse";
-    case AP_X509_EXT_BAD_KEY_USAGE: return "its keyUsage extension does not parse";
-    case AP_X509_EXT_BAD_BASIC_CONSTRAINTS:
-        return "its basicConstraints extension does not parse";
-    default: return "an extension is unusable";
+    case AP_X509_EXT_CRITICAL_UNKNOWN: return "it has an unknown critical extension";
+    case AP_X509_EXT_BAD_SAN: return "its subjectAltName does not parse";
+    case AP_X509_EXT_BAD_NAME_CONSTRAINTS: return "its nameConstraints do not parse";
+    case AP_X509_EXT_BAD_EKU: return "its extendedKeyUsage does not parse";
+    case AP_X509_EXT_BAD_KEY_USAGE: return "its keyUsage does not parse";
+    case AP_X509_EXT_BAD_BASIC_CONSTRAINTS: return "its basicConstraints do not parse";
+    default: return "its DER encoding is malformed";
     }
 }
 
@@ -212,27 +208,25 @@ static ap_x509_ext_error_t eku_parse(ap_der_t v, ap_x509_exts_t *out)
     return AP_X509_EXT_OK;
 }
 
-/* KeyUsage ::= BIT STRING; bit 0 is the high bit of the first octet. */
+/* KeyUsage ::= BIT STRING; bit 0 is the high bit of the first octet. The
+ * rules read bits 0 to 7 only (decipherOnly, bit 8, matters to none). */
 static ap_x509_ext_error_t ku_parse(ap_der_t v, ap_x509_exts_t *out)
 {
     ap_der_t bits;
     size_t n;
-    size_t i;
     unsigned b;
 
     if (!ap_der_expect(&v, AP_DER_BIT_STRING, &bits) || ap_der_left(&v) != 0) {
         return AP_X509_EXT_BAD_KEY_USAGE;
     }
     n = ap_der_left(&bits);
-    if (n < 1 || bits.p[0] > 7 || (n == 1 && bits.p[0] != 0) || n > 3) {
+    if (n < 1 || n > 3 || bits.p[0] > 7 || (n == 1 && bits.p[0] != 0)) {
         return AP_X509_EXT_BAD_KEY_USAGE;
     }
     out->ku = 0;
-    for (i = 1; i < n; i++) {
-        for (b = 0; b < 8; b++) {
-            if (bits.p[i] & (0x80u >> b)) {
-                out->ku |= 1u << ((i - 1) * 8 + b);
-            }
+    for (b = 0; n > 1 && b < 8; b++) {
+        if (bits.p[1] & (0x80u >> b)) {
+            out->ku |= 1u << b;
         }
     }
     out->has_ku = true;
@@ -275,7 +269,7 @@ static int ce_arc(const ap_der_t *oid)
     return -1;
 }
 
-static ap_x509_ext_error_t one_extension(ap_der_t ext, ap_x509_exts_t *out, uint64_t *seen)
+static ap_x509_ext_error_t one_extension(ap_der_t ext, ap_x509_exts_t *out, uint32_t *seen)
 {
     ap_der_t oid;
     ap_der_t crit;
@@ -287,20 +281,26 @@ static ap_x509_ext_error_t one_extension(ap_der_t ext, ap_x509_exts_t *out, uint
         return AP_X509_EXT_MALFORMED;
     }
     if (ap_der_expect(&ext, AP_DER_BOOLEAN, &crit)) {
-        if (ap_der_left(&crit) != 1 || crit.p[0] != 0xFF) {
-            return AP_X509_EXT_MALFORMED; /* DER encodes FALSE by omission */
+        /* DER encodes FALSE by omission, but old roots in system bundles
+         * spell it out, and Mbed TLS accepts them: so does this reader. */
+        if (ap_der_left(&crit) != 1 || (crit.p[0] != 0xFF && crit.p[0] != 0)) {
+            return AP_X509_EXT_MALFORMED;
         }
-        critical = true;
+        critical = crit.p[0] == 0xFF;
     }
     if (!ap_der_expect(&ext, AP_DER_OCTET_STRING, &value) || ap_der_left(&ext) != 0) {
         return AP_X509_EXT_MALFORMED;
     }
     arc = ce_arc(&oid);
-    if (arc >= 0) {
-        if (*seen & ((uint64_t)1 << (arc & 63))) {
+    if (arc >= CE_SKI && arc <= CE_EKU) {
+        /* Duplicates of the extensions read here (a 32-bit set: no 64-bit
+         * shifts on a Cortex-M). Mbed TLS refuses duplicates of the others. */
+        uint32_t bit = (uint32_t)1 << (unsigned)(arc - CE_SKI);
+
+        if (*seen & bit) {
             return AP_X509_EXT_DUPLICATE;
         }
-        *seen |= (uint64_t)1 << (arc & 63);
+        *seen |= bit;
     }
     switch (arc) {
     case CE_SAN:
@@ -364,7 +364,7 @@ ap_x509_ext_error_t ap_x509_exts_parse(const uint8_t *der, size_t len, ap_x509_e
     ap_der_t tbs;
     ap_der_t exts;
     ap_der_t ext;
-    uint64_t seen = 0;
+    uint32_t seen = 0;
     ap_x509_ext_error_t e;
 
     if (out == NULL) {

@@ -81,7 +81,7 @@ bool ap_x509_next_name(ap_der_t *list, unsigned *kind, ap_der_t *value);
 /* The next GeneralSubtree's base name. False at the end. */
 bool ap_x509_next_subtree(ap_der_t *subtrees, unsigned *kind, ap_der_t *value);
 
-/* A phrase for an error ("a critical extension alertpost does not know"). */
+/* A phrase for an error ("it has an unknown critical extension"). */
 const char *ap_x509_ext_error_str(ap_x509_ext_error_t e);
 
 #endif /* ALERTPOST_AP_X509_EXT_H */

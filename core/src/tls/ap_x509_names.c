@@ -10,15 +10,11 @@
 
 #include <string.h>
 
-/* Second-level public suffixes known without a list (see the header). */
-static const char *const k_suffixes[] = {
-    "ac.uk", "co.uk", "gov.uk", "ltd.uk", "me.uk", "net.uk", "org.uk", "plc.uk", "sch.uk",
-    "com.au", "net.au", "org.au", "edu.au", "gov.au", "co.nz", "net.nz", "org.nz",
-    "co.jp", "ne.jp", "or.jp", "ac.jp", "go.jp", "co.kr", "or.kr", "com.cn", "net.cn",
-    "org.cn", "gov.cn", "com.br", "net.br", "org.br", "com.mx", "com.ar", "com.tr",
-    "co.in", "net.in", "org.in", "co.za", "org.za", "com.sg", "com.hk", "com.tw",
-    "co.il", "com.pl", "co.id", "com.my", "com.ua", "com.ru", "co.th", "com.vn",
-};
+/* Second-level public suffixes known without a list (see the header), as one
+ * string of space-separated names: no pointer table to spend flash on. */
+static const char k_suffixes[] =
+    "co.uk org.uk ac.uk gov.uk me.uk com.au net.au org.au co.nz co.jp ne.jp co.kr com.cn "
+    "com.br com.mx com.tr co.in co.za com.sg com.hk com.tw co.il com.pl co.id com.ua";
 
 static char fold(char ch)
 {
@@ -222,13 +218,15 @@ static bool psl_says_suffix(const char *name, size_t len, const ap_x509_psl_t *p
 
 bool ap_x509_is_public_suffix(const char *name, size_t len, const ap_x509_psl_t *psl)
 {
-    size_t i;
+    const char *p;
+    size_t n;
 
     if (name == NULL || len == 0 || memchr(name, '.', len) == NULL) {
         return true; /* a single label is a TLD */
     }
-    for (i = 0; i < sizeof(k_suffixes) / sizeof(k_suffixes[0]); i++) {
-        if (equal_names(k_suffixes[i], strlen(k_suffixes[i]), name, len)) {
+    for (p = k_suffixes; *p != '\0'; p += n + (p[n] == ' ')) {
+        n = strcspn(p, " ");
+        if (equal_names(p, n, name, len)) {
             return true;
         }
     }

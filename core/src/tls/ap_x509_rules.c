@@ -23,18 +23,15 @@ const mbedtls_x509_crt_profile ap_x509_profile = {
     2048,
 };
 
-/* "the leaf certificate (CN=x)" or "CA certificate 2 (CN=y)", for reasons. */
-static void describe(const mbedtls_x509_crt *crt, size_t index, char *buf, size_t size)
+/* Which certificate a reason is about, by its place in the path. Subject
+ * names are left out: printing them costs firmware flash, and the place is
+ * enough to find the certificate in the server's chain. */
+static void describe(size_t index, char *buf, size_t size)
 {
-    char dn[96];
-
-    if (mbedtls_x509_dn_gets(dn, sizeof(dn), &crt->subject) < 0) {
-        (void)snprintf(dn, sizeof(dn), "unnamed");
-    }
     if (index == 0) {
-        (void)snprintf(buf, size, "the server's certificate (%s)", dn);
+        (void)snprintf(buf, size, "the server's certificate");
     } else {
-        (void)snprintf(buf, size, "CA certificate %u of the chain (%s)", (unsigned)index, dn);
+        (void)snprintf(buf, size, "CA certificate %u of the path", (unsigned)index);
     }
 }
 
@@ -72,25 +69,24 @@ static ap_status_t refuse(char *why, size_t size, const char *who, const char *f
 static ap_status_t check_leaf(const ap_x509_exts_t *e, char *why, size_t size, const char *who)
 {
     if (e->has_bc && e->ca) {
-        return refuse(why, size, who, "is itself a CA (basicConstraints CA:TRUE); a server "
-                      "needs a certificate issued for a server, not a CA");
+        return refuse(why, size, who, "is a CA (basicConstraints CA:TRUE); issue a server "
+                      "certificate");
     }
     if (e->has_ku && (e->ku & AP_KU_KEY_CERT_SIGN) != 0) {
-        return refuse(why, size, who, "has keyUsage keyCertSign, which only CAs carry; "
-                      "reissue it as a server certificate");
+        return refuse(why, size, who, "has keyUsage keyCertSign (a CA's); issue a server "
+                      "certificate");
     }
     if (e->has_ku && (e->ku & AP_KU_DIGITAL_SIGNATURE) == 0) {
-        return refuse(why, size, who, "has a keyUsage without digitalSignature, which every "
-                      "allowed cipher suite needs; reissue it with digitalSignature");
+        return refuse(why, size, who, "has a keyUsage without digitalSignature; reissue it "
+                      "with digitalSignature");
     }
     if (e->has_eku && !e->eku_server_auth) {
         return refuse(why, size, who, "has an extendedKeyUsage without serverAuth%s; reissue "
-                      "it with serverAuth",
-                      e->eku_any ? " (anyExtendedKeyUsage alone is not enough)" : "");
+                      "it with serverAuth", e->eku_any ? " (anyExtendedKeyUsage alone)" : "");
     }
     if (!e->has_san) {
-        return refuse(why, size, who, "has no subjectAltName; alertpost never falls back to "
-                      "the common name: reissue it with the host as a DNS or IP SAN");
+        return refuse(why, size, who, "has no subjectAltName (no common-name fallback); reissue "
+                      "it with the host as a DNS or IP SAN");
     }
     return AP_OK;
 }
@@ -105,18 +101,15 @@ static ap_status_t check_names(const ap_x509_exts_t *e, const ap_x509_host_t *h,
     case AP_X509_MATCH:
         return AP_OK;
     case AP_X509_MATCH_DNS_FOR_IP:
-        return refuse(why, size, who, "lists %s as a DNS name, not as an IP address SAN; an "
-                      "address matches only an iPAddress SAN", host);
+        return refuse(why, size, who, "lists %s as a DNS name, not as an IP address SAN", host);
     case AP_X509_MATCH_WILDCARD_PUBLIC_SUFFIX:
         return refuse(why, size, who, "matches %s only by a wildcard directly above a public "
-                      "suffix, which alertpost refuses; use a name under a registered domain",
-                      host);
+                      "suffix, which is refused", host);
     default:
         return refuse(why, size, who, h->is_ip
-                      ? "is not for %s: it has no iPAddress SAN for that address (no common-"
-                        "name fallback); use the name the certificate was issued for"
-                      : "is not for %s: it has no DNS SAN for that name (exact names; a "
-                        "wildcard covers one label; no common-name fallback)",
+                      ? "is not for %s: it has no iPAddress SAN for it"
+                      : "is not for %s: it has no DNS SAN for it (a wildcard "
+                        "covers one label)",
                       host);
     }
 }
@@ -144,14 +137,11 @@ static ap_status_t check_constraints(const ap_x509_exts_t *ca, const ap_x509_ext
     }
     switch (r) {
     case AP_X509_NC_EXCLUDED:
-        return refuse(why, size, who, "excludes %s by its name constraints; the server's "
-                      "certificate may not carry that name under this CA", text);
+        return refuse(why, size, who, "excludes %s by its name constraints", text);
     case AP_X509_NC_NOT_PERMITTED:
-        return refuse(why, size, who, "does not permit %s by its name constraints; the "
-                      "server's certificate may not carry that name under this CA", text);
+        return refuse(why, size, who, "does not permit %s by its name constraints", text);
     default:
-        return refuse(why, size, who, "constrains %s, a name type alertpost cannot check "
-                      "against its name constraints; reissue the certificate without it", text);
+        return refuse(why, size, who, "constrains %s, a name type alertpost does not check", text);
     }
 }
 
@@ -160,20 +150,19 @@ static ap_status_t read_path(const mbedtls_x509_crt *const *path, size_t count,
                              const mbedtls_x509_crt *anchors, ap_x509_exts_t *exts,
                              char *why, size_t size)
 {
-    char who[160];
+    char who[40];
     size_t i;
 
     for (i = 0; i < count; i++) {
         ap_x509_ext_error_t e = ap_x509_exts_parse(path[i]->raw.p, path[i]->raw.len, &exts[i]);
 
         if (e != AP_X509_EXT_OK) {
-            describe(path[i], i, who, sizeof(who));
+            describe(i, who, sizeof(who));
             return refuse(why, size, who, "is unusable: %s", ap_x509_ext_error_str(e));
         }
         if (exts[i].version < 3 && !(i + 1 == count && i > 0 && is_anchor(path[i], anchors))) {
-            describe(path[i], i, who, sizeof(who));
-            return refuse(why, size, who, "is an X.509 version-1 or -2 certificate, which "
-                          "alertpost accepts only as a trust anchor");
+            describe(i, who, sizeof(who));
+            return refuse(why, size, who, "is X.509 version 1 or 2, accepted only as a trust anchor");
         }
     }
     return AP_OK;
@@ -185,7 +174,7 @@ ap_status_t ap_x509_check_path(const mbedtls_x509_crt *const *path, size_t count
 {
     ap_x509_exts_t exts[AP_X509_MAX_PATH];
     ap_x509_host_t h;
-    char who[160];
+    char who[40];
     ap_status_t st;
     size_t i;
 
@@ -203,13 +192,13 @@ ap_status_t ap_x509_check_path(const mbedtls_x509_crt *const *path, size_t count
     if (st != AP_OK) {
         return st;
     }
-    describe(path[0], 0, who, sizeof(who));
+    describe(0, who, sizeof(who));
     st = check_leaf(&exts[0], why, why_size, who);
     if (st == AP_OK) {
         st = check_names(&exts[0], &h, psl, why, why_size, who);
     }
     for (i = 1; i < count && st == AP_OK; i++) {
-        describe(path[i], i, who, sizeof(who));
+        describe(i, who, sizeof(who));
         st = check_constraints(&exts[i], &exts[0], why, why_size, who);
     }
     return st;

@@ -162,7 +162,7 @@ static void test_names_are_subject_alt_names_only(void **state)
     expect_refused("good", "inter", "root", "127.0.0.2", "is not for 127.0.0.2: it has no iPAddress SAN");
     expect_refused("good", "inter", "root", "other.test", "is not for other.test: it has no DNS SAN");
     expect_refused("nosan", "inter", "root", "localhost", "no subjectAltName");
-    expect_refused("nosan", "inter", "root", "localhost", "common name");
+    expect_refused("nosan", "inter", "root", "localhost", "no common-name fallback");
     expect_refused("dns-for-ip", "inter", "root", "127.0.0.1", "as a DNS name, not as an IP");
 }
 
@@ -180,7 +180,7 @@ static void test_wildcards(void **state)
 static void test_leaf_usage(void **state)
 {
     (void)state;
-    expect_refused("ca-leaf", "inter", "root", "localhost", "is itself a CA");
+    expect_refused("ca-leaf", "inter", "root", "localhost", "is a CA (basicConstraints CA:TRUE)");
     expect_refused("keycertsign", "inter", "root", "localhost", "keyCertSign");
     expect_refused("eku-client", "inter", "root", "localhost", "without serverAuth");
     expect_refused("eku-any", "inter", "root", "localhost", "anyExtendedKeyUsage alone");
@@ -192,7 +192,7 @@ static void test_version_1_only_as_anchor(void **state)
 {
     (void)state;
     expect_ok("good-v1-root", NULL, "root-v1", "localhost");
-    expect_refused("v1-leaf", "inter", "root", "localhost", "version-1");
+    expect_refused("v1-leaf", "inter", "root", "localhost", "version 1 or 2");
 }
 
 static void test_name_constraints_of_intermediates(void **state)
@@ -308,7 +308,7 @@ static void test_critical_unknown_extension(void **state)
     path[0] = &crt;
     assert_int_equal(ap_x509_check_path(path, 1, NULL, "localhost", NULL, why, sizeof(why)),
                      AP_ERR_TLS_CERT);
-    assert_non_null(strstr(why, "critical extension"));
+    assert_non_null(strstr(why, "unknown critical extension"));
     mbedtls_x509_crt_free(&crt);
     free(der);
 
