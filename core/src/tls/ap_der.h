@@ -29,7 +29,10 @@ enum {
     AP_DER_OID = 0x06,
     AP_DER_SEQUENCE = 0x30,
     AP_DER_CONTEXT = 0x80,     /* class bits of a context-specific tag */
-    AP_DER_CONSTRUCTED = 0x20
+    AP_DER_CONSTRUCTED = 0x20,
+    AP_DER_TAGGED_0 = 0xA0,    /* [0] constructed: version, permittedSubtrees */
+    AP_DER_TAGGED_1 = 0xA1,    /* [1] constructed: excludedSubtrees */
+    AP_DER_TAGGED_3 = 0xA3     /* [3] constructed: extensions */
 };
 
 /* A span over len bytes at p. */

@@ -320,7 +320,7 @@ ap_status_t ap_tls_setup(ap_client_t *c)
     }
     mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
     mbedtls_ssl_conf_ca_chain(&t->conf, &t->anchors, NULL);
-    mbedtls_ssl_conf_cert_profile(&t->conf, &ap_x509_profile);
+    mbedtls_ssl_conf_cert_profile(&t->conf, ap_x509_profile());
     ap_compat_set_groups(&t->conf);
     mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
     mbedtls_ssl_conf_verify(&t->conf, verify_cb, c);

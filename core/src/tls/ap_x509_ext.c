@@ -166,13 +166,13 @@ ap_x509_ext_error_t ap_x509_nc_parse(const uint8_t *value, size_t len, ap_x509_e
     if (!ap_der_expect(&d, AP_DER_SEQUENCE, &nc) || ap_der_left(&d) != 0) {
         return AP_X509_EXT_BAD_NAME_CONSTRAINTS;
     }
-    if (ap_der_expect(&nc, AP_DER_CONTEXT | AP_DER_CONSTRUCTED | 0, &permitted)) {
+    if (ap_der_expect(&nc, AP_DER_TAGGED_0, &permitted)) {
         if (!subtrees_ok(permitted)) {
             return AP_X509_EXT_BAD_NAME_CONSTRAINTS;
         }
         any = true;
     }
-    if (ap_der_expect(&nc, AP_DER_CONTEXT | AP_DER_CONSTRUCTED | 1, &excluded)) {
+    if (ap_der_expect(&nc, AP_DER_TAGGED_1, &excluded)) {
         if (!subtrees_ok(excluded)) {
             return AP_X509_EXT_BAD_NAME_CONSTRAINTS;
         }
@@ -332,7 +332,7 @@ static bool tbs_to_extensions(ap_der_t *tbs, ap_x509_exts_t *out, ap_der_t *exts
     int i;
 
     out->version = 1;
-    if (ap_der_expect(tbs, AP_DER_CONTEXT | AP_DER_CONSTRUCTED | 0, &v)) {
+    if (ap_der_expect(tbs, AP_DER_TAGGED_0, &v)) {
         if (!ap_der_expect(&v, AP_DER_INTEGER, &ver) || ap_der_left(&ver) != 1 ||
             ver.p[0] > 2 || ap_der_left(&v) != 0) {
             return false;
@@ -348,7 +348,7 @@ static bool tbs_to_extensions(ap_der_t *tbs, ap_x509_exts_t *out, ap_der_t *exts
     (void)ap_der_expect(tbs, AP_DER_CONTEXT | 1, &v); /* issuerUniqueID */
     (void)ap_der_expect(tbs, AP_DER_CONTEXT | 2, &v); /* subjectUniqueID */
     *exts = ap_der_span(NULL, 0);
-    if (ap_der_expect(tbs, AP_DER_CONTEXT | AP_DER_CONSTRUCTED | 3, &v)) {
+    if (ap_der_expect(tbs, AP_DER_TAGGED_3, &v)) {
         if (!ap_der_expect(&v, AP_DER_SEQUENCE, exts) || ap_der_left(&v) != 0 ||
             ap_der_left(exts) == 0) {
             return false;
@@ -365,7 +365,6 @@ ap_x509_ext_error_t ap_x509_exts_parse(const uint8_t *der, size_t len, ap_x509_e
     ap_der_t exts;
     ap_der_t ext;
     uint32_t seen = 0;
-    ap_x509_ext_error_t e;
 
     if (out == NULL) {
         return AP_X509_EXT_MALFORMED;
@@ -382,7 +381,8 @@ ap_x509_ext_error_t ap_x509_exts_parse(const uint8_t *der, size_t len, ap_x509_e
         if (!ap_der_expect(&exts, AP_DER_SEQUENCE, &ext)) {
             return AP_X509_EXT_MALFORMED;
         }
-        e = one_extension(ext, out, &seen);
+        ap_x509_ext_error_t e = one_extension(ext, out, &seen);
+
         if (e != AP_X509_EXT_OK) {
             return e;
         }

@@ -48,18 +48,18 @@ typedef enum ap_x509_ext_error {
 } ap_x509_ext_error_t;
 
 typedef struct ap_x509_exts {
-    int version;            /* 1, 2 or 3 */
-    bool has_san;
     ap_der_t san;           /* the GeneralName elements of subjectAltName */
-    bool has_nc;
-    bool nc_critical;
     ap_der_t nc_permitted;  /* GeneralSubtree elements; empty if absent */
     ap_der_t nc_excluded;
+    uint32_t ku;            /* AP_KU_* bits */
+    int version;            /* 1, 2 or 3 */
+    bool has_san;
+    bool has_nc;
+    bool nc_critical;
     bool has_eku;
     bool eku_server_auth;
     bool eku_any;
     bool has_ku;
-    uint32_t ku;            /* AP_KU_* bits */
     bool has_bc;
     bool ca;
 } ap_x509_exts_t;

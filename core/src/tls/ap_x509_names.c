@@ -16,9 +16,10 @@ static const char k_suffixes[] =
     "co.uk org.uk ac.uk gov.uk me.uk com.au net.au org.au co.nz co.jp ne.jp co.kr com.cn "
     "com.br com.mx com.tr co.in co.za com.sg com.hk com.tw co.il com.pl co.id com.ua";
 
-static char fold(char ch)
+/* ASCII lower case, on unsigned bytes (no sign questions for 8-bit input). */
+static unsigned char fold(unsigned char ch)
 {
-    return (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+    return (ch >= 'A' && ch <= 'Z') ? (unsigned char)(ch | 0x20u) : ch;
 }
 
 static bool same_text(const char *a, const char *b, size_t len)
@@ -26,7 +27,7 @@ static bool same_text(const char *a, const char *b, size_t len)
     size_t i;
 
     for (i = 0; i < len; i++) {
-        if (fold(a[i]) != fold(b[i])) {
+        if (fold((unsigned char)a[i]) != fold((unsigned char)b[i])) {
             return false;
         }
     }
@@ -68,12 +69,13 @@ static bool parse_ipv4(const char *s, size_t len, uint8_t out[4])
     return i == len;
 }
 
-static int hex_value(char ch)
+static int hex_value(char c)
 {
+    unsigned char ch = fold((unsigned char)c);
+
     if (ch >= '0' && ch <= '9') {
         return ch - '0';
     }
-    ch = fold(ch);
     return (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10 : -1;
 }
 
@@ -103,10 +105,9 @@ static bool parse_ipv6(const char *s, size_t len, uint8_t out[16])
                 return false;
             }
             n += 4;
-            i = len;
-            break;
+            break; /* the dotted quad ends the address */
         }
-        if (i == start || n >= 16) {
+        if (i == start || n > 14) {
             return false;
         }
         words[n++] = (uint8_t)(v >> 8);

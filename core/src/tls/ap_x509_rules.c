@@ -14,14 +14,21 @@
 #include "mbedtls/oid.h"
 #include "mbedtls/pem.h"
 
-const mbedtls_x509_crt_profile ap_x509_profile = {
-    MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) | MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
-        MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA512),
-    MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_RSA) | MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECKEY) |
-        MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECDSA) | MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_RSASSA_PSS),
-    MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP256R1) | MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP384R1),
-    2048,
-};
+/* A function, not an exported object: no data symbol crosses the API. */
+const mbedtls_x509_crt_profile *ap_x509_profile(void)
+{
+    static const mbedtls_x509_crt_profile profile = {
+        MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) | MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
+            MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA512),
+        MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_RSA) | MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECKEY) |
+            MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECDSA) | MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_RSASSA_PSS),
+        MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP256R1) |
+            MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP384R1),
+        2048,
+    };
+
+    return &profile;
+}
 
 /* Which certificate a reason is about, by its place in the path. Subject
  * names are left out: printing them costs firmware flash, and the place is

@@ -47,7 +47,7 @@
  * The X.509 profile of both lines: SHA-256, SHA-384 or SHA-512 signatures
  * (no SHA-1, no MD5), RSA of at least 2048 bits, ECDSA on P-256 or P-384.
  */
-extern const mbedtls_x509_crt_profile ap_x509_profile;
+const mbedtls_x509_crt_profile *ap_x509_profile(void);
 
 /**
  * Judge a verified path by the rules above.
@@ -76,7 +76,8 @@ ap_status_t ap_x509_check_path(const mbedtls_x509_crt *const *path, size_t count
  * (Mbed TLS alone refuses it; the constraints are then enforced by
  * ap_x509_check_path()); any other critical extension Mbed TLS does not know
  * still refuses that anchor. Both lines use
- * mbedtls_x509_crt_parse_der_with_ext_cb(), present since 2.25.
+ * mbedtls_x509_crt_parse_der_with_ext_cb(), which 2.28 and 3.6 both have, so
+ * there is no difference between them here.
  *
  * @param chain   initialised list to append to.
  * @param failed  receives how many certificates could not be loaded.

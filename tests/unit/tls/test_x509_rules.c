@@ -119,7 +119,7 @@ static void judge(judged_t *j, const char *leaf, const char *inter, const char *
     }
     load_anchor(&anchors, anchor);
     j->anchors = &anchors;
-    (void)mbedtls_x509_crt_verify_with_profile(&chain, &anchors, NULL, &ap_x509_profile, NULL,
+    (void)mbedtls_x509_crt_verify_with_profile(&chain, &anchors, NULL, ap_x509_profile(), NULL,
                                                &j->flags, collect, j);
     mbedtls_x509_crt_free(&chain);
     mbedtls_x509_crt_free(&anchors);
