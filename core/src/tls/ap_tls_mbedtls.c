@@ -461,7 +461,7 @@ static ap_status_t refuse_certificate(ap_client_t *c)
     } else if (weak != NULL) {
         ap_client_set_error(c,
             "certificate refused: a certificate in %s's chain %s (weak algorithm). "
-            "Nothing was sent. Reissue it with a stronger key or signature.", host, weak);
+            "Nothing was sent.", host, weak);
     } else if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
         ap_client_set_error(c,
             "certificate refused: %s's chain does not lead to a trusted root "
@@ -469,12 +469,9 @@ static ap_status_t refuse_certificate(ap_client_t *c)
             "sent. Check the server's chain and the trust anchors.", host);
     } else if (t->rule_refused) {
         /* refuse_by_rule() has set the error text */
-    } else if (f & (MBEDTLS_X509_BADCERT_EXT_KEY_USAGE | MBEDTLS_X509_BADCERT_KEY_USAGE)) {
-        /* Mbed TLS's own usage check for the suite; the rules catch most first. */
-        ap_client_set_error(c,
-            "certificate refused: the key usage of %s's certificate does not allow this "
-            "key exchange. Nothing was sent.", host);
     } else {
+        /* Mbed TLS's own usage check for the suite lands here too; the rules
+         * refuse every usage it would (keyUsage, extendedKeyUsage) first. */
         ap_client_set_error(c,
             "certificate refused: %s's certificate failed verification (flags 0x%08lX). "
             "Nothing was sent.", host, (unsigned long)f);

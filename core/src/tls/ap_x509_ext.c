@@ -31,12 +31,12 @@ const char *ap_x509_ext_error_str(ap_x509_ext_error_t e)
     case AP_X509_EXT_OK: return "no error";
     case AP_X509_EXT_DUPLICATE: return "an extension appears twice";
     case AP_X509_EXT_CRITICAL_UNKNOWN: return "it has an unknown critical extension";
-    case AP_X509_EXT_BAD_SAN: return "its subjectAltName does not parse";
-    case AP_X509_EXT_BAD_NAME_CONSTRAINTS: return "its nameConstraints do not parse";
-    case AP_X509_EXT_BAD_EKU: return "its extendedKeyUsage does not parse";
-    case AP_X509_EXT_BAD_KEY_USAGE: return "its keyUsage does not parse";
-    case AP_X509_EXT_BAD_BASIC_CONSTRAINTS: return "its basicConstraints do not parse";
-    default: return "its DER encoding is malformed";
+    case AP_X509_EXT_BAD_SAN: return "bad subjectAltName";
+    case AP_X509_EXT_BAD_NAME_CONSTRAINTS: return "bad nameConstraints";
+    case AP_X509_EXT_BAD_EKU: return "bad extendedKeyUsage";
+    case AP_X509_EXT_BAD_KEY_USAGE: return "bad keyUsage";
+    case AP_X509_EXT_BAD_BASIC_CONSTRAINTS: return "bad basicConstraints";
+    default: return "malformed DER";
     }
 }
 

@@ -13,8 +13,8 @@
 /* Second-level public suffixes known without a list (see the header), as one
  * string of space-separated names: no pointer table to spend flash on. */
 static const char k_suffixes[] =
-    "co.uk org.uk ac.uk gov.uk me.uk com.au net.au org.au co.nz co.jp ne.jp co.kr com.cn "
-    "com.br com.mx com.tr co.in co.za com.sg com.hk com.tw co.il com.pl co.id com.ua";
+    "co.uk org.uk ac.uk gov.uk com.au net.au org.au co.nz co.jp co.kr com.cn com.br co.in "
+    "co.za com.tw";
 
 /* ASCII lower case, on unsigned bytes (no sign questions for 8-bit input). */
 static unsigned char fold(unsigned char ch)

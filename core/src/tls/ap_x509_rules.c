@@ -76,24 +76,20 @@ static ap_status_t refuse(char *why, size_t size, const char *who, const char *f
 static ap_status_t check_leaf(const ap_x509_exts_t *e, char *why, size_t size, const char *who)
 {
     if (e->has_bc && e->ca) {
-        return refuse(why, size, who, "is a CA (basicConstraints CA:TRUE); issue a server "
-                      "certificate");
+        return refuse(why, size, who, "is a CA (basicConstraints CA:TRUE)");
     }
     if (e->has_ku && (e->ku & AP_KU_KEY_CERT_SIGN) != 0) {
-        return refuse(why, size, who, "has keyUsage keyCertSign (a CA's); issue a server "
-                      "certificate");
+        return refuse(why, size, who, "has keyUsage keyCertSign, for CAs only");
     }
     if (e->has_ku && (e->ku & AP_KU_DIGITAL_SIGNATURE) == 0) {
-        return refuse(why, size, who, "has a keyUsage without digitalSignature; reissue it "
-                      "with digitalSignature");
+        return refuse(why, size, who, "has a keyUsage without digitalSignature");
     }
     if (e->has_eku && !e->eku_server_auth) {
-        return refuse(why, size, who, "has an extendedKeyUsage without serverAuth%s; reissue "
-                      "it with serverAuth", e->eku_any ? " (anyExtendedKeyUsage alone)" : "");
+        return refuse(why, size, who, "has an extendedKeyUsage without serverAuth%s",
+                      e->eku_any ? " (anyExtendedKeyUsage alone)" : "");
     }
     if (!e->has_san) {
-        return refuse(why, size, who, "has no subjectAltName (no common-name fallback); reissue "
-                      "it with the host as a DNS or IP SAN");
+        return refuse(why, size, who, "has no subjectAltName (no common-name fallback)");
     }
     return AP_OK;
 }
@@ -110,13 +106,12 @@ static ap_status_t check_names(const ap_x509_exts_t *e, const ap_x509_host_t *h,
     case AP_X509_MATCH_DNS_FOR_IP:
         return refuse(why, size, who, "lists %s as a DNS name, not as an IP address SAN", host);
     case AP_X509_MATCH_WILDCARD_PUBLIC_SUFFIX:
-        return refuse(why, size, who, "matches %s only by a wildcard directly above a public "
-                      "suffix, which is refused", host);
+        return refuse(why, size, who, "matches %s only by a wildcard above a public suffix",
+                      host);
     default:
         return refuse(why, size, who, h->is_ip
                       ? "is not for %s: it has no iPAddress SAN for it"
-                      : "is not for %s: it has no DNS SAN for it (a wildcard "
-                        "covers one label)",
+                      : "is not for %s: it has no DNS SAN for it",
                       host);
     }
 }
@@ -140,7 +135,7 @@ static ap_status_t check_constraints(const ap_x509_exts_t *ca, const ap_x509_ext
 
         (void)snprintf(text, sizeof(text), "%.*s", (int)(n < 79 ? n : 79), (const char *)name.p);
     } else {
-        (void)snprintf(text, sizeof(text), "a name of type %u", kind);
+        (void)snprintf(text, sizeof(text), "%s", kind == AP_GN_IP ? "an IPv6 SAN" : "a SAN");
     }
     switch (r) {
     case AP_X509_NC_EXCLUDED:
@@ -148,7 +143,7 @@ static ap_status_t check_constraints(const ap_x509_exts_t *ca, const ap_x509_ext
     case AP_X509_NC_NOT_PERMITTED:
         return refuse(why, size, who, "does not permit %s by its name constraints", text);
     default:
-        return refuse(why, size, who, "constrains %s, a name type alertpost does not check", text);
+        return refuse(why, size, who, "constrains %s, a type alertpost does not check", text);
     }
 }
 
@@ -169,7 +164,7 @@ static ap_status_t read_path(const mbedtls_x509_crt *const *path, size_t count,
         }
         if (exts[i].version < 3 && !(i + 1 == count && i > 0 && is_anchor(path[i], anchors))) {
             describe(i, who, sizeof(who));
-            return refuse(why, size, who, "is X.509 version 1 or 2, accepted only as a trust anchor");
+            return refuse(why, size, who, "is X.509 version 1 or 2 (only anchors may be)");
         }
     }
     return AP_OK;
