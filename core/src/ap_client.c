@@ -359,6 +359,7 @@ static ap_status_t describe_unsent(ap_client_t *c, ap_status_t st)
                                "character, or a name that is not an HTTP token)");
         break;
     case AP_ERR_TLS:
+    case AP_ERR_TLS_CLIENT_CERT:
         if (c->error[0] != '\0') {
             break; /* the TLS glue already said what failed */
         }
@@ -582,9 +583,12 @@ ap_status_t ap_post(ap_client_t *c, const ap_request_t *req, ap_response_t *resp
             drop_connection(c, CLOSE_ABORT);
         }
         if (attempt > 0 || !safe_to_retry(c, st, resp, reused)) {
+            /* a refused client certificate ends the handshake on the
+             * server's side: it never read the request (TLS 1.3) */
             if (st != AP_ERR_HTTP_STATUS) {
-                st = (c->wire_sent > 0) ? describe_unknown(c, st, resp)
-                                        : describe_unsent(c, st);
+                st = (c->wire_sent > 0 && st != AP_ERR_TLS_CLIENT_CERT)
+                         ? describe_unknown(c, st, resp)
+                         : describe_unsent(c, st);
             }
             break;
         }

@@ -9,8 +9,7 @@ enum {
     REC_ALERT = 21,
     REC_HANDSHAKE = 22,
     HS_SERVER_HELLO = 2,
-    /* type(1) version(2) length(2) | hs type(1) hs length(3) version(2) */
-    SNIFF_BYTES = 11
+    EXT_SUPPORTED_VERSIONS = 43
 };
 
 static int is_known(ap_tls_version_t v)
@@ -74,55 +73,111 @@ void ap_tls_sniff_init(ap_tls_sniff_t *s)
     }
 }
 
-static void sniff_decide(ap_tls_sniff_t *s)
+static void sniff_finish(ap_tls_sniff_t *s)
 {
-    const uint8_t *h = s->hdr;
+    s->hello_version = (s->selected != 0) ? s->selected : s->legacy;
+    s->done = true;
+}
 
-    if (s->have >= 1 && (h[0] < 20 || h[0] > 24)) {
-        s->done = true; /* not TLS at all: nothing to learn */
-        return;
-    }
-    if (s->have < 5) {
-        return;
-    }
-    s->first_type = h[0];
-    s->record_version = (ap_tls_version_t)((h[1] << 8) | h[2]);
-    if (h[0] == REC_ALERT) {
-        if (s->have >= 7) {
-            s->alert_level = h[5];
-            s->alert_desc = h[6];
-            s->done = true;
+/* One byte of the ServerHello message at offset s->off (0 = handshake type).
+ * Layout: type(1) length(3) legacy_version(2) random(32) session_id(1+n)
+ * cipher_suite(2) compression(1) [extensions length(2) extensions]. */
+static void hello_byte(ap_tls_sniff_t *s, uint8_t b)
+{
+    uint32_t off = s->off++;
+
+    s->acc = (s->acc << 8) | b;
+    if (off == 0 && b != HS_SERVER_HELLO) {
+        s->done = true;
+    } else if (off == 3) {
+        s->msg_end = 3 + (s->acc & 0xFFFFFFu);
+    } else if (off == 5) {
+        s->legacy = (uint16_t)s->acc;
+        if (s->legacy != AP_TLS_1_2) {
+            sniff_finish(s); /* only a 1.2 legacy_version can hide TLS 1.3 */
+            return;
         }
-        return;
+    } else if (off == 38) {
+        s->next_ext = 39 + b + 3; /* where the extensions length stands */
+    } else if (off > 38 && off == s->next_ext + 1 && s->ext_end == 0) {
+        s->ext_end = off + (s->acc & 0xFFFFu);
+        s->next_ext = off + 1;
+    } else if (s->ext_end != 0 && off == s->next_ext + 3) {
+        s->ext_type = (uint16_t)(s->acc >> 16);
+        s->next_ext = off + 1 + (s->acc & 0xFFFFu);
+        if (s->ext_type == EXT_SUPPORTED_VERSIONS && s->next_ext != off + 3) {
+            s->ext_type = 0; /* a ServerHello's supported_versions is exactly 2 bytes */
+        }
+    } else if (s->ext_end != 0 && s->ext_type == EXT_SUPPORTED_VERSIONS &&
+               off + 1 == s->next_ext) {
+        s->selected = (uint16_t)s->acc;
+        s->ext_type = 0;
     }
-    if (h[0] != REC_HANDSHAKE) {
-        s->done = true;
-        return;
+    if (off > 3 && (off >= s->msg_end || (s->ext_end != 0 && off >= s->ext_end))) {
+        sniff_finish(s);
     }
-    if (s->have >= 6 && h[5] != HS_SERVER_HELLO) {
-        s->done = true;
-        return;
+}
+
+/* The first record's header decides what the stream is; later records are
+ * followed only while the ServerHello continues in them. */
+static void record_header(ap_tls_sniff_t *s)
+{
+    const uint8_t *h = s->rec_hdr;
+    bool first = s->first_type == 0;
+
+    s->rec_left = (uint16_t)((h[3] << 8) | h[4]);
+    if (first) {
+        s->first_type = h[0];
+        s->record_version = (ap_tls_version_t)((h[1] << 8) | h[2]);
     }
-    if (s->have >= SNIFF_BYTES) {
-        s->hello_version = (ap_tls_version_t)((h[9] << 8) | h[10]);
+    if (h[0] != REC_HANDSHAKE && !(first && h[0] == REC_ALERT)) {
         s->done = true;
     }
 }
 
-void ap_tls_sniff_feed(ap_tls_sniff_t *s, const uint8_t *data, size_t len)
+static void sniff_byte(ap_tls_sniff_t *s, uint8_t b)
 {
-    size_t take;
-
-    if (s == NULL || data == NULL || s->done) {
+    if (s->rec_have < sizeof(s->rec_hdr)) {
+        if (s->rec_have == 0 && (b < 20 || b > 24)) {
+            s->done = true; /* not TLS at all: nothing to learn */
+            return;
+        }
+        s->rec_hdr[s->rec_have++] = b;
+        if (s->rec_have == sizeof(s->rec_hdr)) {
+            record_header(s);
+        }
         return;
     }
-    take = (size_t)SNIFF_BYTES - s->have;
-    if (take > len) {
-        take = len;
+    if (s->rec_left == 0) {
+        s->rec_have = 0; /* an empty record: read the next header */
+        sniff_byte(s, b);
+        return;
     }
-    memcpy(&s->hdr[s->have], data, take);
-    s->have = (uint8_t)(s->have + take);
-    sniff_decide(s);
+    s->rec_left--;
+    if (s->rec_left == 0) {
+        s->rec_have = 0;
+    }
+    if (s->first_type == REC_ALERT) {
+        s->alert_level = (s->off == 0) ? b : s->alert_level;
+        if (s->off++ == 1) {
+            s->alert_desc = b;
+            s->done = true;
+        }
+        return;
+    }
+    hello_byte(s, b);
+}
+
+void ap_tls_sniff_feed(ap_tls_sniff_t *s, const uint8_t *data, size_t len)
+{
+    size_t i;
+
+    if (s == NULL || data == NULL) {
+        return;
+    }
+    for (i = 0; i < len && !s->done; i++) {
+        sniff_byte(s, data[i]);
+    }
 }
 
 ap_tls_version_t ap_tls_sniff_server_version(const ap_tls_sniff_t *s)

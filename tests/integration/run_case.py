@@ -706,7 +706,7 @@ for cli in ("ap3", "ap2"):
              [Step(cli, ["--cacert", "{pki}/root.pem", "--resolve",
                          LONG_HOST + ":{port}:127.0.0.1", "-d", "x",
                          "https://%s:{port}/alerts" % LONG_HOST], EXIT_CERT, standard=False,
-                   stderr=[LONG_HOST, "Use the name the certificate was issued for."])],
+                   stderr=[LONG_HOST + ": it has no DNS SAN for it. Nothing was sent."])],
              [nothing()], labels=["cli"]))
     # Refused before any connection: one line each, exit 2, nothing reaches the server.
     for tag, args, words in (

@@ -54,17 +54,32 @@ const char *ap_tls_version_str(ap_tls_version_t version);
 /**
  * What the first bytes from a server reveal about the version it speaks, so a
  * refusal can say "the server chose TLS 1.0" instead of a bare alert number.
- * Fed the raw (encrypted-stream) bytes as they arrive; pure.
+ * Fed the raw (encrypted-stream) bytes as they arrive; pure and bounded: it
+ * reads the first records only while they carry the ServerHello, and keeps
+ * no more than the fields below.
+ *
+ * A TLS 1.3 ServerHello says TLS 1.2 in its legacy_version field and names
+ * TLS 1.3 in its supported_versions extension (RFC 8446 4.1.3), so the
+ * sniffer reads the whole ServerHello before it reports a version of 1.2.
  */
 typedef struct ap_tls_sniff {
     ap_tls_version_t record_version;  /**< of the first record; 0 if none yet */
-    ap_tls_version_t hello_version;   /**< ServerHello's version; 0 if not seen */
+    ap_tls_version_t hello_version;   /**< version the ServerHello chose; 0 until it is known */
     uint8_t first_type;               /**< content type of the first record */
     uint8_t alert_level;              /**< when the first record is an alert */
     uint8_t alert_desc;               /**< when the first record is an alert */
-    /* private */
-    uint8_t hdr[11];
-    uint8_t have;
+    /* private: the record and ServerHello parsers' state */
+    uint8_t rec_hdr[5];
+    uint8_t rec_have;
+    uint16_t rec_left;
+    uint32_t off;                     /* offset in the ServerHello message */
+    uint32_t msg_end;                 /* offset of its last byte */
+    uint32_t ext_end;                 /* offset of the last extensions byte */
+    uint32_t next_ext;                /* offset of the next extension header */
+    uint32_t acc;
+    uint16_t legacy;
+    uint16_t ext_type;
+    uint16_t selected;
     bool done;
 } ap_tls_sniff_t;
 
@@ -72,8 +87,8 @@ void ap_tls_sniff_init(ap_tls_sniff_t *s);
 void ap_tls_sniff_feed(ap_tls_sniff_t *s, const uint8_t *data, size_t len);
 
 /**
- * The version the server revealed, or 0 if it revealed none: ServerHello's
- * version if seen, else the first record's version when the first record is
+ * The version the server revealed, or 0 if it revealed none: the version the
+ * ServerHello chose (supported_versions, else legacy_version) if known, else the first record's version when the first record is
  * an alert or handshake.
  */
 ap_tls_version_t ap_tls_sniff_server_version(const ap_tls_sniff_t *s);

@@ -22,6 +22,7 @@
 #endif
 
 #include "mbedtls/ctr_drbg.h"
+#include "mbedtls/pem.h"
 #include "mbedtls/sha256.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
@@ -41,6 +42,17 @@
 #else
 #define AP_MBEDTLS_ERR_VERSION MBEDTLS_ERR_SSL_BAD_HS_PROTOCOL_VERSION
 #endif
+
+/* "The server could not use the certificate": what the handshake returns when
+ * Mbed TLS's own key-usage check fails after verification. */
+#if MBEDTLS_VERSION_MAJOR >= 3
+#define AP_MBEDTLS_ERR_BAD_CERT MBEDTLS_ERR_SSL_BAD_CERTIFICATE
+#else
+#define AP_MBEDTLS_ERR_BAD_CERT MBEDTLS_ERR_SSL_BAD_HS_CERTIFICATE
+#endif
+
+/* TLS 1.3's certificate_required alert (RFC 8446), which 2.28 does not name. */
+#define AP_TLS_ALERT_CERTIFICATE_REQUIRED 116
 
 /** Highest TLS version this Mbed TLS build can negotiate as a client. */
 static inline ap_tls_version_t ap_compat_highest_built(void)
@@ -77,7 +89,9 @@ static inline int ap_compat_set_versions(mbedtls_ssl_config *conf,
 }
 
 /**
- * Signature algorithms, in the order the server should prefer them.
+ * Signature algorithms, in the order the server should prefer them: ECDSA on
+ * P-256/P-384 and RSA with SHA-256 or stronger; no SHA-1, no MD5, no P-521
+ * (outside the X.509 profile, so a server could not use it anyway).
  *
  * Mbed TLS 3.6 built for TLS 1.2 and 1.3 offers RSA-PSS first (TLS 1.3 needs
  * it), but its TLS 1.2 code cannot verify an RSA-PSS ServerKeyExchange: an
@@ -85,7 +99,7 @@ static inline int ap_compat_set_versions(mbedtls_ssl_config *conf,
  * signs with PSS, and the handshake dies with illegal_parameter. Listing
  * PKCS#1 v1.5 before PSS makes a TLS 1.2 server pick PKCS#1, while a TLS 1.3
  * server, for which PKCS#1 is not allowed in CertificateVerify, still picks
- * PSS. 2.28 offers no PSS in TLS 1.2, so it keeps its defaults.
+ * PSS. 2.28 names hashes, not schemes, and offers no PSS in TLS 1.2.
  */
 static inline void ap_compat_set_sig_algs(mbedtls_ssl_config *conf)
 {
@@ -93,7 +107,6 @@ static inline void ap_compat_set_sig_algs(mbedtls_ssl_config *conf)
     static const uint16_t order[] = {
         MBEDTLS_TLS1_3_SIG_ECDSA_SECP256R1_SHA256,
         MBEDTLS_TLS1_3_SIG_ECDSA_SECP384R1_SHA384,
-        MBEDTLS_TLS1_3_SIG_ECDSA_SECP521R1_SHA512,
         MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA256,
         MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA384,
         MBEDTLS_TLS1_3_SIG_RSA_PKCS1_SHA512,
@@ -104,7 +117,55 @@ static inline void ap_compat_set_sig_algs(mbedtls_ssl_config *conf)
     };
     mbedtls_ssl_conf_sig_algs(conf, order);
 #else
-    (void)conf;
+    static const int hashes[] = {
+        MBEDTLS_MD_SHA256,
+        MBEDTLS_MD_SHA384,
+        MBEDTLS_MD_SHA512,
+        MBEDTLS_MD_NONE,
+    };
+    mbedtls_ssl_conf_sig_hashes(conf, hashes);
+#endif
+}
+
+/**
+ * Key-exchange groups: x25519, secp256r1, secp384r1, nothing under 256 bits.
+ * 3.6 skips the ones a build lacks by itself; 2.28 is given only built ones.
+ */
+static inline void ap_compat_set_groups(mbedtls_ssl_config *conf)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+    static const uint16_t groups[] = {
+        MBEDTLS_SSL_IANA_TLS_GROUP_X25519,
+        MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
+        MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1,
+        MBEDTLS_SSL_IANA_TLS_GROUP_NONE,
+    };
+    mbedtls_ssl_conf_groups(conf, groups);
+#else
+    static const mbedtls_ecp_group_id curves[] = {
+#if defined(MBEDTLS_ECP_DP_CURVE25519_ENABLED)
+        MBEDTLS_ECP_DP_CURVE25519,
+#endif
+#if defined(MBEDTLS_ECP_DP_SECP256R1_ENABLED)
+        MBEDTLS_ECP_DP_SECP256R1,
+#endif
+#if defined(MBEDTLS_ECP_DP_SECP384R1_ENABLED)
+        MBEDTLS_ECP_DP_SECP384R1,
+#endif
+        MBEDTLS_ECP_DP_NONE,
+    };
+    mbedtls_ssl_conf_curves(conf, curves);
+#endif
+}
+
+/** The DER that mbedtls_pem_read_buffer() decoded (2.28 has no accessor). */
+static inline const unsigned char *ap_compat_pem_der(mbedtls_pem_context *pem, size_t *len)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return mbedtls_pem_get_buffer(pem, len);
+#else
+    *len = pem->buflen;
+    return pem->buf;
 #endif
 }
 

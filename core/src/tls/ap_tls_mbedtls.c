@@ -11,6 +11,7 @@
 
 #include "ap_client_internal.h"
 #include "tls/ap_mbedtls_compat.h"
+#include "tls/ap_x509_rules.h"
 
 #include "mbedtls/net_sockets.h" /* only for its error codes, never its I/O */
 #if defined(MBEDTLS_ERROR_C)
@@ -24,6 +25,10 @@ typedef struct ap_tls {
     mbedtls_ctr_drbg_context drbg;
     int suites[16];
     uint32_t chain_flags;     /* every flag the verify callback saw */
+    const mbedtls_x509_crt *path[AP_X509_MAX_PATH]; /* the verified path, by depth */
+    size_t path_len;
+    bool rule_refused;        /* ap_x509_check_path() refused; the reason is the error text */
+    bool sent_client_cert;    /* a (necessarily empty) Certificate went out in TLS 1.2 */
     bool pin_mismatch;
     bool time_unknown;
     bool ssl_ready;           /* mbedtls_ssl_setup() succeeded */
@@ -112,6 +117,11 @@ static int bio_send(void *p, const unsigned char *buf, size_t len)
     uint32_t budget;
     int32_t n;
 
+    /* A plaintext handshake record holding a Certificate: the server asked for
+     * a client certificate (TLS 1.2; alertpost has none, so it is empty). */
+    if (len >= 6 && buf[0] == 22 && buf[5] == 11) {
+        tls_of(c)->sent_client_cert = true;
+    }
     if (!bio_budget(c, &budget)) {
         return MBEDTLS_ERR_SSL_TIMEOUT;
     }
@@ -183,6 +193,16 @@ static bool leaf_matches_a_pin(const ap_client_t *c, const mbedtls_x509_crt *crt
     return false;
 }
 
+/* A rule refused the path: the reason becomes the error text right away, so
+ * the context keeps no copy of it; refuse_certificate() leaves it in place. */
+static void refuse_by_rule(ap_client_t *c, uint32_t *flags, const char *why)
+{
+    tls_of(c)->rule_refused = true;
+    *flags |= MBEDTLS_X509_BADCERT_OTHER;
+    ap_client_set_error(c, "certificate refused for %s: %s. Nothing was sent.", c->url.host,
+                        why);
+}
+
 static int verify_cb(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
     ap_client_t *c = p;
@@ -205,6 +225,29 @@ static int verify_cb(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
     if (depth == 0 && c->cfg.pin_count > 0 && !leaf_matches_a_pin(c, crt)) {
         t->pin_mismatch = true;
         *flags |= MBEDTLS_X509_BADCERT_OTHER;
+    }
+    /* Mbed TLS calls this from the top of the path down to the leaf, so the
+     * whole path is known when depth 0 arrives. */
+    if (depth >= 0 && depth < AP_X509_MAX_PATH) {
+        t->path[depth] = crt;
+        if ((size_t)depth + 1 > t->path_len) {
+            t->path_len = (size_t)depth + 1;
+        }
+    } else {
+        refuse_by_rule(c, flags, "the chain is longer than alertpost accepts");
+    }
+    if (depth == 0) {
+        /* alertpost matches the host itself (SAN only, addresses as bytes),
+         * identically on both lines; Mbed TLS's own check falls back to the CN. */
+        *flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH;
+        if (!t->rule_refused) {
+            char why[AP_X509_REASON_SIZE];
+
+            if (ap_x509_check_path(t->path, t->path_len, &t->anchors, c->url.host, NULL, why,
+                                   sizeof(why)) != AP_OK) {
+                refuse_by_rule(c, flags, why);
+            }
+        }
     }
     t->chain_flags |= *flags;
     return 0;
@@ -260,15 +303,20 @@ ap_status_t ap_tls_setup(ap_client_t *c)
         return AP_ERR_ENTROPY;
     }
 
-    ret = mbedtls_x509_crt_parse(&t->anchors, c->cfg.ca_pem, c->cfg.ca_pem_len);
-    if (ret < 0 || t->anchors.version == 0) {
-        if (ret < 0) {
-            describe_mbedtls(ret, why, sizeof(why));
-        } else {
-            (void)snprintf(why, sizeof(why), "no certificate in it");
+    {
+        int failed = 0;
+
+        ret = ap_x509_load_anchors(&t->anchors, c->cfg.ca_pem, c->cfg.ca_pem_len, &failed);
+        if (ret <= 0 || t->anchors.version == 0) {
+            if (ret < 0) {
+                describe_mbedtls(ret, why, sizeof(why));
+            } else {
+                (void)snprintf(why, sizeof(why), "%s", failed > 0
+                               ? "none of its certificates parses" : "no certificate in it");
+            }
+            ap_client_set_error(c, "the trust anchors could not be used: %s", why);
+            return AP_ERR_TLS_SETUP;
         }
-        ap_client_set_error(c, "the trust anchors could not be used: %s", why);
-        return AP_ERR_TLS_SETUP;
     }
 
     ret = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
@@ -280,6 +328,8 @@ ap_status_t ap_tls_setup(ap_client_t *c)
     }
     mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
     mbedtls_ssl_conf_ca_chain(&t->conf, &t->anchors, NULL);
+    mbedtls_ssl_conf_cert_profile(&t->conf, ap_x509_profile());
+    ap_compat_set_groups(&t->conf);
     mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
     mbedtls_ssl_conf_verify(&t->conf, verify_cb, c);
     ap_compat_set_sig_algs(&t->conf);
@@ -330,6 +380,7 @@ static const char *alert_name(int desc)
     case 71: return "insufficient_security";
     case 80: return "internal_error";
     case 112: return "unrecognized_name";
+    case 116: return "certificate_required";
     default: return "alert";
     }
 }
@@ -374,13 +425,29 @@ static ap_status_t refuse_version(ap_client_t *c, int alert)
     return AP_ERR_TLS_VERSION;
 }
 
+/* Flags the X.509 profile sets, in words. */
+static const char *weak_algorithm(uint32_t f)
+{
+    if (f & MBEDTLS_X509_BADCERT_BAD_MD) {
+        return "is signed with a hash below SHA-256";
+    }
+    if (f & MBEDTLS_X509_BADCERT_BAD_PK) {
+        return "has a key type other than RSA or ECDSA";
+    }
+    if (f & MBEDTLS_X509_BADCERT_BAD_KEY) {
+        return "has an RSA key under 2048 bits or a curve other than P-256/P-384";
+    }
+    return NULL;
+}
+
 static ap_status_t refuse_certificate(ap_client_t *c)
 {
     ap_tls_t *t = tls_of(c);
     const char *host = c->url.host;
     uint32_t f = t->chain_flags | mbedtls_ssl_get_verify_result(&t->ssl);
+    const char *weak = weak_algorithm(f);
 
-    if (t->pin_mismatch && (f & ~(uint32_t)MBEDTLS_X509_BADCERT_OTHER) == 0) {
+    if (t->pin_mismatch && !t->rule_refused && (f & ~(uint32_t)MBEDTLS_X509_BADCERT_OTHER) == 0) {
         ap_client_set_error(c,
             "certificate refused: the public key of %s matches none of the %u pinned "
             "keys. Nothing was sent. Check the pins against the server's key.",
@@ -399,22 +466,74 @@ static ap_status_t refuse_certificate(ap_client_t *c)
         ap_client_set_error(c,
             "certificate refused: a certificate in %s's chain is not valid yet. "
             "Nothing was sent. Check the server's certificate and this clock.", host);
-    } else if (f & MBEDTLS_X509_BADCERT_CN_MISMATCH) {
+    } else if (weak != NULL) {
         ap_client_set_error(c,
-            "certificate refused: the server's certificate is not for %s (host name "
-            "mismatch). Nothing was sent. Use the name the certificate was issued for.",
-            host);
+            "certificate refused: a certificate in %s's chain %s (weak algorithm). "
+            "Nothing was sent.", host, weak);
     } else if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
         ap_client_set_error(c,
             "certificate refused: %s's chain does not lead to a trusted root "
             "(self-signed, unknown issuer, or a missing intermediate). Nothing was "
             "sent. Check the server's chain and the trust anchors.", host);
+    } else if (t->rule_refused) {
+        /* refuse_by_rule() has set the error text */
     } else {
+        /* Mbed TLS's own usage check for the suite lands here too; the rules
+         * refuse every usage it would (keyUsage, extendedKeyUsage) first. */
         ap_client_set_error(c,
             "certificate refused: %s's certificate failed verification (flags 0x%08lX). "
             "Nothing was sent.", host, (unsigned long)f);
     }
     return AP_ERR_TLS_CERT;
+}
+
+/* An error from parsing a certificate the server sent (X.509 or public-key
+ * parsing), as opposed to verifying it. */
+static bool is_certificate_parse_error(int ret)
+{
+    unsigned high = (unsigned)(-ret) & 0xFF80u;
+
+    if (ret >= 0 || ret == MBEDTLS_ERR_X509_ALLOC_FAILED || ret == MBEDTLS_ERR_PK_ALLOC_FAILED) {
+        return false;
+    }
+    return (high >= 0x2080u && high <= 0x2980u) || (high >= 0x3880u && high <= 0x3F00u);
+}
+
+static ap_status_t refuse_unparsable(ap_client_t *c, int ret)
+{
+    char why[160];
+
+    describe_mbedtls(ret, why, sizeof(why));
+    ap_client_set_error(c,
+        "certificate refused: a certificate %s sent cannot be parsed (%s): malformed, "
+        "or with a critical extension Mbed TLS lacks. Nothing was sent.", c->url.host, why);
+    return AP_ERR_TLS_CERT;
+}
+
+/*
+ * A server that requires a client certificate when alertpost has none: TLS
+ * 1.3 says so with certificate_required; TLS 1.2 servers send
+ * handshake_failure (or just close) after alertpost answered their
+ * CertificateRequest with an empty Certificate. True when ret is such an end;
+ * the error text is then set. The record path calls it for the TLS 1.3 case,
+ * where the alert arrives after the client's side of the handshake is done.
+ */
+static bool refused_for_client_cert(ap_client_t *c, int ret)
+{
+    ap_tls_t *t = tls_of(c);
+    int alert = (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) ? ap_compat_last_alert(&t->ssl) : -1;
+    bool ended = alert == MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE ||
+                 alert == MBEDTLS_SSL_ALERT_MSG_NO_CERT || alert == MBEDTLS_SSL_ALERT_MSG_BAD_CERT ||
+                 alert == MBEDTLS_SSL_ALERT_MSG_ACCESS_DENIED || c->last_io == AP_ERR_CLOSED ||
+                 c->last_io == AP_ERR_IO || ret == MBEDTLS_ERR_SSL_CONN_EOF;
+
+    if (alert != AP_TLS_ALERT_CERTIFICATE_REQUIRED && !(t->sent_client_cert && ended)) {
+        return false;
+    }
+    ap_client_set_error(c,
+        "TLS handshake with %s failed: the server requires a client certificate and "
+        "none is configured. Nothing was sent.", c->url.host);
+    return true;
 }
 
 static ap_status_t classify_handshake_failure(ap_client_t *c, int ret)
@@ -427,8 +546,15 @@ static ap_status_t classify_handshake_failure(ap_client_t *c, int ret)
     char why[160];
 
     c->info.server_version = seen;
-    if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+    if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED || tls_of(c)->rule_refused ||
+        (ret == AP_MBEDTLS_ERR_BAD_CERT && mbedtls_ssl_get_verify_result(&tls_of(c)->ssl) != 0)) {
         return refuse_certificate(c);
+    }
+    if (is_certificate_parse_error(ret)) {
+        return refuse_unparsable(c, ret);
+    }
+    if (refused_for_client_cert(c, ret)) {
+        return AP_ERR_TLS_CLIENT_CERT;
     }
     if (ret == AP_MBEDTLS_ERR_VERSION ||
         (c->sniff.hello_version != 0 && c->sniff.hello_version < c->tls_min)) {
@@ -505,6 +631,9 @@ ap_status_t ap_tls_handshake(ap_client_t *c)
     }
     t->session_used = true;
     t->chain_flags = 0;
+    t->path_len = 0;
+    t->rule_refused = false;
+    t->sent_client_cert = false;
     t->pin_mismatch = false;
     t->time_unknown = false;
     c->last_io = AP_OK;
@@ -544,6 +673,15 @@ static int32_t io_failure(ap_client_t *c, int ret, const char *what)
 {
     char why[160];
 
+    /* TLS 1.3: the server's certificate_required comes after the client's
+     * Finished, so on the first read; the server ended the handshake there
+     * and never read the request. Only the alert itself counts here: a reset
+     * after a TLS 1.2 handshake that sent an empty Certificate is a reset. */
+    if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE &&
+        ap_compat_last_alert(&tls_of(c)->ssl) == AP_TLS_ALERT_CERTIFICATE_REQUIRED &&
+        refused_for_client_cert(c, ret)) {
+        return AP_ERR_TLS_CLIENT_CERT;
+    }
     if (c->last_io == AP_ERR_TIMEOUT || ret == MBEDTLS_ERR_SSL_TIMEOUT) {
         return AP_ERR_TIMEOUT;
     }

@@ -163,6 +163,128 @@ static void test_sniff_not_tls(void **state)
     assert_int_equal(ap_tls_sniff_server_version(&s), 0);
 }
 
+/* A ServerHello: legacy_version 1.2, a 32-byte session id, TLS_AES_128_GCM_SHA256,
+ * then the extensions given (type, length, data...). */
+static size_t make_hello(uint8_t *out, const uint8_t *exts, size_t exts_len)
+{
+    size_t body = 2 + 32 + 1 + 32 + 2 + 1 + 2 + exts_len;
+    size_t n = 0;
+    size_t i;
+
+    out[n++] = 0x16;
+    out[n++] = 0x03;
+    out[n++] = 0x03;
+    out[n++] = (uint8_t)((body + 4) >> 8);
+    out[n++] = (uint8_t)(body + 4);
+    out[n++] = 0x02;
+    out[n++] = 0x00;
+    out[n++] = (uint8_t)(body >> 8);
+    out[n++] = (uint8_t)body;
+    out[n++] = 0x03;
+    out[n++] = 0x03;
+    for (i = 0; i < 32; i++) {
+        out[n++] = (uint8_t)(0xA0 + i); /* random */
+    }
+    out[n++] = 32;
+    for (i = 0; i < 32; i++) {
+        out[n++] = (uint8_t)i; /* session id */
+    }
+    out[n++] = 0x13;
+    out[n++] = 0x01;
+    out[n++] = 0x00;
+    out[n++] = (uint8_t)(exts_len >> 8);
+    out[n++] = (uint8_t)exts_len;
+    memcpy(&out[n], exts, exts_len);
+    return n + exts_len;
+}
+
+/* key_share (x25519, 32 bytes) then supported_versions = TLS 1.3. */
+static const uint8_t k_tls13_exts[] = {
+    0x00, 0x33, 0x00, 0x24, 0x00, 0x1d, 0x00, 0x20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
+    0x00, 0x2b, 0x00, 0x02, 0x03, 0x04};
+
+static void test_sniff_tls13_reads_supported_versions(void **state)
+{
+    uint8_t hello[256];
+    size_t len = make_hello(hello, k_tls13_exts, sizeof(k_tls13_exts));
+    ap_tls_sniff_t s;
+    size_t cut;
+    size_t i;
+
+    (void)state;
+    for (cut = 0; cut <= len; cut++) {
+        ap_tls_sniff_init(&s);
+        ap_tls_sniff_feed(&s, hello, cut);
+        ap_tls_sniff_feed(&s, hello + cut, len - cut);
+        assert_int_equal(s.hello_version, AP_TLS_1_3);
+        assert_int_equal(s.record_version, AP_TLS_1_2);
+        assert_int_equal(ap_tls_sniff_server_version(&s), AP_TLS_1_3);
+    }
+    ap_tls_sniff_init(&s);
+    for (i = 0; i < len; i++) {
+        ap_tls_sniff_feed(&s, &hello[i], 1);
+    }
+    assert_int_equal(s.hello_version, AP_TLS_1_3);
+}
+
+static void test_sniff_tls12_hello_with_extensions(void **state)
+{
+    /* renegotiation_info, then extended_master_secret: no supported_versions */
+    static const uint8_t exts[] = {0xff, 0x01, 0x00, 0x01, 0x00, 0x00, 0x17, 0x00, 0x00};
+    uint8_t hello[256];
+    size_t len = make_hello(hello, exts, sizeof(exts));
+    ap_tls_sniff_t s;
+
+    (void)state;
+    ap_tls_sniff_init(&s);
+    ap_tls_sniff_feed(&s, hello, len);
+    assert_int_equal(s.hello_version, AP_TLS_1_2);
+
+    /* The version is not known until the ServerHello has ended. */
+    ap_tls_sniff_init(&s);
+    ap_tls_sniff_feed(&s, hello, len - 1);
+    assert_int_equal(s.hello_version, 0);
+    ap_tls_sniff_feed(&s, hello + len - 1, 1);
+    assert_int_equal(s.hello_version, AP_TLS_1_2);
+}
+
+static void test_sniff_tls13_hello_across_records(void **state)
+{
+    uint8_t hello[256];
+    uint8_t two[300];
+    size_t len = make_hello(hello, k_tls13_exts, sizeof(k_tls13_exts));
+    size_t first = 40; /* handshake bytes in the first record */
+    size_t rest = len - 5 - first;
+    ap_tls_sniff_t s;
+
+    (void)state;
+    memcpy(two, hello, 5 + first);
+    two[3] = (uint8_t)(first >> 8);
+    two[4] = (uint8_t)first;
+    two[5 + first] = 0x16;
+    two[6 + first] = 0x03;
+    two[7 + first] = 0x03;
+    two[8 + first] = (uint8_t)(rest >> 8);
+    two[9 + first] = (uint8_t)rest;
+    memcpy(&two[10 + first], hello + 5 + first, rest);
+    ap_tls_sniff_init(&s);
+    ap_tls_sniff_feed(&s, two, len + 5);
+    assert_int_equal(s.hello_version, AP_TLS_1_3);
+}
+
+static void test_sniff_stalled_tls13_hello_is_not_tls12(void **state)
+{
+    uint8_t hello[256];
+    size_t len = make_hello(hello, k_tls13_exts, sizeof(k_tls13_exts));
+    ap_tls_sniff_t s;
+
+    (void)state;
+    ap_tls_sniff_init(&s);
+    ap_tls_sniff_feed(&s, hello, len - 3); /* stalls inside supported_versions */
+    assert_int_equal(s.hello_version, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +295,10 @@ int main(void)
         cmocka_unit_test(test_version_names),
         cmocka_unit_test(test_sniff_server_hello_whole_and_split),
         cmocka_unit_test(test_sniff_byte_by_byte),
+        cmocka_unit_test(test_sniff_tls13_reads_supported_versions),
+        cmocka_unit_test(test_sniff_tls12_hello_with_extensions),
+        cmocka_unit_test(test_sniff_tls13_hello_across_records),
+        cmocka_unit_test(test_sniff_stalled_tls13_hello_is_not_tls12),
         cmocka_unit_test(test_sniff_alert),
         cmocka_unit_test(test_sniff_only_the_first_record),
         cmocka_unit_test(test_sniff_not_tls),

@@ -50,6 +50,8 @@ static const char *g_pki;
 typedef struct server_opts {
     mbedtls_ssl_protocol_version max_version; /* 0: the library's */
     const int *suites;                        /* NULL: the library's */
+    const char *chain;                        /* NULL: ecdsa-chain.pem */
+    bool require_client_cert;
 } server_opts_t;
 
 typedef struct server {
@@ -105,7 +107,7 @@ static int serve_one(int listen_fd, int out_fd, const server_opts_t *o)
     if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, NULL, 0) != 0) {
         return 2;
     }
-    path_in_pki(path, sizeof path, "ecdsa-chain.pem");
+    path_in_pki(path, sizeof path, o->chain != NULL ? o->chain : "ecdsa-chain.pem");
     if (mbedtls_x509_crt_parse_file(&chain, path) != 0) {
         return 3;
     }
@@ -126,6 +128,11 @@ static int serve_one(int listen_fd, int out_fd, const server_opts_t *o)
     }
     if (o->suites != NULL) {
         mbedtls_ssl_conf_ciphersuites(&conf, o->suites);
+    }
+    if (o->require_client_cert) {
+        /* Any CA will do: the client sends no certificate at all. */
+        mbedtls_ssl_conf_ca_chain(&conf, &chain, NULL);
+        mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_REQUIRED);
     }
     if (mbedtls_ssl_setup(&ssl, &conf) != 0) {
         return 7;
@@ -308,7 +315,7 @@ static ap_status_t run_case(client_t *cl, const server_opts_t *o, ap_tls_version
     return st;
 }
 
-static const server_opts_t k_default_server = {0, NULL};
+static const server_opts_t k_default_server = {0, NULL, NULL, false};
 
 static void test_real_clock_delivers(void **state)
 {
@@ -419,7 +426,7 @@ static void test_pins(void **state)
 
 static void test_tls13_only_client_refuses_a_tls12_server(void **state)
 {
-    static const server_opts_t tls12_only = {MBEDTLS_SSL_VERSION_TLS1_2, NULL};
+    static const server_opts_t tls12_only = {MBEDTLS_SSL_VERSION_TLS1_2, NULL, NULL, false};
 
     (void)state;
     g_wall_is_real = true;
@@ -431,12 +438,33 @@ static void test_tls13_only_client_refuses_a_tls12_server(void **state)
 static void test_cbc_only_server_is_refused(void **state)
 {
     static const int cbc_only[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, 0};
-    static const server_opts_t server = {MBEDTLS_SSL_VERSION_TLS1_2, cbc_only};
+    static const server_opts_t server = {MBEDTLS_SSL_VERSION_TLS1_2, cbc_only, NULL, false};
 
     (void)state;
     g_wall_is_real = true;
     /* CBC is not on the allowlist: no shared suite, nothing sent. */
     expect_refused(&server, 0, AP_ERR_TLS, "handshake_failure");
+}
+
+static void test_client_certificate_required_tls12(void **state)
+{
+    static const server_opts_t server = {MBEDTLS_SSL_VERSION_TLS1_2, NULL, NULL, true};
+
+    (void)state;
+    g_wall_is_real = true;
+    /* The server asks for a certificate, gets an empty one and ends the
+     * handshake: one status, whatever the server's alert or close. */
+    expect_refused(&server, 0, AP_ERR_TLS_CLIENT_CERT, "requires a client certificate");
+}
+
+static void test_host_matched_by_alertpost(void **state)
+{
+    static const server_opts_t wrong = {0, NULL, "wronghost-chain.pem", false};
+
+    (void)state;
+    g_wall_is_real = true;
+    /* The glue's own name check (SAN only), with the reason in words. */
+    expect_refused(&wrong, 0, AP_ERR_TLS_CERT, "is not for localhost: it has no DNS SAN");
 }
 
 int main(int argc, char **argv)
@@ -449,6 +477,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_pins),
         cmocka_unit_test(test_tls13_only_client_refuses_a_tls12_server),
         cmocka_unit_test(test_cbc_only_server_is_refused),
+        cmocka_unit_test(test_client_certificate_required_tls12),
+        cmocka_unit_test(test_host_matched_by_alertpost),
     };
 
     if (argc != 2) {
