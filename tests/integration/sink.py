@@ -28,6 +28,7 @@ Modes (the answer to each request):
                          Retry-After in seconds, close without answering, 429 with
                          Retry-After as an HTTP-date, 200 then an idle 408, a cut body,
                          a reset, 500; each request's fate is recorded ("fate" events)
+  slow-ok                wait --slow-delay seconds, then answer as normal
   big-body               200 with a --body-size byte body (bytes 0..255 repeated)
   idle-408               answer normally, then at once send an unsolicited 408 and close,
                          as servers do when they time out an idle kept-alive connection
@@ -266,6 +267,11 @@ def respond_flapping(conn, req, opts):
     return False
 
 
+def respond_slow_ok(conn, req, opts):
+    time.sleep(opts.slow_delay)
+    return respond_normal(conn, req, opts)
+
+
 def respond_big_body(conn, req, opts):
     body = bytes(i % 256 for i in range(opts.body_size))
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
@@ -393,6 +399,7 @@ MODES = {
     "idle-408": respond_idle_408,
     "big-body": respond_big_body,
     "flapping": respond_flapping,
+    "slow-ok": respond_slow_ok,
     "close-unanswered": respond_close_unanswered,
     "rst-after-request": respond_rst_after_request,
     "rst-mid-body": respond_rst_mid_body,

@@ -12,9 +12,9 @@ Cases:
                 counted by Idempotency-Key exactly 200; the re-sends the
                 client reports equal the requests the sink saw again after it
                 had left one unanswered.
-  sigkill       60 spooled alerts; the CLI flushing them is killed with
-                SIGKILL at random moments, at least 20 times, and started
-                again until it is done. Nothing is lost and the spool ends
+  sigkill       600 spooled alerts; the CLI flushing them (to a sink that
+                takes 10 ms an answer) is killed with SIGKILL at random
+                moments, 20 times, and started again until it is done. Nothing is lost and the spool ends
                 empty.
   retry_ram     --retry without --spool: a 503 sink gets every attempt with
                 the same key, and the exit code is the HTTP failure's.
@@ -147,52 +147,59 @@ def case_sigkill(opts):
     spool = os.path.join(opts.work, "spool")
     down = RefusedPort()
     port = down.start(opts.work, opts.pki)
-    bodies = ["kill %02d" % i for i in range(60)]
+    bodies = ["kill %03d" % i for i in range(600)]
     try:
         rc, _, err = Cli(opts.alertpost, opts.pki, port).run(
             "--spool", spool, "--lines", "--connect-timeout", "1",
             stdin="".join(b + "\n" for b in bodies).encode())
         check(rc == EXIT_KEPT, "sigkill: spooling with the sink down: exit %d, expected 8" % rc)
-        check("60 waiting" in err, "sigkill: the message does not say 60 waiting")
+        check("600 waiting" in err, "sigkill: the message does not say 600 waiting")
     finally:
         down.stop()
-    check(len(spool_files(spool)) == 60, "sigkill: %d files spooled, expected 60"
+    check(len(spool_files(spool)) == 600, "sigkill: %d files spooled, expected 600"
           % len(spool_files(spool)))
-    sink = PySink(extra=["--max-connections", "500", "--max-seconds", "170"])
+    # A sink that takes 10 ms an answer: a flush of 600 lasts seconds, and
+    # every kill lands in the middle of one.
+    sink = PySink(mode="slow-ok", extra=["--slow-delay", "0.01", "--max-connections", "500",
+                                         "--max-seconds", "170"])
     port = sink.start(opts.work, opts.pki)
     rng = random.Random(20261202)
     kills = 0
-    done = False
+    rounds = 0
     try:
         cli = Cli(opts.alertpost, opts.pki, port)
         deadline = time.monotonic() + 150
-        while not done and time.monotonic() < deadline:
+        while spool_files(spool) and time.monotonic() < deadline and rounds < 200:
+            rounds += 1
             proc = subprocess.Popen(cli.argv("--spool", spool, "--flush"),
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            if kills < 25:
-                time.sleep(rng.uniform(0.02, 0.35))
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if kills < 20:
+                time.sleep(rng.uniform(0.05, 0.3))
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGKILL)
                     kills += 1
             try:
-                proc.communicate(timeout=60)
+                proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 proc.kill()
-                proc.communicate()
-            done = proc.returncode == 0 and kills >= 20
+                proc.wait()
+            if kills < 20 and not spool_files(spool):
+                break
         sink.settle()
-        check(done, "sigkill: the flush never finished (%d kills)" % kills)
-        check(kills >= 20, "sigkill: only %d kills landed mid-flush" % kills)
+        check(kills >= 20, "sigkill: only %d kills landed mid-flush before the spool emptied"
+              % kills)
+        check(proc.returncode == 0, "sigkill: the last flush exited %d" % proc.returncode)
         got = requests_by_body(sink)
-        check(sorted(got) == bodies, "sigkill: %d of 60 alerts arrived" % len(got))
+        check(sorted(got) == bodies, "sigkill: %d of 600 alerts arrived" % len(got))
         for body, ks in got.items():
             check(len(set(ks)) == 1, "sigkill: %r came with keys %r" % (body, ks))
-        check(spool_files(spool) == [], "sigkill: spool not empty: %r" % spool_files(spool))
+        check(spool_files(spool) == [], "sigkill: spool not empty: %d files"
+              % len(spool_files(spool)))
         check(os.listdir(os.path.join(spool, ".corrupt")) == [],
               "sigkill: records were set aside as corrupt: %r"
               % os.listdir(os.path.join(spool, ".corrupt")))
-        sys.stderr.write("sigkill: %d kills, %d requests for 60 alerts\n"
-                         % (kills, sum(len(v) for v in got.values())))
+        sys.stderr.write("sigkill: %d kills in %d runs, %d requests for 600 alerts\n"
+                         % (kills, rounds, sum(len(v) for v in got.values())))
     finally:
         sink.stop()
 
