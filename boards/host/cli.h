@@ -12,6 +12,7 @@
 
 #include "alertpost/alertpost.h"
 #include "alertpost/ap_posix.h"
+#include "alertpost/ap_posix_proxy.h"
 #include "alertpost/ap_posix_spool.h"
 
 /* The exit codes: the CLI's contract with scripts (README, --help, man page). */
@@ -73,6 +74,9 @@ typedef struct cli_options {
     long retry;                 /* --retry N; -1 when not given */
     double retry_max_time_s;    /* --retry-max-time S; 0 unlimited */
     double retry_delay_s;       /* --retry-delay S: backoff base and cap; 0 the defaults */
+    const char *proxy;          /* --proxy URL; "" none; NULL: from the environment */
+    const char *proxy_user;     /* --proxy-user USER:PASSWORD */
+    const char *noproxy;        /* --noproxy LIST; NULL: $no_proxy / $NO_PROXY */
     bool verbose;
     bool silent;                /* -s: no error text ... */
     bool show_error;            /* -S: ... unless this */
@@ -108,6 +112,17 @@ int cli_queue_deliver(const cli_options_t *o, ap_client_t *client, const ap_plat
 /* cli_spool.c: the spool directory. */
 int cli_spool_open(const cli_options_t *o, ap_posix_spool_t *spool, ap_store_t *store);
 int cli_spool_list(const cli_options_t *o);
+
+/* cli_proxy.c: curl's proxy selection, and the tunnel. */
+typedef struct cli_proxy {
+    bool used;
+    ap_posix_proxy_t proxy;
+    ap_transport_t tunnel;
+    char label[AP_POSIX_PROXY_HOST_SIZE + 16];   /* "host:port", for messages */
+} cli_proxy_t;
+
+int cli_proxy_setup(const cli_options_t *o, const ap_url_t *url, const ap_transport_t *tcp,
+                    cli_proxy_t *p);
 
 /* cli_output.c: the response body and -w. */
 typedef struct cli_output {

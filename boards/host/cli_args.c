@@ -48,6 +48,11 @@ static const char usage_text[] =
     "      --pinnedpubkey sha256//B64[;sha256//B64...]   the server key must match one\n"
     "      --resolve HOST:PORT:ADDR   connect to ADDR for HOST:PORT (repeatable);\n"
     "                             the certificate is still checked against HOST\n"
+    "Proxy (HTTP CONNECT; TLS end to end, verified against the URL's host):\n"
+    "  -x, --proxy [http://][USER:PASSWORD@]HOST[:PORT]   default: $https_proxy,\n"
+    "                             $HTTPS_PROXY, $all_proxy, $ALL_PROXY; port 1080; \"\" none\n"
+    "  -U, --proxy-user USER:PASSWORD   proxy Basic credentials\n"
+    "      --noproxy LIST         hosts that bypass the proxy (default: $no_proxy)\n"
     "Time:\n"
     "      --connect-timeout S    TCP connect and TLS handshake together (default 10)\n"
     "  -m, --max-time S           one whole post (default 30); each read or write step is\n"
@@ -71,7 +76,7 @@ static const char usage_text[] =
 enum {
     OPT_CACERT = 256, OPT_TLS_MIN, OPT_TLS_MAX, OPT_PINS, OPT_RESOLVE, OPT_CONNECT_TIMEOUT,
     OPT_LINES, OPT_DATA_BINARY, OPT_JSON, OPT_BEARER, OPT_LACKING, OPT_SPOOL, OPT_FLUSH,
-    OPT_SPOOL_LIST, OPT_SPOOL_MAX_BYTES, OPT_RETRY, OPT_RETRY_MAX_TIME, OPT_RETRY_DELAY
+    OPT_SPOOL_LIST, OPT_SPOOL_MAX_BYTES, OPT_RETRY, OPT_RETRY_MAX_TIME, OPT_RETRY_DELAY, OPT_NOPROXY
 };
 
 static const struct option k_longopts[] = {
@@ -97,6 +102,9 @@ static const struct option k_longopts[] = {
     {"retry", required_argument, NULL, OPT_RETRY},
     {"retry-max-time", required_argument, NULL, OPT_RETRY_MAX_TIME},
     {"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
+    {"proxy", required_argument, NULL, 'x'},
+    {"proxy-user", required_argument, NULL, 'U'},
+    {"noproxy", required_argument, NULL, OPT_NOPROXY},
     {"output", required_argument, NULL, 'o'},
     {"write-out", required_argument, NULL, 'w'},
     {"silent", no_argument, NULL, 's'},
@@ -398,6 +406,9 @@ static int handle_option(cli_options_t *o, int ch, const char *arg, int long_ind
         ok = parse_seconds("--retry-max-time", arg, &o->retry_max_time_s);
         break;
     case OPT_RETRY_DELAY: ok = parse_seconds("--retry-delay", arg, &o->retry_delay_s); break;
+    case 'x': o->proxy = arg; break;
+    case 'U': o->proxy_user = arg; break;
+    case OPT_NOPROXY: o->noproxy = arg; break;
     case 'o': o->output = arg; break;
     case 'w': o->write_out = arg; break;
     case 's': o->silent = true; break;
@@ -421,7 +432,7 @@ static int unknown_option(char **argv, int ch)
 {
     const char *arg = argv[optind - 1];
 
-    if (ch == ':' || (optopt != 0 && strchr("dHAuowmX", optopt) != NULL)) {
+    if (ch == ':' || (optopt != 0 && strchr("dHAuowmxUXFT", optopt) != NULL)) {
         cli_usage_error("%s needs a value", cli_escaped(arg));
     } else if (optopt != 0) {
         cli_usage_error("unknown option -%c", optopt);
@@ -507,7 +518,7 @@ int cli_parse(int argc, char **argv, cli_options_t *o)
     memset(o, 0, sizeof(*o));
     o->retry = -1;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":d:H:A:u:m:o:w:sSvhVkX:LF:GIT:", k_longopts,
+    while ((ch = getopt_long(argc, argv, ":d:H:A:u:m:o:w:x:U:sSvhVkX:LF:GIT:", k_longopts,
                              &long_index)) != -1) {
         int rc;
 

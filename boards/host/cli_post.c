@@ -27,6 +27,7 @@ typedef struct cli_run_state {
     size_t body_len;
     cli_output_t out;
     cli_trace_t trace;
+    cli_proxy_t proxy;
     uint8_t work[CLI_WORK_BUF];
 } cli_run_state_t;
 
@@ -143,7 +144,17 @@ static int configure(const cli_options_t *o, cli_run_state_t *r, size_t anchors_
         cfg->pins = r->pins;
     }
     if (ap_url_parse(o->url, &url) == AP_OK) {
-        cfg->connect_host = cli_connect_host(o, &url);
+        int rc = cli_proxy_setup(o, &url, &r->transport, &r->proxy);
+
+        if (rc != CLI_CONTINUE) {
+            return rc;
+        }
+        if (r->proxy.used) {
+            cfg->transport = &r->proxy.tunnel;
+            /* the proxy resolves the origin's name, as with curl */
+        } else {
+            cfg->connect_host = cli_connect_host(o, &url);
+        }
     }
     if (o->verbose) {
         r->trace.o = o;
@@ -178,7 +189,13 @@ static int post_one(const cli_options_t *o, cli_run_state_t *r, const uint8_t *b
     rc = cli_exit_for(*status, r->client);
     cli_verbose_result(o, r->client, &resp);
     if (*status != AP_OK && !o->lines) {
-        cli_error(o, "%s", ap_client_error(r->client)); /* --lines says it with the line */
+        if (r->proxy.used && ap_client_info(r->client)->tls_version == 0 &&
+            (*status == AP_ERR_CONNECT || *status == AP_ERR_DNS || *status == AP_ERR_TIMEOUT)) {
+            /* the tunnel failed: the proxy's own words, not "is the server up?" */
+            cli_error(o, "%s", r->proxy.tunnel.describe(r->proxy.tunnel.ctx));
+        } else {
+            cli_error(o, "%s", ap_client_error(r->client)); /* --lines says it with the line */
+        }
     }
     cli_write_out(o, r->client, &resp, len, rc);
     return rc;
@@ -256,6 +273,7 @@ static int run_with(const cli_options_t *o, cli_run_state_t *r)
         rc = post_one(o, r, r->body, r->body_len, &st);
     }
     ap_client_free(r->client);
+    ap_posix_proxy_clear(&r->proxy.proxy);
     cli_output_close(&r->out, o);
     return rc;
 }

@@ -2,6 +2,7 @@
 """The CONNECT tunnel against a real tinyproxy, started here on loopback.
 
   test_posix_tinyproxy.py --case NAME --proxy-post BIN --integration DIR --work DIR
+  test_posix_tinyproxy.py --case NAME --cli ALERTPOST ...     the same through the CLI
 
 Each case writes its own tinyproxy configuration (Listen and Allow 127.0.0.1,
 ConnectPort, BasicAuth where the case needs it) on a free port, starts the
@@ -165,7 +166,37 @@ CASES = {
     # TLS runs end to end through the tunnel and is verified against the
     # origin's name, whatever the proxy does.
     "origin_name": (False, None, "wronghost-chain.pem", True, True, TLS_CERT, []),
+    # CLI only: the proxy from $https_proxy, and $no_proxy sending the alert
+    # around a proxy that is down.
+    "env": (False, None, "ecdsa-chain.pem", True, True, OK, []),
+    "bypass": (False, None, "ecdsa-chain.pem", True, False, OK, []),
 }
+CLI_EXIT = {OK: 0, CONNECT: 3, TLS_CERT: 5}
+
+
+def cli_run(name, opts, sink_port, proxy_port, creds):
+    """The alertpost CLI instead of proxy_post; answers in proxy_post's shape."""
+    url = "https://127.0.0.1:%d/alerts" % sink_port
+    proxy = "http://127.0.0.1:%d" % proxy_port
+    cmd = [opts.cli, "--cacert", os.path.join(opts.pki, "root.pem"), "-d", BODY, url]
+    env = {k: v for k, v in os.environ.items()
+           if k.lower() not in ("https_proxy", "all_proxy", "no_proxy")}
+    if name == "env":
+        env["https_proxy"] = proxy
+    elif name == "bypass":
+        env["HTTPS_PROXY"] = proxy
+        env["no_proxy"] = "example.test, 127.0.0.1"
+    else:
+        cmd[1:1] = ["--proxy", proxy]
+    if creds:
+        cmd[1:1] = ["--proxy-user", creds]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=20, env=env)
+    code = next((k for k, v in CLI_EXIT.items() if v == res.returncode), 1)
+    print("cli exit %d: %s" % (res.returncode, res.stderr.strip()))
+    lines = res.stderr.strip().splitlines()
+    if res.returncode != 0 and len(lines) != 1:
+        raise Failure("the CLI's error is %d lines, expected one" % len(lines))
+    return res, "code %d\nerror %s\n" % (code, res.stderr.strip())
 
 
 def run_case(name, opts):
@@ -181,13 +212,16 @@ def run_case(name, opts):
             proxy_port = proxy.port
         else:
             proxy_port = free_port()
-        cmd = [opts.proxy_post, "--url", "https://localhost:%d/alerts" % sink.port,
-               "--connect", "127.0.0.1", "--proxy", "http://127.0.0.1:%d" % proxy_port,
-               "--cacert", os.path.join(opts.pki, "root.pem"), "--body", BODY]
-        if creds:
-            cmd += ["--proxy-user", creds]
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
-        out = res.stdout
+        if opts.cli:
+            res, out = cli_run(name, opts, sink.port, proxy_port, creds)
+        else:
+            cmd = [opts.proxy_post, "--url", "https://localhost:%d/alerts" % sink.port,
+                   "--connect", "127.0.0.1", "--proxy", "http://127.0.0.1:%d" % proxy_port,
+                   "--cacert", os.path.join(opts.pki, "root.pem"), "--body", BODY]
+            if creds:
+                cmd += ["--proxy-user", creds]
+            res = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+            out = res.stdout
         print(out, end="")
         time.sleep(0.2)  # let the sink write its record
         events = sink.events()
@@ -216,7 +250,10 @@ def run_case(name, opts):
         got = base64.b64decode(requests[0]["body_b64"]).decode("utf-8", "replace")
         if got != BODY:
             raise Failure("the sink received body %r, not %r" % (got, BODY))
-        if "CONNECT 127.0.0.1:%d" % sink.port not in log:
+        if name == "bypass":
+            if "CONNECT" in log:
+                raise Failure("no_proxy named the origin, yet the proxy saw: " + log)
+        elif "CONNECT 127.0.0.1:%d" % sink.port not in log:
             raise Failure("tinyproxy logged no CONNECT to the origin:\n" + log)
         print("delivered through tinyproxy: %r; the sink's TLS: %s" %
               (got, [e.get("version") for e in events if e["event"] == "handshake_ok"]))
@@ -234,7 +271,8 @@ def run_case(name, opts):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--case", required=True, choices=sorted(CASES))
-    ap.add_argument("--proxy-post", required=True)
+    ap.add_argument("--proxy-post")
+    ap.add_argument("--cli", help="run the alertpost CLI instead of proxy_post")
     ap.add_argument("--integration", required=True, help="tests/integration (sink.py, pki.py)")
     ap.add_argument("--pki", required=True, help="made by pki.py (a ctest fixture)")
     ap.add_argument("--work", required=True)
