@@ -123,6 +123,13 @@ void cli_trace_hook(void *ctx, ap_trace_kind_t kind, const uint8_t *data, size_t
     if (kind == AP_TRACE_REQUEST_HEAD) {
         t->line_len = 0;
         request_head(t, data, len);
+    } else if (kind == AP_TRACE_PEER_CERT) {
+        char text[1024];
+        size_t n = len < sizeof(text) - 1 ? len : sizeof(text) - 1;
+
+        memcpy(text, data, n);
+        text[n] = '\0';
+        fprintf(stderr, "* Server certificate: %s\n", cli_escaped(text));
     } else {
         response_bytes(t, data, len);
     }

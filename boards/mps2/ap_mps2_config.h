@@ -11,4 +11,7 @@
  * with everything enabled. The TLS glue refuses to compile if this is short. */
 #define AP_TLS_CONTEXT_SIZE 1536
 
+/* The firmware prints no -v trace: leave the certificate's names unformatted. */
+#define AP_TRACE_CERT_NAMES 0
+
 #endif /* AP_MPS2_CONFIG_H */

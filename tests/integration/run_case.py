@@ -277,6 +277,10 @@ for peer_kind in ("sink", "s_server"):
                     # The refusal names the floor; 2.28 also reads the server's version
                     # from its ServerHello, so it can name that too (3.6 only sees an alert).
                     want = ["TLS " + srv, "1.2"] if cli == "ap2" else ["1.2"]
+                if srv in ("1.0", "1.1"):
+                    want.append("The limit is the server's")
+                elif cli == "ap2":
+                    want.append("this build's ceiling, TLS 1.2 (Mbed TLS 2.28")
                 step = Step(cli, ["-d", body.decode()], EXIT_VERSION, stderr=want)
                 checks = [nothing()]
             else:
@@ -286,7 +290,8 @@ for peer_kind in ("sink", "s_server"):
 
 add(Case("tls_version.min13_vs_server12.alertpost",
          lambda: PySink(tls_min="1.2", tls_max="1.2"),
-         [Step("ap3", ["--tls-min", "1.3", "-d", "x"], EXIT_VERSION)],
+         [Step("ap3", ["--tls-min", "1.3", "-d", "x"], EXIT_VERSION,
+               stderr=["this client's minimum, TLS 1.3 (tls_min, the CLI's --tls-min)"])],
          [nothing()], labels=["tls_version"]))
 add(Case("tls_version.max12_vs_server13.alertpost",
          lambda: PySink(tls_min="1.2", tls_max="1.3"),
@@ -295,7 +300,8 @@ add(Case("tls_version.max12_vs_server13.alertpost",
          [delivered(alert("max12"), "TLSv1.2")], labels=["tls_version"]))
 add(Case("tls_version.max12_vs_server13_only.alertpost",
          lambda: PySink(tls_min="1.3", tls_max="1.3"),
-         [Step("ap3", ["--tls-max", "1.2", "-d", "x"], EXIT_VERSION)],
+         [Step("ap3", ["--tls-max", "1.2", "-d", "x"], EXIT_VERSION,
+               stderr=["this client's maximum, TLS 1.2 (tls_max, the CLI's --tls-max)"])],
          [nothing()], labels=["tls_version"]))
 for cli in ("ap3", "ap2"):
     for opt, ver in (("--tls-min", "1.0"), ("--tls-min", "1.1"), ("--tls-max", "1.1"),
@@ -675,7 +681,8 @@ for cli in ("ap3", "ap2"):
     add(Case("cli.verbose_lines.%s" % n, lambda: PySink(),
              [Step(cli, ["-v", "-d", "x"], EXIT_OK,
                    stderr=["* Connected to localhost (127.0.0.1) port", "> POST /alerts HTTP/1.1",
-                           "< HTTP/1.1 200 OK", "* Trust anchors: "])],
+                           "< HTTP/1.1 200 OK", "* Trust anchors: ",
+                           "* Server certificate: subject ", "; issuer ", "; expires 20"])],
              [delivered(b"x")], labels=["cli"]))
     add(Case("cli.broken_stdout_keeps_status.%s" % n,
              lambda: PySink(mode="big-body", extra=["--body-size", "300000"]),

@@ -48,7 +48,10 @@ extern "C" {
 /** What an ap_client_config_t trace hook is handed. */
 typedef enum ap_trace_kind {
     AP_TRACE_REQUEST_HEAD = 1, /**< the request head as written, CRLFs included */
-    AP_TRACE_RESPONSE_HEAD = 2 /**< response head bytes as read (1xx heads included) */
+    AP_TRACE_RESPONSE_HEAD = 2, /**< response head bytes as read (1xx heads included) */
+    /** after a handshake: "subject ...; issuer ...; expires YYYY-MM-DD" of the
+     *  server's certificate (builds with AP_TRACE_CERT_NAMES) */
+    AP_TRACE_PEER_CERT = 3
 } ap_trace_kind_t;
 
 /** A SHA-256 hash of a server's DER SubjectPublicKeyInfo. */

@@ -110,6 +110,15 @@
 #endif
 
 /**
+ * 1: a trace hook (ap_client_config_t.trace) is told the server
+ * certificate's subject, issuer and expiry after each handshake. 0 saves
+ * the flash of Mbed TLS's name formatting on a device that never traces.
+ */
+#ifndef AP_TRACE_CERT_NAMES
+#define AP_TRACE_CERT_NAMES 1
+#endif
+
+/**
  * How long closing a connection waits for the server's close_notify or end of
  * stream after sending its own. Short: the server has already answered; this
  * only keeps its last bytes from being left unread.

@@ -395,32 +395,58 @@ static void policy_range(const ap_client_t *c, char *buf, size_t size)
     }
 }
 
+/* Whose limit refused the version: the server's, this client's tls_min or
+ * tls_max, or the ceiling of the Mbed TLS this was built with. */
+static void whose_limit(const ap_client_t *c, ap_tls_version_t seen, char *buf, size_t size)
+{
+    ap_tls_version_t built = ap_tls_highest_built();
+
+    if (seen != 0 && seen < AP_TLS_FLOOR) {
+        (void)snprintf(buf, size, "The limit is the server's: enable TLS 1.2 or newer on it.");
+    } else if (c->tls_min > AP_TLS_FLOOR && (seen == 0 || seen < c->tls_min)) {
+        (void)snprintf(buf, size, "The limit is this client's minimum, %s (tls_min, the CLI's "
+                                  "--tls-min): the server offers only older versions.",
+                       ap_tls_version_str(c->tls_min));
+    } else if (c->tls_max < built) {
+        (void)snprintf(buf, size, "The limit may be this client's maximum, %s (tls_max, the "
+                                  "CLI's --tls-max): the server may require a newer version.",
+                       ap_tls_version_str(c->tls_max));
+    } else if (built < AP_TLS_1_3) {
+        (void)snprintf(buf, size, "The limit may be this build's ceiling, %s (%s): the server "
+                                  "may require TLS 1.3.",
+                       ap_tls_version_str(built), ap_tls_library_name());
+    } else {
+        (void)snprintf(buf, size, "The limit is the server's: enable TLS 1.2 or newer on it.");
+    }
+}
+
 static ap_status_t refuse_version(ap_client_t *c, int alert)
 {
     const char *host = c->url.host;
     ap_tls_version_t seen = ap_tls_sniff_server_version(&c->sniff);
     char range[48];
+    char limit[200];
 
     policy_range(c, range, sizeof(range));
+    whose_limit(c, seen, limit, sizeof(limit));
     c->info.server_version = seen;
     if (c->sniff.hello_version != 0) {
         ap_client_set_error(c,
             "TLS version refused: %s chose %s, outside the policy (%s; floor %s). "
-            "Nothing was sent. Enable TLS 1.2 or newer on the server.",
-            host, ap_tls_version_str(seen), range, ap_tls_version_str(AP_TLS_FLOOR));
+            "Nothing was sent. %s",
+            host, ap_tls_version_str(seen), range, ap_tls_version_str(AP_TLS_FLOOR), limit);
     } else if (seen != 0 && seen < AP_TLS_FLOOR) {
         ap_client_set_error(c,
             "TLS version refused: %s offers no version in the policy (%s; floor %s): "
-            "it answered in a %s record with a %s alert. Nothing was sent. "
-            "Enable TLS 1.2 or newer on the server.",
+            "it answered in a %s record with a %s alert. Nothing was sent. %s",
             host, range, ap_tls_version_str(AP_TLS_FLOOR), ap_tls_version_str(seen),
-            alert_name(alert));
+            alert_name(alert), limit);
     } else {
         ap_client_set_error(c,
             "TLS version refused: %s offers no version in the policy (%s; floor %s)%s%s%s. "
-            "Nothing was sent. Enable TLS 1.2 or newer on the server.",
+            "Nothing was sent. %s",
             host, range, ap_tls_version_str(AP_TLS_FLOOR), alert >= 0 ? ": it sent a " : "",
-            alert >= 0 ? alert_name(alert) : "", alert >= 0 ? " alert" : "");
+            alert >= 0 ? alert_name(alert) : "", alert >= 0 ? " alert" : "", limit);
     }
     return AP_ERR_TLS_VERSION;
 }
@@ -617,6 +643,40 @@ static ap_status_t classify_handshake_failure(ap_client_t *c, int ret)
     return AP_ERR_TLS;
 }
 
+/* For a -v trace: who the verified server certificate names, and until when.
+ * Formatted into the work buffer, which is free between requests. */
+static void trace_peer_certificate(ap_client_t *c)
+{
+#if AP_TRACE_CERT_NAMES
+    const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&tls_of(c)->ssl);
+    char *buf = (char *)c->cfg.work_buf;
+    size_t size = c->cfg.work_buf_size;
+    int n;
+    int m;
+
+    if (c->cfg.trace == NULL || crt == NULL || size < 64) {
+        return;
+    }
+    n = snprintf(buf, size, "subject ");
+    m = mbedtls_x509_dn_gets(buf + n, size - (size_t)n, &crt->subject);
+    n += (m > 0) ? m : 0;
+    n += snprintf(buf + n, size - (size_t)n, "; issuer ");
+    if ((size_t)n < size) {
+        m = mbedtls_x509_dn_gets(buf + n, size - (size_t)n, &crt->issuer);
+        n += (m > 0) ? m : 0;
+    }
+    if ((size_t)n < size) {
+        n += snprintf(buf + n, size - (size_t)n, "; expires %04d-%02d-%02d %02d:%02d:%02d UTC",
+                      crt->valid_to.year, crt->valid_to.mon, crt->valid_to.day,
+                      crt->valid_to.hour, crt->valid_to.min, crt->valid_to.sec);
+    }
+    c->cfg.trace(c->cfg.trace_ctx, AP_TRACE_PEER_CERT, (const uint8_t *)buf,
+                 (size_t)n < size ? (size_t)n : strlen(buf));
+#else
+    (void)c;
+#endif
+}
+
 ap_status_t ap_tls_handshake(ap_client_t *c)
 {
     ap_tls_t *t = tls_of(c);
@@ -664,6 +724,7 @@ ap_status_t ap_tls_handshake(ap_client_t *c)
     if (got < AP_TLS_FLOOR || got < c->tls_min || got > c->tls_max) {
         return refuse_version(c, -1);
     }
+    trace_peer_certificate(c);
     return AP_OK;
 }
 
