@@ -141,6 +141,7 @@ static ap_mps2_flash_file_t g_flash;
 static ap_store_flash_t g_log;
 static ap_store_t g_store;
 static ap_queue_t g_queue;
+static bool g_queue_open; /* a summary means something only once it is */
 /* The last failed attempt's status, for the verdict when the window ends. */
 static ap_status_t g_last_failure = AP_ERR_TIMEOUT;
 
@@ -324,7 +325,7 @@ static void report_summary(void)
     size_t live = 0;
     size_t dead = 0;
 
-    if (c == NULL) {
+    if (!g_queue_open || c == NULL) {
         return;
     }
     (void)ap_queue_pending(&g_queue, &live, &dead);
@@ -405,6 +406,7 @@ static ap_status_t queue_open(const char *path)
     qc.record_buf_size = sizeof g_record;
     qc.on_event = on_queue_event;
     st = ap_queue_init(&g_queue, &qc);
+    g_queue_open = st == AP_OK;
     if (st == AP_OK) {
         st = ap_queue_pending(&g_queue, &live, &dead);
     }
@@ -528,15 +530,16 @@ static int read_anchors(const char *ca_path, size_t *ca_len)
     return 0;
 }
 
-/* The verdict: 0 only when nothing is left in the live part. */
-static int finish(ap_status_t st)
+/* The verdict: 0 only when nothing is left in the live part. why, if not
+ * NULL, names the cause instead of the client's last error. */
+static int finish(ap_status_t st, const char *why)
 {
-    static char why[AP_ERROR_TEXT_SIZE];
+    static char text[AP_ERROR_TEXT_SIZE];
     size_t live = 0;
     size_t dead = 0;
     int code;
 
-    (void)snprintf(why, sizeof why, "%s", ap_client_error(&g_client));
+    (void)snprintf(text, sizeof text, "%s", why != NULL ? why : ap_client_error(&g_client));
     ap_client_close(&g_client);
     net_run_for(ALERT_LINGER_MS);
     ap_client_free(&g_client);
@@ -544,7 +547,7 @@ static int finish(ap_status_t st)
         st = ap_queue_pending(&g_queue, &live, &dead);
     }
     if (st != AP_OK) {
-        return finish_failed(st, why);
+        return finish_failed(st, text);
     }
     report_summary();
     report_resources();
@@ -609,7 +612,7 @@ int main(void)
     if (st != AP_OK) {
         /* What was queued before the refusal is still delivered. */
         (void)flush_queue((uint32_t)window_s * 1000u);
-        return finish(st);
+        return finish(st, "an alert of this boot was not queued (see above)");
     }
-    return finish(flush_queue((uint32_t)window_s * 1000u));
+    return finish(flush_queue((uint32_t)window_s * 1000u), NULL);
 }
