@@ -44,6 +44,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 SINK = os.path.join(REPO, "tests", "integration", "sink.py")
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from run_qemu import stop  # noqa: E402  (same folder)
 
 QUEUED = re.compile(r'^alert_poster: queued seq=(\d+) key=("[0-9a-f-]+") body (.*)$', re.M)
