@@ -58,6 +58,15 @@
 #define MBEDTLS_PLATFORM_MEMORY
 #define MBEDTLS_MEMORY_BUFFER_ALLOC_C
 #define MBEDTLS_MEMORY_DEBUG
+/* Until the pool is handed over, an allocation fails instead of reaching
+ * newlib's malloc(), which is then not linked at all (0.6 KiB of flash).
+ * The two functions are the board's (common/mbedtls_hooks.c). */
+#define AP_MPS2_MBEDTLS_ALLOC_UNSET
+#include <stddef.h>
+void *ap_mps2_mbedtls_calloc_unset(size_t n, size_t size);
+void ap_mps2_mbedtls_free_unset(void *ptr);
+#define MBEDTLS_PLATFORM_STD_CALLOC ap_mps2_mbedtls_calloc_unset
+#define MBEDTLS_PLATFORM_STD_FREE   ap_mps2_mbedtls_free_unset
 
 /* No MBEDTLS_ERROR_C: its texts are 12.9 KiB, a tenth of the flash budget.
  * The client's last-error line still says what failed and carries the Mbed
@@ -118,6 +127,7 @@
 #define MBEDTLS_BIGNUM_C
 #define MBEDTLS_RSA_C
 #define MBEDTLS_PKCS1_V15
+#define MBEDTLS_RSA_NO_CRT
 /* Largest bignum: RSA-4096 keys (CA roots still use them). Several stack
  * buffers are this size. */
 #define MBEDTLS_MPI_MAX_SIZE 512
@@ -162,6 +172,20 @@
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED
 #define MBEDTLS_SSL_SERVER_NAME_INDICATION
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
+/*
+ * The library's default suite list: only what this build can negotiate of
+ * the suites the core allows (k_allowed_suites in
+ * core/src/tls/ap_tls_mbedtls.c, which sets its own list on every
+ * connection anyway). Without it Mbed TLS keeps a list of every suite it
+ * knows, 0.7 KiB of flash, and a copy of it in RAM.
+ */
+#define MBEDTLS_SSL_CIPHERSUITES                          \
+    MBEDTLS_TLS1_3_AES_128_GCM_SHA256,                    \
+    MBEDTLS_TLS1_3_AES_256_GCM_SHA384,                    \
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,      \
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,      \
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,        \
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
 /* SPKI pinning reads the peer's certificate after the handshake. */
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
 /* No MBEDTLS_SSL_SESSION_TICKETS: the firmware posts once per connection

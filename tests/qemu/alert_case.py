@@ -30,8 +30,10 @@ TLS 1.2.
 
 For a delivery it asserts that the sink recorded exactly one request, a
 POST to /v1/alerts, whose body is byte for byte the body the firmware
-printed, carrying the sequence number this script chose; for a refusal,
-that the sink recorded no request at all. Exit status 0 when the case
+queued, carrying the sequence number this script chose and the
+Idempotency-Key the firmware printed when it queued the alert; for a
+refusal, that the sink recorded no request at all. Each run has its own
+flash file (flash=), removed first, so no alert of an earlier run is sent. Exit status 0 when the case
 held, 1 otherwise.
 """
 
@@ -110,7 +112,8 @@ def main():
     stem = os.path.join(args.workdir, "alert_%s_%s" % (args.case, args.machine))
     record = stem + ".jsonl"
     uart_log = stem + ".log"
-    for p in (record, uart_log):
+    flash = stem + ".flash"
+    for p in (record, uart_log, flash):
         if os.path.exists(p):
             os.remove(p)
     seq = random.randint(1, 10**9)
@@ -124,7 +127,8 @@ def main():
     else:
         server = sink
 
-    semi = ["ca=" + os.path.join(os.path.abspath(args.pki), "root.pem"), "seq=%d" % seq]
+    semi = ["ca=" + os.path.join(os.path.abspath(args.pki), "root.pem"), "seq=%d" % seq,
+            "flash=" + os.path.abspath(flash)]
     if args.case == "noentropy":
         semi.append("entropy=none")
     cmd = [sys.executable, os.path.join(HERE, "run_qemu.py"), "--qemu", args.qemu,
@@ -160,15 +164,18 @@ def main():
             return fail("the firmware went on to the network without entropy")
         return 0
 
-    m = re.search(r"^alert_poster: body (.*)$", uart, re.M)
+    m = re.search(r"^alert_poster: queued seq=(\d+) key=(\S+) body (.*)$", uart, re.M)
     if m is None:
-        return fail("the firmware did not print the body it sent")
-    printed = m.group(1).encode()
-    v = re.search(r"^alert_poster: delivered seq=(\d+) status=200 tls=(TLS 1\.[23]) ", uart, re.M)
+        return fail("the firmware did not print the alert it queued")
+    key, printed = m.group(2), m.group(3).encode()
+    v = re.search(r"^alert_poster: delivered key=(\S+) attempt=\d+ status=200 "
+                  r"tls=(TLS 1\.[23]) ", uart, re.M)
     if v is None:
         return fail("no delivered verdict line")
-    if int(v.group(1)) != seq or ('"seq":%d,' % seq).encode() not in printed:
-        return fail("sequence number %d not in the verdict or the body" % seq)
+    if v.group(1) != key:
+        return fail("delivered key %s, queued key %s" % (v.group(1), key))
+    if int(m.group(1)) != seq or ('"seq":%d,' % seq).encode() not in printed:
+        return fail("sequence number %d not in the queued line or the body" % seq)
     if want_tls is not None and v.group(2) != want_tls:
         return fail("negotiated %s, expected %s" % (v.group(2), want_tls))
     if len(requests) != 1:
@@ -179,6 +186,9 @@ def main():
         return fail("request was %s %s" % (req["method"], req["path"]))
     if body != printed:
         return fail("the sink received %r, the firmware printed %r" % (body, printed))
+    sent_keys = [v for k, v in req["headers"] if k.lower() == "idempotency-key"]
+    if sent_keys != [key]:
+        return fail("the request carried Idempotency-Key %r, queued as %s" % (sent_keys, key))
     oks = [e for e in events if e.get("event") == "handshake_ok"]
     if want_tls is not None and (not oks or oks[0]["version"] != want_tls.replace("TLS ", "TLSv")):
         return fail("sink handshake %r, expected %s" % (oks, want_tls))

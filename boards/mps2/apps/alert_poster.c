@@ -1,7 +1,18 @@
 /*
- * alert_poster: posts one alert over HTTPS from an MPS2 board under QEMU,
- * with the alertpost core, the lwIP port (lwIP 2.2 or 2.1) and Mbed TLS 3.6
- * (TLS 1.2 and 1.3) or 2.28 (TLS 1.2 only; see ALERTPOST_FIRMWARE_MBEDTLS).
+ * alert_poster: queues alerts in a flash log and delivers them over HTTPS
+ * from an MPS2 board under QEMU, with the alertpost core (its delivery
+ * queue and flash-log store), the lwIP port (lwIP 2.2 or 2.1) and Mbed TLS
+ * 3.6 (TLS 1.2 and 1.3) or 2.28 (TLS 1.2 only; see
+ * ALERTPOST_FIRMWARE_MBEDTLS).
+ *
+ * Each boot: the alerts of this boot are enqueued, each with its
+ * Idempotency-Key, into the flash log, which a host file holds through
+ * semihosting (common/flash_file.h), so alerts left from an earlier boot
+ * (killed, or out of time) are still there; then the queue is flushed,
+ * oldest first, waiting between attempts as the queue's backoff says, for
+ * at most the flush window. One console line per queue event (queued,
+ * attempt, re-send, delivered, failed, dead-letter, stopped) lets a test
+ * follow every alert by its key.
  *
  * Run-time settings come from the QEMU command line through semihosting
  * (-semihosting-config enable=on,target=native,arg=alert_poster,arg=ca=PATH):
@@ -9,7 +20,13 @@
  *                 "alertpost-ca.pem" in QEMU's working directory. They are
  *                 read at boot, not compiled in, so a test can make a fresh
  *                 PKI for every run.
- *   seq=N         the alert's sequence number (default 1).
+ *   seq=N         the first alert's sequence number (default 1).
+ *   count=N       alerts to enqueue at this boot (default 1; 0 delivers only
+ *                 what the flash log holds).
+ *   flash=PATH    the host file holding the flash log; default
+ *                 "alertpost-flash.bin" in QEMU's working directory.
+ *   window=S      seconds the flush may take before what is left is kept
+ *                 for the next boot (default 20).
  *   entropy=none  run with no entropy source, to show TLS is then refused.
  *
  * QEMU's restricted user network has no DNS and no router: the firmware
@@ -17,19 +34,21 @@
  * address 10.0.2.100, and the certificate is verified for "localhost".
  *
  * The program's exit status (QEMU's, through semihosting) is the verdict:
- * 0 only when the alert was delivered (2xx, whole response); the other
- * values, one per failure class, are listed in ALERT_EXIT_* below and in
- * boards/mps2/README.md.
+ * 0 only when every alert was delivered (2xx, whole response) and the
+ * flash log is empty; the other values, one per failure class, are listed
+ * in ALERT_EXIT_* below and in boards/mps2/README.md.
  */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "alertpost/alertpost.h"
 #include "alertpost/ap_lwip.h"
+#include "alertpost/ap_queue.h"
+#include "alertpost/ap_store_flash.h"
+#include "flash_file.h"
 #include "lan9118.h"
 #include "mps2.h"
 #include "platform.h"
@@ -43,26 +62,32 @@
 
 #include "mbedtls/memory_buffer_alloc.h"
 
-#define ALERT_URL          "https://localhost:4433/v1/alerts"
-#define ALERT_CONNECT_HOST "10.0.2.100"
-#define ALERT_DEFAULT_CA   "alertpost-ca.pem"
+#define ALERT_URL           "https://localhost:4433/v1/alerts"
+#define ALERT_CONNECT_HOST  "10.0.2.100"
+#define ALERT_DEFAULT_CA    "alertpost-ca.pem"
+#define ALERT_DEFAULT_FLASH "alertpost-flash.bin"
 
 /* QEMU's DHCP answers at once; 15 s leaves room for a slow, loaded host. */
 #define ALERT_DHCP_MS 15000u
 /*
- * The guestfwd channel accepts the guest's TCP connection even when no
+ * A chardev guestfwd rule accepts the guest's TCP connection even when no
  * server is behind it yet; a sink that is not up shows as a handshake that
  * gets no answer. The I/O timeout therefore decides how soon such an
- * attempt is given up, and the retry window how long the firmware keeps
- * trying: no new attempt starts ALERT_RETRY_WINDOW_MS after the first.
+ * attempt is given up, and the flush window how long the firmware keeps
+ * trying: no attempt starts once the window would be over before it is due.
  */
 #define ALERT_CONNECT_TIMEOUT_MS 5000u
 #define ALERT_IO_TIMEOUT_MS      6000u
 #define ALERT_DEADLINE_MS        30000u
-#define ALERT_RETRY_WINDOW_MS    20000u
-#define ALERT_BACKOFF_FIRST_MS   500u
-#define ALERT_BACKOFF_MAX_MS     4000u
-/* After the post, keep the stack running briefly so the FIN goes out. */
+#define ALERT_WINDOW_DEFAULT_S   20u
+#define ALERT_WINDOW_MAX_S       3600u
+/* Full-jitter backoff between attempts of one alert: short, because a
+ * board under QEMU has little time; the queue's defaults suit a host. */
+#define ALERT_BACKOFF_BASE_MS 500u
+#define ALERT_BACKOFF_CAP_MS  4000u
+/* Most alerts one boot enqueues (a bound on a setting, not on the log). */
+#define ALERT_COUNT_MAX 32ul
+/* After the flush, keep the stack running briefly so the FIN goes out. */
 #define ALERT_LINGER_MS 300u
 
 /*
@@ -74,6 +99,8 @@
 #define ALERT_TLS_POOL_SIZE (32u * 1024u)
 /* Largest trust-anchor file accepted (a few PEM certificates). */
 #define ALERT_CA_MAX 4096u
+/* One encoded alert: the body, its key and the record's framing. */
+#define ALERT_RECORD_SIZE 384u
 
 /* Exit statuses: one per failure class. */
 enum {
@@ -82,12 +109,13 @@ enum {
     ALERT_EXIT_DHCP = 3,         /* no lease */
     ALERT_EXIT_VERSION = 4,      /* AP_ERR_TLS_VERSION: server below the floor */
     ALERT_EXIT_CERT = 5,         /* AP_ERR_TLS_CERT / AP_ERR_TLS_PIN */
-    ALERT_EXIT_NETWORK = 6,      /* connect, timeout, reset or close, after retries */
+    ALERT_EXIT_NETWORK = 6,      /* connect, timeout, reset or close, window over */
     ALERT_EXIT_ENTROPY = 7,      /* AP_ERR_ENTROPY: TLS refused to start */
     ALERT_EXIT_ANCHORS = 8,      /* trust anchors unreadable or unusable */
-    ALERT_EXIT_HTTP = 9,         /* non-2xx, bad or truncated response */
+    ALERT_EXIT_HTTP = 9,         /* non-2xx, bad or truncated response, dead-letter */
     ALERT_EXIT_TLS = 10,         /* any other TLS failure */
-    ALERT_EXIT_CONFIG = 11       /* bad settings (URL, arguments, buffers) */
+    ALERT_EXIT_CONFIG = 11,      /* bad settings (URL, arguments, buffers) */
+    ALERT_EXIT_STORE = 12        /* flash file or log unusable, or full */
 };
 
 /* Zero-initialised (in .bss, not .data: its frame buffer would otherwise
@@ -101,13 +129,21 @@ static unsigned char g_tls_pool[ALERT_TLS_POOL_SIZE] __attribute__((aligned(8)))
 static uint8_t g_ca[ALERT_CA_MAX + 1u];
 static char g_cmdline[256];
 static uint8_t g_work[1024];
-static uint8_t g_resp_body[256];
 static char g_body[256];
+static uint8_t g_record[ALERT_RECORD_SIZE];
 
 static ap_client_t g_client;
 static ap_lwip_conn_t g_conn;
 static ap_transport_t g_transport;
 static ap_platform_t g_platform;
+
+static ap_mps2_flash_file_t g_flash;
+static ap_store_flash_t g_log;
+static ap_store_t g_store;
+static ap_queue_t g_queue;
+static bool g_queue_open; /* a summary means something only once it is */
+/* The last failed attempt's status, for the verdict when the window ends. */
+static ap_status_t g_last_failure = AP_ERR_TIMEOUT;
 
 static void net_step(void *ctx)
 {
@@ -206,23 +242,67 @@ static int exit_class(ap_status_t st)
     case AP_ERR_HTTP_STATUS:
     case AP_ERR_HTTP_RESPONSE:
     case AP_ERR_TRUNCATED:
-    case AP_ERR_OUTCOME_UNKNOWN: /* sent, unanswered: never re-sent without a key */
+    case AP_ERR_OUTCOME_UNKNOWN:
         return ALERT_EXIT_HTTP;
     case AP_ERR_TLS:
         return ALERT_EXIT_TLS;
+    case AP_ERR_STORE_FULL:
+    case AP_ERR_STORE_IO:
+    case AP_ERR_STORE_CORRUPT:
+    case AP_ERR_TOO_LARGE:
+        return ALERT_EXIT_STORE;
     default:
         return ALERT_EXIT_CONFIG;
     }
 }
 
-/* Failures a later attempt may not meet: the sink not up yet, a lost
- * connection before any byte of the alert left (ap_post() reports a loss
- * after that as AP_ERR_OUTCOME_UNKNOWN, which is final here: this one-shot
- * poster sends no Idempotency-Key). Everything else is final. */
-static bool worth_retrying(ap_status_t st)
+/* One console line per queue event, each naming the alert's key, so that
+ * a test (or a person) can follow every alert through attempts, re-sends
+ * and restarts. */
+static void on_queue_event(void *ctx, const ap_queue_event_t *ev)
 {
-    return st == AP_ERR_CONNECT || st == AP_ERR_TIMEOUT || st == AP_ERR_IO ||
-           st == AP_ERR_CLOSED;
+    const char *key = ev->key != NULL ? ev->key : "-";
+
+    (void)ctx;
+    switch (ev->kind) {
+    case AP_QUEUE_EV_ATTEMPT:
+        printf("alert_poster: attempt %" PRIu32 " key=%s\n", ev->attempt, key);
+        break;
+    case AP_QUEUE_EV_RESEND:
+        printf("alert_poster: re-send %" PRIu32 " key=%s (the last attempt may have "
+               "arrived; the key lets the server drop a duplicate)\n", ev->attempt, key);
+        break;
+    case AP_QUEUE_EV_DELIVERED: {
+        const ap_client_info_t *info = ap_client_info(&g_client);
+
+        printf("alert_poster: delivered key=%s attempt=%" PRIu32 " status=%d tls=%s "
+               "suite=%s handshake %" PRIu32 " ms, total %" PRIu32 " ms\n",
+               key, ev->attempt, ev->http_status, ap_tls_version_str(info->tls_version),
+               info->ciphersuite, info->handshake_ms, info->total_ms);
+        break;
+    }
+    case AP_QUEUE_EV_RETRY:
+        g_last_failure = ev->status;
+        printf("alert_poster: attempt %" PRIu32 " failed (%s: %s), key=%s, retrying in "
+               "%" PRIu32 " ms%s\n", ev->attempt, ap_status_str(ev->status),
+               ap_client_error(&g_client), key, ev->delay_ms,
+               ev->from_retry_after ? " (Retry-After)" : "");
+        break;
+    case AP_QUEUE_EV_DEAD_LETTER:
+        printf("alert_poster: dead-letter key=%s status=%s http=%d: the server refused "
+               "this alert for good; it is kept in the flash log's dead part\n",
+               key, ap_status_str(ev->status), ev->http_status);
+        break;
+    case AP_QUEUE_EV_STOPPED:
+        printf("alert_poster: stopped key=%s attempt %" PRIu32 " (%s: %s); every alert "
+               "is kept\n", key, ev->attempt, ap_status_str(ev->status),
+               ap_client_error(&g_client));
+        break;
+    default:
+        printf("alert_poster: corrupt record set aside (%s); it is kept in the dead part\n",
+               ap_status_str(ev->status));
+        break;
+    }
 }
 
 static void report_resources(void)
@@ -239,98 +319,186 @@ static void report_resources(void)
     printf("alert_poster: ran %" PRIu32 " ms\n", ap_mps2_now_ms() - g_start_ms);
 }
 
+static void report_summary(void)
+{
+    const ap_queue_counters_t *c = ap_queue_counters(&g_queue);
+    size_t live = 0;
+    size_t dead = 0;
+
+    if (!g_queue_open || c == NULL) {
+        return;
+    }
+    (void)ap_queue_pending(&g_queue, &live, &dead);
+    printf("alert_poster: summary queued=%" PRIu32 " delivered=%" PRIu32
+           " retried=%" PRIu32 " resent=%" PRIu32 " dead-lettered=%" PRIu32
+           " pending=%u dead=%u\n", c->queued, c->delivered, c->retried, c->resent,
+           c->dead_lettered, (unsigned)live, (unsigned)dead);
+}
+
 static int finish_failed(ap_status_t st, const char *why)
 {
     int code = exit_class(st);
 
     printf("alert_poster: FAILED status=%s %s\n", ap_status_str(st), why);
+    report_summary();
     report_resources();
     printf("alert_poster: exit %d\n", code);
     return code;
 }
 
-static ap_status_t post_with_retries(const ap_request_t *req, ap_response_t *resp)
+/*
+ * A numeric setting within [0, max]; false if present but not a decimal
+ * number in range. Parsed here rather than with strtoul(), which brings
+ * newlib's locale and ctype tables (0.5 KiB of flash) for three settings.
+ */
+static bool cmdline_number(const char *key, unsigned long max, unsigned long *out)
 {
-    uint32_t first = ap_mps2_now_ms();
-    uint32_t backoff = ALERT_BACKOFF_FIRST_MS;
-    unsigned attempt;
+    char value[24];
+    unsigned long v = 0;
+    size_t i;
 
-    for (attempt = 1u;; attempt++) {
+    if (!cmdline_value(key, value, sizeof value)) {
+        return true;
+    }
+    for (i = 0; value[i] >= '0' && value[i] <= '9'; i++) {
+        unsigned long digit = (unsigned long)(value[i] - '0');
+
+        if (digit > max || v > (max - digit) / 10u) {
+            return false;
+        }
+        v = v * 10u + digit;
+    }
+    if (i == 0 || value[i] != '\0') {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* The flash file, the log recovered from it, and the queue over the log.
+ * Alerts an earlier boot left there keep their keys. */
+static ap_status_t queue_open(const char *path)
+{
+    ap_queue_config_t qc;
+    const char *why = "";
+    size_t live = 0;
+    size_t dead = 0;
+    ap_status_t st = ap_mps2_flash_file_open(&g_flash, path, &why);
+
+    if (st != AP_OK) {
+        printf("alert_poster: cannot use host file %s as flash: %s\n", path, why);
+        return st;
+    }
+    st = ap_store_flash_init(&g_log, &g_flash.dev, &g_store);
+    if (st != AP_OK) {
+        printf("alert_poster: the flash log in %s cannot be recovered (%s); move the file "
+               "aside to start afresh\n", path, ap_status_str(st));
+        return st;
+    }
+    ap_queue_config_defaults(&qc);
+    qc.store = &g_store;
+    qc.platform = &g_platform;
+    qc.post = ap_queue_post_client;
+    qc.post_ctx = &g_client;
+    qc.backoff_base_ms = ALERT_BACKOFF_BASE_MS;
+    qc.backoff_cap_ms = ALERT_BACKOFF_CAP_MS;
+    qc.record_buf = g_record;
+    qc.record_buf_size = sizeof g_record;
+    qc.on_event = on_queue_event;
+    st = ap_queue_init(&g_queue, &qc);
+    g_queue_open = st == AP_OK;
+    if (st == AP_OK) {
+        st = ap_queue_pending(&g_queue, &live, &dead);
+    }
+    if (st == AP_OK) {
+        printf("alert_poster: flash log %s holds %u alert(s), %u dead-lettered\n", path,
+               (unsigned)live, (unsigned)dead);
+    }
+    return st;
+}
+
+/* Enqueues count alerts, numbered from seq, each with a new key. */
+static ap_status_t enqueue_alerts(unsigned long seq, unsigned long count)
+{
+    char device[32];
+    unsigned long i;
+
+    (void)snprintf(device, sizeof device, "mps2-%02x%02x%02x%02x%02x%02x",
+                   g_netif.hwaddr[0], g_netif.hwaddr[1], g_netif.hwaddr[2],
+                   g_netif.hwaddr[3], g_netif.hwaddr[4], g_netif.hwaddr[5]);
+    for (i = 0; i < count; i++) {
+        ap_request_t alert;
+        char key[AP_QUEUE_KEY_SIZE];
         ap_status_t st;
+        int body_len = snprintf(g_body, sizeof g_body,
+                                "{\"device\":\"%s\",\"board\":\"%s\",\"seq\":%lu,"
+                                "\"severity\":\"warning\",\"message\":\"alert from %s\"}",
+                                device, ap_mps2_board.name, seq + i, ap_mps2_board.cpu);
 
-        resp->status_code = 0;
-        resp->body_len = 0;
-        st = ap_post(&g_client, req, resp);
-        if (st == AP_OK || !worth_retrying(st)) {
+        if (body_len < 0 || (size_t)body_len >= sizeof g_body) {
+            return AP_ERR_NO_SPACE;
+        }
+        memset(&alert, 0, sizeof alert);
+        alert.body = (const uint8_t *)g_body;
+        alert.body_len = (size_t)body_len;
+        st = ap_queue_enqueue(&g_queue, &alert, key);
+        if (st != AP_OK) {
+            printf("alert_poster: alert seq=%lu NOT queued (%s): the flash log refused it, "
+                   "nothing was evicted\n", seq + i, ap_status_str(st));
             return st;
         }
-        if (ap_mps2_now_ms() - first + backoff >= ALERT_RETRY_WINDOW_MS) {
-            printf("alert_poster: attempt %u failed (%s), retry window over\n",
-                   attempt, ap_status_str(st));
+        printf("alert_poster: queued seq=%lu key=%s body %s\n", seq + i, key, g_body);
+    }
+    return AP_OK;
+}
+
+/*
+ * Delivers the queue oldest first. The queue never sleeps: it says how
+ * long the oldest alert must wait, and the board runs the network for that
+ * long. The flush ends when the log is empty, when the queue stops (a
+ * failure about the configuration or the server), or when the next attempt
+ * would start after the window; whatever is left stays in flash.
+ */
+static ap_status_t flush_queue(uint32_t window_ms)
+{
+    uint32_t t0 = ap_mps2_now_ms();
+
+    for (;;) {
+        uint32_t wait_ms = 0;
+        ap_status_t st = ap_queue_step(&g_queue, &wait_ms);
+
+        if (st == AP_OK) {
+            continue;
+        }
+        if (st == AP_ERR_STORE_EMPTY) {
+            return AP_OK;
+        }
+        if (st != AP_ERR_QUEUE_BACKOFF) {
             return st;
         }
-        printf("alert_poster: attempt %u failed (%s: %s), retrying in %" PRIu32 " ms\n",
-               attempt, ap_status_str(st), ap_client_error(&g_client), backoff);
+        if (ap_mps2_now_ms() - t0 + wait_ms >= window_ms) {
+            printf("alert_poster: flush window of %" PRIu32 " ms over; what is left stays "
+                   "in flash for the next boot\n", window_ms);
+            return g_last_failure;
+        }
         ap_client_close(&g_client);
-        net_run_for(backoff);
-        backoff = backoff * 2u > ALERT_BACKOFF_MAX_MS ? ALERT_BACKOFF_MAX_MS : backoff * 2u;
+        net_run_for(wait_ms);
     }
 }
 
-int main(void)
+/* The client, with TLS set up before the network: a board that cannot (no
+ * entropy, bad anchors) says so at once. */
+static ap_status_t client_open(size_t ca_len, bool no_entropy)
 {
     ap_client_config_t cfg;
-    ap_request_t req;
-    ap_response_t resp;
-    ap_status_t st;
-    char ca_path[160] = ALERT_DEFAULT_CA;
-    char value[24];
-    char device[32];
-    unsigned long seq = 1;
-    size_t ca_len = 0;
-    int body_len;
-    int rc;
-
-    g_start_ms = ap_mps2_now_ms();
-    {
-        static const uint8_t mac[6] = AP_MPS2_LAN9118_DEFAULT_MAC;
-
-        memcpy(g_eth.mac, mac, sizeof mac);
-    }
-    g_eth.base = ap_mps2_board.lan9118_base;
-    printf("alert_poster: board %s (%s), %s\n", ap_mps2_board.name,
-           ap_mps2_board.cpu, ap_tls_library_version());
-
-    /* No command line is fine: the defaults apply. */
-    (void)ap_mps2_semihost_cmdline(g_cmdline, sizeof g_cmdline);
-    (void)cmdline_value("ca", ca_path, sizeof ca_path);
-    if (cmdline_value("seq", value, sizeof value)) {
-        char *end = NULL;
-
-        seq = strtoul(value, &end, 10);
-        if (end == value || *end != '\0') {
-            return finish_failed(AP_ERR_BAD_ARG, "seq= is not a number");
-        }
-    }
-
-    rc = ap_mps2_semihost_read_file(ca_path, g_ca, ALERT_CA_MAX, &ca_len);
-    if (rc != 0) {
-        printf("alert_poster: cannot read trust anchors from host file %s (%s)\n",
-               ca_path, rc == -2 ? "too large" : "not readable");
-        return finish_failed(AP_ERR_TLS_SETUP, "no trust anchors");
-    }
-    g_ca[ca_len] = '\0'; /* PEM is passed with its NUL */
-    printf("alert_poster: trust anchors %u bytes from %s\n", (unsigned)ca_len, ca_path);
 
     /* Before anything of Mbed TLS runs: every allocation comes from here. */
     mbedtls_memory_buffer_alloc_init(g_tls_pool, sizeof g_tls_pool);
-
     g_platform = ap_mps2_platform();
-    if (cmdline_value("entropy", value, sizeof value) && strcmp(value, "none") == 0) {
+    if (no_entropy) {
         printf("alert_poster: running without an entropy source\n");
         g_platform.entropy = NULL;
     }
-
     ap_lwip_transport_init(&g_transport, &g_conn, net_step, NULL);
     ap_client_config_defaults(&cfg);
     cfg.url = ALERT_URL;
@@ -345,61 +513,106 @@ int main(void)
     cfg.keep_alive = false;
     cfg.work_buf = g_work;
     cfg.work_buf_size = sizeof g_work;
-    /* Set up TLS before the network: a board that cannot (no entropy, bad
-     * anchors) says so at once. */
-    st = ap_client_init(&g_client, &cfg);
+    return ap_client_init(&g_client, &cfg);
+}
+
+static int read_anchors(const char *ca_path, size_t *ca_len)
+{
+    int rc = ap_mps2_semihost_read_file(ca_path, g_ca, ALERT_CA_MAX, ca_len);
+
+    if (rc != 0) {
+        printf("alert_poster: cannot read trust anchors from host file %s (%s)\n",
+               ca_path, rc == -2 ? "too large" : "not readable");
+        return rc;
+    }
+    g_ca[*ca_len] = '\0'; /* PEM is passed with its NUL */
+    printf("alert_poster: trust anchors %u bytes from %s\n", (unsigned)*ca_len, ca_path);
+    return 0;
+}
+
+/* The verdict: 0 only when nothing is left in the live part. why, if not
+ * NULL, names the cause instead of the client's last error. */
+static int finish(ap_status_t st, const char *why)
+{
+    static char text[AP_ERROR_TEXT_SIZE];
+    size_t live = 0;
+    size_t dead = 0;
+    int code;
+
+    (void)snprintf(text, sizeof text, "%s", why != NULL ? why : ap_client_error(&g_client));
+    ap_client_close(&g_client);
+    net_run_for(ALERT_LINGER_MS);
+    ap_client_free(&g_client);
+    if (st == AP_OK) {
+        st = ap_queue_pending(&g_queue, &live, &dead);
+    }
+    if (st != AP_OK) {
+        return finish_failed(st, text);
+    }
+    report_summary();
+    report_resources();
+    code = ap_queue_counters(&g_queue)->dead_lettered != 0u ? ALERT_EXIT_HTTP
+                                                             : ALERT_EXIT_DELIVERED;
+    printf("alert_poster: exit %d\n", code);
+    return code;
+}
+
+int main(void)
+{
+    char ca_path[160] = ALERT_DEFAULT_CA;
+    char flash_path[160] = ALERT_DEFAULT_FLASH;
+    char value[24];
+    unsigned long seq = 1;
+    unsigned long count = 1;
+    unsigned long window_s = ALERT_WINDOW_DEFAULT_S;
+    size_t ca_len = 0;
+    ap_status_t st;
+
+    g_start_ms = ap_mps2_now_ms();
+    {
+        static const uint8_t mac[6] = AP_MPS2_LAN9118_DEFAULT_MAC;
+
+        memcpy(g_eth.mac, mac, sizeof mac);
+    }
+    g_eth.base = ap_mps2_board.lan9118_base;
+    printf("alert_poster: board %s (%s), %s\n", ap_mps2_board.name,
+           ap_mps2_board.cpu, ap_tls_library_version());
+
+    /* No command line is fine: the defaults apply. */
+    (void)ap_mps2_semihost_cmdline(g_cmdline, sizeof g_cmdline);
+    (void)cmdline_value("ca", ca_path, sizeof ca_path);
+    (void)cmdline_value("flash", flash_path, sizeof flash_path);
+    if (!cmdline_number("seq", 0xFFFFFFFFul - ALERT_COUNT_MAX, &seq) ||
+        !cmdline_number("count", ALERT_COUNT_MAX, &count) ||
+        !cmdline_number("window", ALERT_WINDOW_MAX_S, &window_s)) {
+        return finish_failed(AP_ERR_BAD_ARG, "seq=, count= (at most 32) or window= (at most "
+                                             "3600) is not a number in range");
+    }
+
+    if (read_anchors(ca_path, &ca_len) != 0) {
+        return finish_failed(AP_ERR_TLS_SETUP, "no trust anchors");
+    }
+    st = client_open(ca_len, cmdline_value("entropy", value, sizeof value) &&
+                                 strcmp(value, "none") == 0);
     if (st != AP_OK) {
         return finish_failed(st, ap_client_error(&g_client));
     }
-
+    st = queue_open(flash_path);
+    if (st != AP_OK) {
+        ap_client_free(&g_client);
+        return finish_failed(st, "flash log unusable");
+    }
     if (!net_up()) {
         printf("alert_poster: no network (LAN9118 or DHCP)\n");
         ap_client_free(&g_client);
         report_resources();
         return netif_is_up(&g_netif) ? ALERT_EXIT_DHCP : ALERT_EXIT_NIC;
     }
-
-    (void)snprintf(device, sizeof device, "mps2-%02x%02x%02x%02x%02x%02x",
-                   g_netif.hwaddr[0], g_netif.hwaddr[1], g_netif.hwaddr[2],
-                   g_netif.hwaddr[3], g_netif.hwaddr[4], g_netif.hwaddr[5]);
-    body_len = snprintf(g_body, sizeof g_body,
-                        "{\"device\":\"%s\",\"board\":\"%s\",\"seq\":%lu,"
-                        "\"severity\":\"warning\",\"message\":\"alert from %s\"}",
-                        device, ap_mps2_board.name, seq, ap_mps2_board.cpu);
-    if (body_len < 0 || (size_t)body_len >= sizeof g_body) {
-        ap_client_free(&g_client);
-        return finish_failed(AP_ERR_NO_SPACE, "alert body does not fit");
+    st = enqueue_alerts(seq, count);
+    if (st != AP_OK) {
+        /* What was queued before the refusal is still delivered. */
+        (void)flush_queue((uint32_t)window_s * 1000u);
+        return finish(st, "an alert of this boot was not queued (see above)");
     }
-    printf("alert_poster: body %s\n", g_body);
-
-    memset(&req, 0, sizeof req);
-    req.body = (const uint8_t *)g_body;
-    req.body_len = (size_t)body_len;
-    memset(&resp, 0, sizeof resp);
-    resp.body = g_resp_body;
-    resp.body_size = sizeof g_resp_body;
-
-    st = post_with_retries(&req, &resp);
-    if (st == AP_OK) {
-        const ap_client_info_t *info = ap_client_info(&g_client);
-
-        printf("alert_poster: delivered seq=%lu status=%d tls=%s suite=%s "
-               "handshake %" PRIu32 " ms, total %" PRIu32 " ms\n",
-               seq, resp.status_code, ap_tls_version_str(info->tls_version),
-               info->ciphersuite, info->handshake_ms, info->total_ms);
-        ap_client_close(&g_client);
-        net_run_for(ALERT_LINGER_MS);
-        ap_client_free(&g_client);
-        report_resources();
-        printf("alert_poster: exit 0\n");
-        return ALERT_EXIT_DELIVERED;
-    }
-    {
-        static char why[AP_ERROR_TEXT_SIZE];
-
-        (void)snprintf(why, sizeof why, "%s", ap_client_error(&g_client));
-        ap_client_free(&g_client);
-        net_run_for(ALERT_LINGER_MS);
-        return finish_failed(st, why);
-    }
+    return finish(flush_queue((uint32_t)window_s * 1000u), NULL);
 }

@@ -10,6 +10,9 @@
  *   from here; the 2.28 build has no caller for it (its config says why).
  * - mbedtls_ms_time (MBEDTLS_PLATFORM_MS_TIME_ALT, 3.x only): the board
  *   clock, for TLS 1.3 ticket ages.
+ * - ap_mps2_mbedtls_calloc_unset/free_unset (MBEDTLS_PLATFORM_STD_CALLOC and
+ *   _FREE, 3.6 only): the allocator before mbedtls_memory_buffer_alloc_init()
+ *   installs the pool's. Nothing may allocate then, so it refuses.
  */
 #include <stddef.h>
 
@@ -46,5 +49,20 @@ mbedtls_ms_time_t mbedtls_ms_time(void)
 {
     /* Wraps after 49.7 days; ticket ages are far shorter than that. */
     return (mbedtls_ms_time_t)ap_mps2_now_ms();
+}
+#endif
+
+#if defined(AP_MPS2_MBEDTLS_ALLOC_UNSET)
+void *ap_mps2_mbedtls_calloc_unset(size_t n, size_t size)
+{
+    (void)n;
+    (void)size;
+    return NULL;
+}
+
+void ap_mps2_mbedtls_free_unset(void *ptr)
+{
+    /* Only NULL can come here: nothing was ever allocated by this pair. */
+    (void)ptr;
 }
 #endif

@@ -28,7 +28,9 @@
 enum {
     AP_MPS2_SH_SYS_OPEN = 0x01,
     AP_MPS2_SH_SYS_CLOSE = 0x02,
+    AP_MPS2_SH_SYS_WRITE = 0x05,
     AP_MPS2_SH_SYS_READ = 0x06,
+    AP_MPS2_SH_SYS_SEEK = 0x0A,
     AP_MPS2_SH_SYS_FLEN = 0x0C,
     AP_MPS2_SH_SYS_CLOCK = 0x10,
     AP_MPS2_SH_SYS_TIME = 0x11,
@@ -45,6 +47,15 @@ int32_t ap_mps2_semihost_open(const char *path, uint32_t mode);
 
 /** Reads up to len bytes; returns how many were read, or -1. */
 int32_t ap_mps2_semihost_read(int32_t handle, void *buf, size_t len);
+
+/** Writes len bytes; returns 0 when all were written, -1 otherwise. */
+int ap_mps2_semihost_write(int32_t handle, const void *buf, size_t len);
+
+/** Moves to byte pos from the file's start; 0 or -1. */
+int ap_mps2_semihost_seek(int32_t handle, uint32_t pos);
+
+/** The file's length in bytes, or -1. */
+int32_t ap_mps2_semihost_flen(int32_t handle);
 
 /** Closes a host file handle. */
 void ap_mps2_semihost_close(int32_t handle);

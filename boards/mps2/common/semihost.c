@@ -51,6 +51,34 @@ int32_t ap_mps2_semihost_read(int32_t handle, void *buf, size_t len)
     return (int32_t)(len - not_read);
 }
 
+int ap_mps2_semihost_write(int32_t handle, const void *buf, size_t len)
+{
+    uint32_t block[3];
+
+    block[0] = (uint32_t)handle;
+    block[1] = (uint32_t)(uintptr_t)buf;
+    block[2] = (uint32_t)len;
+    /* SYS_WRITE, like SYS_READ, answers with the bytes it did NOT move. */
+    return ap_mps2_semihost_call(AP_MPS2_SH_SYS_WRITE, block) == 0 ? 0 : -1;
+}
+
+int ap_mps2_semihost_seek(int32_t handle, uint32_t pos)
+{
+    uint32_t block[2];
+
+    block[0] = (uint32_t)handle;
+    block[1] = pos;
+    return ap_mps2_semihost_call(AP_MPS2_SH_SYS_SEEK, block) == 0 ? 0 : -1;
+}
+
+int32_t ap_mps2_semihost_flen(int32_t handle)
+{
+    uint32_t block[1];
+
+    block[0] = (uint32_t)handle;
+    return (int32_t)ap_mps2_semihost_call(AP_MPS2_SH_SYS_FLEN, block);
+}
+
 void ap_mps2_semihost_close(int32_t handle)
 {
     uint32_t block[1];
@@ -83,7 +111,6 @@ int ap_mps2_semihost_cmdline(char *buf, size_t size)
 int ap_mps2_semihost_read_file(const char *path, void *buf, size_t size,
                                size_t *len)
 {
-    uint32_t block[1];
     int32_t handle;
     int32_t flen;
     int rc = -1;
@@ -93,8 +120,7 @@ int ap_mps2_semihost_read_file(const char *path, void *buf, size_t size,
     if (handle < 0) {
         return -1;
     }
-    block[0] = (uint32_t)handle;
-    flen = (int32_t)ap_mps2_semihost_call(AP_MPS2_SH_SYS_FLEN, block);
+    flen = ap_mps2_semihost_flen(handle);
     if (flen >= 0 && (size_t)flen > size) {
         rc = -2;
     } else if (flen >= 0 && ap_mps2_semihost_read(handle, buf, (size_t)flen) == flen) {

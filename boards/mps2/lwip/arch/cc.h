@@ -39,4 +39,9 @@
  * ends if it is unavailable, never falls back to rand(). */
 #define LWIP_RAND() ((u32_t)ap_mps2_rand32())
 
+/* lwIP's own character tests (ASCII only, which is all it parses) rather
+ * than <ctype.h>: newlib's table and locale lookup cost flash for nothing
+ * else in the image uses. */
+#define LWIP_NO_CTYPE_H 1
+
 #endif /* AP_MPS2_LWIP_ARCH_CC_H */
