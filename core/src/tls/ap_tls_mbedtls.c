@@ -400,18 +400,17 @@ static void policy_range(const ap_client_t *c, char *buf, size_t size)
 static void whose_limit(const ap_client_t *c, ap_tls_version_t seen, char *buf, size_t size)
 {
     ap_tls_version_t built = ap_tls_highest_built();
+    bool server_too_old = seen != 0 && seen < AP_TLS_FLOOR;
 
-    if (seen != 0 && seen < AP_TLS_FLOOR) {
-        (void)snprintf(buf, size, "The limit is the server's: enable TLS 1.2 or newer on it.");
-    } else if (c->tls_min > AP_TLS_FLOOR && (seen == 0 || seen < c->tls_min)) {
+    if (!server_too_old && c->tls_min > AP_TLS_FLOOR && (seen == 0 || seen < c->tls_min)) {
         (void)snprintf(buf, size, "The limit is this client's minimum, %s (tls_min, the CLI's "
                                   "--tls-min): the server offers only older versions.",
                        ap_tls_version_str(c->tls_min));
-    } else if (c->tls_max < built) {
+    } else if (!server_too_old && c->tls_max < built) {
         (void)snprintf(buf, size, "The limit may be this client's maximum, %s (tls_max, the "
                                   "CLI's --tls-max): the server may require a newer version.",
                        ap_tls_version_str(c->tls_max));
-    } else if (built < AP_TLS_1_3) {
+    } else if (!server_too_old && built < AP_TLS_1_3) {
         (void)snprintf(buf, size, "The limit may be this build's ceiling, %s (%s): the server "
                                   "may require TLS 1.3.",
                        ap_tls_version_str(built), ap_tls_library_name());
