@@ -125,6 +125,8 @@ static const struct option k_longopts[] = {
     {"tlsv1", no_argument, NULL, OPT_LACKING},
     {"tlsv1.0", no_argument, NULL, OPT_LACKING},
     {"tlsv1.1", no_argument, NULL, OPT_LACKING},
+    {"tlsv1.2", no_argument, NULL, OPT_LACKING},
+    {"tlsv1.3", no_argument, NULL, OPT_LACKING},
     {"sslv2", no_argument, NULL, OPT_LACKING},
     {"sslv3", no_argument, NULL, OPT_LACKING},
     {"ciphers", required_argument, NULL, OPT_LACKING},
@@ -152,6 +154,9 @@ static const struct {
                            "(use --tls-min 1.2 or 1.3)"},
     {OPT_LACKING, "tlsv1.0", "TLS 1.0 and 1.1 are never negotiated: the floor is TLS 1.2"},
     {OPT_LACKING, "tlsv1.1", "TLS 1.0 and 1.1 are never negotiated: the floor is TLS 1.2"},
+    {OPT_LACKING, "tlsv1.2", "TLS 1.2 is the floor already; to require TLS 1.3 say "
+                             "--tls-min 1.3 (and --tls-max to cap the range)"},
+    {OPT_LACKING, "tlsv1.3", "use --tls-min 1.3 to require TLS 1.3"},
     {OPT_LACKING, "sslv2", "SSL is never negotiated: the floor is TLS 1.2"},
     {OPT_LACKING, "sslv3", "SSL is never negotiated: the floor is TLS 1.2"},
     {OPT_LACKING, "ciphers", "the cipher suites are a fixed allowlist (ECDHE with AES-GCM or "

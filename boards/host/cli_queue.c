@@ -215,7 +215,8 @@ static int enqueue(cli_queue_run_t *r, const uint8_t *body, size_t len, const ap
         cli_error(r->o, "%s%.0lu not kept: %s%s%s", line ? "line " : "the alert", line,
                   st == AP_ERR_STORE_FULL ? "the spool is full (nothing was evicted)"
                   : st == AP_ERR_TOO_LARGE ? "it is larger than the store can ever hold"
-                  : st == AP_ERR_BAD_ARG  ? "more extra headers than a spooled alert keeps"
+                  : st == AP_ERR_BAD_ARG  ? "the queue refuses its headers (more than it keeps, "
+                                            "or an Idempotency-Key: the queue makes that itself)"
                                           : ap_status_str(st),
                   r->spool_open ? "; " : "", r->spool_open ? ap_posix_spool_error(&r->spool) : "");
         return (st == AP_ERR_STORE_FULL || st == AP_ERR_STORE_IO || st == AP_ERR_TOO_LARGE)
