@@ -95,6 +95,17 @@ void cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 const char *cli_escaped(const char *s);
 
 /* cli_input.c: files, stdin, pins. */
+
+/* --lines input: each non-empty stdin line, without its line end. */
+typedef struct cli_lines {
+    char *line;
+    size_t cap;
+    size_t len;
+    unsigned long number;       /* of the line in the input, empty ones counted */
+} cli_lines_t;
+
+bool cli_next_line(cli_lines_t *in);
+void cli_lines_free(cli_lines_t *in);
 unsigned char *cli_read_all(const char *path, size_t limit, size_t *out_len);
 int cli_parse_pins(const char *spec, ap_spki_pin_t *pins, size_t max, size_t *count);
 const char *cli_connect_host(const cli_options_t *o, const ap_url_t *url);

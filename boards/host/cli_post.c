@@ -203,28 +203,18 @@ static int post_one(const cli_options_t *o, cli_run_state_t *r, const uint8_t *b
 
 static int post_lines(const cli_options_t *o, cli_run_state_t *r)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    unsigned long number = 0;
+    cli_lines_t in = {NULL, 0, 0, 0};
     unsigned long posted = 0;
     int rc = CLI_EXIT_DELIVERED;
     ap_status_t st = AP_OK;
 
-    while ((n = getline(&line, &cap, stdin)) >= 0) {
-        number++;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) {
-            line[--n] = '\0';
-        }
-        if (n == 0) {
-            continue;
-        }
-        rc = post_one(o, r, (const uint8_t *)line, (size_t)n, &st);
+    while (cli_next_line(&in)) {
+        rc = post_one(o, r, (const uint8_t *)in.line, in.len, &st);
         if (rc != CLI_EXIT_DELIVERED) {
             /* Stop at the first failure so the order of alerts is kept: the
              * operator resumes from this line. Nothing after it was sent. */
             cli_error(o, "line %lu %s: %s; %lu earlier alert(s) delivered; later lines not "
-                         "sent", number,
+                         "sent", in.number,
                       st == AP_ERR_OUTCOME_UNKNOWN ? "was sent, outcome unknown"
                                                    : "not delivered",
                       ap_client_error(r->client), posted);
@@ -232,7 +222,7 @@ static int post_lines(const cli_options_t *o, cli_run_state_t *r)
         }
         posted++;
     }
-    free(line);
+    cli_lines_free(&in);
     if (o->verbose && rc == CLI_EXIT_DELIVERED) {
         fprintf(stderr, "* %lu alert(s) delivered\n", posted);
     }

@@ -291,23 +291,12 @@ static int finish(cli_queue_run_t *r, ap_status_t st)
 static ap_status_t lines(cli_queue_run_t *r, const ap_header_t *headers, size_t header_count,
                          int *rc)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    unsigned long number = 0;
+    cli_lines_t in = {NULL, 0, 0, 0};
     ap_status_t st = AP_ERR_STORE_EMPTY;
-
     bool stopped = false;
 
-    while ((n = getline(&line, &cap, stdin)) >= 0) {
-        number++;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) {
-            line[--n] = '\0';
-        }
-        if (n == 0) {
-            continue;
-        }
-        *rc = enqueue(r, (const uint8_t *)line, (size_t)n, headers, header_count, number);
+    while (cli_next_line(&in)) {
+        *rc = enqueue(r, (const uint8_t *)in.line, in.len, headers, header_count, in.number);
         if (*rc != CLI_CONTINUE) {
             break;
         }
@@ -320,12 +309,12 @@ static ap_status_t lines(cli_queue_run_t *r, const ap_header_t *headers, size_t 
         if (st != AP_ERR_STORE_EMPTY && st != AP_ERR_QUEUE_BACKOFF) {
             stopped = true;
             if (r->o->spool == NULL) {
-                cli_error(r->o, "line %lu not delivered; later lines not read", number);
+                cli_error(r->o, "line %lu not delivered; later lines not read", in.number);
                 break;
             }
         }
     }
-    free(line);
+    cli_lines_free(&in);
     return st;
 }
 
