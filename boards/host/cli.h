@@ -74,6 +74,9 @@ typedef struct cli_options {
     long retry;                 /* --retry N; -1 when not given */
     double retry_max_time_s;    /* --retry-max-time S; 0 unlimited */
     double retry_delay_s;       /* --retry-delay S: backoff base and cap; 0 the defaults */
+    const char *check_chain;    /* --check-chain FILE: judge a chain, send nothing */
+    int64_t at;                 /* --at TIME, seconds since 1970 UTC */
+    bool at_set;
     const char *proxy;          /* --proxy URL; "" none; NULL: from the environment */
     const char *proxy_user;     /* --proxy-user USER:PASSWORD */
     const char *noproxy;        /* --noproxy LIST; NULL: $no_proxy / $NO_PROXY */
@@ -119,6 +122,10 @@ bool cli_uses_queue(const cli_options_t *o);
 int cli_queue_deliver(const cli_options_t *o, ap_client_t *client, const ap_platform_t *platform,
                       const uint8_t *body, size_t body_len, const ap_header_t *headers,
                       size_t header_count);
+
+/* cli_check.c: --check-chain. */
+bool cli_parse_rfc3339(const char *text, int64_t *out);
+int cli_check_chain(const cli_options_t *o);
 
 /* cli_spool.c: the spool directory. */
 int cli_spool_open(const cli_options_t *o, ap_posix_spool_t *spool, ap_store_t *store);

@@ -63,6 +63,9 @@ static const char usage_text[] =
     "                             %{exitcode} %{errormsg} %{time_connect} %{time_appconnect}\n"
     "                             %{time_total} %{size_download} %{size_upload}\n"
     "                             %{num_connects} %{url} %{tls_version}; \\n, \\t, %%\n"
+    "      --check-chain FILE     send nothing: would a post to URL accept this server\n"
+    "                             chain (PEM, leaf first)? exit 0 yes, 5 no (and why)\n"
+    "      --at TIME              judge the chain's dates at TIME (2026-01-01T00:00:00Z)\n"
     "  -s, --silent               no error messages; -S, --show-error: errors even with -s\n"
     "  -v, --verbose              connection, TLS, certificate, request and response heads\n"
     "  -h, --help, -V, --version\n"
@@ -76,7 +79,7 @@ static const char usage_text[] =
 enum {
     OPT_CACERT = 256, OPT_TLS_MIN, OPT_TLS_MAX, OPT_PINS, OPT_RESOLVE, OPT_CONNECT_TIMEOUT,
     OPT_LINES, OPT_DATA_BINARY, OPT_JSON, OPT_BEARER, OPT_LACKING, OPT_SPOOL, OPT_FLUSH,
-    OPT_SPOOL_LIST, OPT_SPOOL_MAX_BYTES, OPT_RETRY, OPT_RETRY_MAX_TIME, OPT_RETRY_DELAY, OPT_NOPROXY
+    OPT_SPOOL_LIST, OPT_SPOOL_MAX_BYTES, OPT_RETRY, OPT_RETRY_MAX_TIME, OPT_RETRY_DELAY, OPT_NOPROXY, OPT_CHECK_CHAIN, OPT_AT
 };
 
 static const struct option k_longopts[] = {
@@ -105,6 +108,8 @@ static const struct option k_longopts[] = {
     {"proxy", required_argument, NULL, 'x'},
     {"proxy-user", required_argument, NULL, 'U'},
     {"noproxy", required_argument, NULL, OPT_NOPROXY},
+    {"check-chain", required_argument, NULL, OPT_CHECK_CHAIN},
+    {"at", required_argument, NULL, OPT_AT},
     {"output", required_argument, NULL, 'o'},
     {"write-out", required_argument, NULL, 'w'},
     {"silent", no_argument, NULL, 's'},
@@ -414,6 +419,15 @@ static int handle_option(cli_options_t *o, int ch, const char *arg, int long_ind
     case 'x': o->proxy = arg; break;
     case 'U': o->proxy_user = arg; break;
     case OPT_NOPROXY: o->noproxy = arg; break;
+    case OPT_CHECK_CHAIN: o->check_chain = arg; break;
+    case OPT_AT:
+        o->at_set = cli_parse_rfc3339(arg, &o->at);
+        if (!o->at_set) {
+            cli_usage_error("--at takes a UTC time as 2026-01-01T00:00:00Z, not '%s'",
+                            cli_escaped(arg));
+            ok = false;
+        }
+        break;
     case 'o': o->output = arg; break;
     case 'w': o->write_out = arg; break;
     case 's': o->silent = true; break;
@@ -483,6 +497,15 @@ static int check_combination(cli_options_t *o, int argc, char **argv)
         }
         return CLI_CONTINUE;
     }
+    if (o->at_set && o->check_chain == NULL) {
+        cli_usage_error("--at goes with --check-chain");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->check_chain != NULL && (o->data != NULL || o->lines || o->flush || o->spool)) {
+        cli_usage_error("--check-chain sends nothing: no alert, --lines, --spool or --flush "
+                        "with it");
+        return CLI_EXIT_USAGE;
+    }
     if (o->flush && (o->data != NULL || o->lines)) {
         cli_usage_error("--flush delivers the spool without a new alert: no -d, --json or "
                         "--lines with it");
@@ -507,7 +530,7 @@ static int check_combination(cli_options_t *o, int argc, char **argv)
         cli_usage_error("--lines reads the alerts from stdin; it does not go with -d or --json");
         return CLI_EXIT_USAGE;
     }
-    if (!o->lines && o->data == NULL && !o->flush) {
+    if (!o->lines && o->data == NULL && !o->flush && o->check_chain == NULL) {
         cli_usage_error("no alert body given: use -d, --json, --lines or --flush");
         return CLI_EXIT_USAGE;
     }

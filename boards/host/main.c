@@ -11,7 +11,9 @@ int main(int argc, char **argv)
     int rc = cli_parse(argc, argv, &options);
 
     if (rc == CLI_CONTINUE) {
-        rc = options.spool_list ? cli_spool_list(&options) : cli_run(&options);
+        rc = options.spool_list    ? cli_spool_list(&options)
+             : options.check_chain ? cli_check_chain(&options)
+                                   : cli_run(&options);
     }
     cli_options_free(&options);
     return rc;

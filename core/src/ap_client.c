@@ -605,6 +605,15 @@ ap_status_t ap_post(ap_client_t *c, const ap_request_t *req, ap_response_t *resp
     return st;
 }
 
+ap_status_t ap_check_chain(ap_client_t *c, const uint8_t *chain, size_t chain_len)
+{
+    if (c == NULL || !c->initialised || chain == NULL || chain_len == 0) {
+        return AP_ERR_BAD_ARG;
+    }
+    c->error[0] = '\0';
+    return ap_tls_check_chain(c, chain, chain_len);
+}
+
 const char *ap_client_error(const ap_client_t *c)
 {
     return (c != NULL) ? c->error : "";

@@ -34,6 +34,11 @@ int32_t ap_tls_write(ap_client_t *c, const uint8_t *buf, size_t len);
  * AP_ERR_TIMEOUT, AP_ERR_IO, AP_ERR_TLS. */
 int32_t ap_tls_read(ap_client_t *c, uint8_t *buf, size_t size);
 
+/* Verify a server chain (PEM with its NUL counted, or DER; leaf first) as a
+ * handshake would, without connecting: AP_OK; AP_ERR_TLS_CERT, AP_ERR_TLS_PIN
+ * (with the reason in the error text); AP_ERR_TLS_SETUP (unreadable). */
+ap_status_t ap_tls_check_chain(ap_client_t *c, const uint8_t *chain, size_t len);
+
 /* Without blocking (c->polling is set around it), tell whether the idle
  * connection can carry a request: AP_OK nothing has arrived; AP_ERR_CLOSED
  * the server ended it (close_notify or end of stream); AP_ERR_HTTP_RESPONSE

@@ -749,6 +749,38 @@ for cli in ("ap3", "ap2"):
              [Step(cli, ["-H", "X-Ok: 1\x01", "-d", "x"], EXIT_USAGE,
                    stderr=["control character", "X-Ok: 1\\x01"])], [], labels=["cli", "usage"]))
 
+# ---------------------------------------------------------------- the offline chain checker
+
+for cli in ("ap3", "ap2"):
+    n = CLIS[cli]
+    for tag, chain, url, extra, code, words in (
+            ("accepted", "ecdsa-chain.pem", "https://localhost/alerts", [], EXIT_OK, []),
+            ("accepted_ip", "ecdsa-chain.pem", "https://127.0.0.1:8443/a", [], EXIT_OK, []),
+            ("wrong_host", "ecdsa-chain.pem", "https://other.example/a", [], EXIT_CERT,
+             ["is not for other.example"]),
+            ("expired", "expired-chain.pem", "https://localhost/", [], EXIT_CERT, ["expired"]),
+            ("at_future", "ecdsa-chain.pem", "https://localhost/",
+             ["--at", "2099-01-01T00:00:00Z"], EXIT_CERT, ["expired"]),
+            ("at_past", "ecdsa-chain.pem", "https://localhost/",
+             ["--at", "2000-01-01T00:00:00Z"], EXIT_CERT, ["not valid yet"]),
+            ("unknown_root", "unknownroot-chain.pem", "https://localhost/", [], EXIT_CERT,
+             ["does not lead to a trusted root"]),
+            ("missing_intermediate", "missing-intermediate.pem", "https://localhost/", [],
+             EXIT_CERT, ["does not lead to a trusted root"]),
+            ("pin_mismatch", "ecdsa-chain.pem", "https://localhost/",
+             ["--pinnedpubkey", "{pin_other}"], EXIT_CERT, ["matches none of the 1 pinned"]),
+            ("pin_match", "ecdsa-chain.pem", "https://localhost/",
+             ["--pinnedpubkey", "{pin_ecdsa}"], EXIT_OK, []),
+            ("not_a_chain", "ecdsa.key", "https://localhost/", [], EXIT_USAGE,
+             ["the chain could not be read"]),
+            ("bad_at", "ecdsa-chain.pem", "https://localhost/", ["--at", "yesterday"],
+             EXIT_USAGE, ["--at takes a UTC time"])):
+        add(Case("check_chain.%s.%s" % (tag, n), lambda: RefusedPort(),
+                 [Step(cli, ["--cacert", "{pki}/root.pem", "--check-chain", "{pki}/" + chain]
+                       + extra + [url], code, standard=False, stderr=words,
+                       stdout=["would accept this chain"] if code == EXIT_OK else [])],
+                 [never_connected()], labels=["cert", "check_chain"]))
+
 def run_step(step, binary, ctx, work, index):
     args = [fill(a, ctx) for a in step.args]
     if step.standard:

@@ -251,6 +251,21 @@ ap_status_t ap_client_init(ap_client_t *client, const ap_client_config_t *cfg);
 ap_status_t ap_post(ap_client_t *client, const ap_request_t *req,
                     ap_response_t *resp);
 
+/**
+ * @brief Would a post with this client accept this server chain? Offline:
+ * nothing connects. The chain (leaf first, then intermediates) is verified
+ * by the very function the handshake uses: the anchors, the X.509 profile
+ * and rules, the URL's host name, the pins, and the dates at the
+ * platform's wall time (give the client a platform whose clock says the
+ * moment to judge, e.g. the CLI's --at).
+ * @param chain PEM (its terminating NUL counted in chain_len) or DER.
+ * @return AP_OK accepted; AP_ERR_TLS_CERT or AP_ERR_TLS_PIN refused, with
+ *         the reason in ap_client_error(); AP_ERR_TLS_SETUP the chain cannot
+ *         be read (no certificate in it); AP_ERR_BAD_ARG a NULL or empty
+ *         argument, or a client that is not initialised.
+ */
+ap_status_t ap_check_chain(ap_client_t *c, const uint8_t *chain, size_t chain_len);
+
 /** @brief One line for a person about the last failure; "" after success. */
 const char *ap_client_error(const ap_client_t *client);
 

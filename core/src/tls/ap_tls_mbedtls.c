@@ -465,11 +465,11 @@ static const char *weak_algorithm(uint32_t f)
     return NULL;
 }
 
-static ap_status_t refuse_certificate(ap_client_t *c)
+/* The refusal in words, from every flag the chain collected. */
+static ap_status_t refuse_certificate_flags(ap_client_t *c, uint32_t f)
 {
     ap_tls_t *t = tls_of(c);
     const char *host = c->url.host;
-    uint32_t f = t->chain_flags | mbedtls_ssl_get_verify_result(&t->ssl);
     const char *weak = weak_algorithm(f);
 
     if (t->pin_mismatch && !t->rule_refused && (f & ~(uint32_t)MBEDTLS_X509_BADCERT_OTHER) == 0) {
@@ -510,6 +510,12 @@ static ap_status_t refuse_certificate(ap_client_t *c)
             "Nothing was sent.", host, (unsigned long)f);
     }
     return AP_ERR_TLS_CERT;
+}
+
+static ap_status_t refuse_certificate(ap_client_t *c)
+{
+    return refuse_certificate_flags(c, tls_of(c)->chain_flags |
+                                           mbedtls_ssl_get_verify_result(&tls_of(c)->ssl));
 }
 
 /* An error from parsing a certificate the server sent (X.509 or public-key
@@ -676,6 +682,56 @@ static void trace_peer_certificate(ap_client_t *c)
 #endif
 }
 
+/* What one verification collects, cleared before each. */
+static void reset_verification(ap_tls_t *t)
+{
+    t->chain_flags = 0;
+    t->path_len = 0;
+    t->rule_refused = false;
+    t->pin_mismatch = false;
+    t->time_unknown = false;
+}
+
+ap_status_t ap_tls_check_chain(ap_client_t *c, const uint8_t *chain, size_t len)
+{
+    ap_tls_t *t = tls_of(c);
+    mbedtls_x509_crt crt;
+    uint32_t flags = 0;
+    int ret;
+    char why[160];
+
+    mbedtls_x509_crt_init(&crt);
+    ret = mbedtls_x509_crt_parse(&crt, chain, len);
+    if (ret < 0 || crt.version == 0) {
+        if (ret < 0) {
+            describe_mbedtls(ret, why, sizeof(why));
+        } else {
+            (void)snprintf(why, sizeof(why), "no certificate in it");
+        }
+        ap_client_set_error(c, "the chain could not be read: %s", why);
+        mbedtls_x509_crt_free(&crt);
+        return AP_ERR_TLS_SETUP;
+    }
+    if (ret > 0) {
+        ap_client_set_error(c, "certificate refused for %s: %d certificate(s) of the chain "
+                               "cannot be parsed (an unknown critical extension, or an "
+                               "encoding Mbed TLS refuses)", c->url.host, ret);
+        mbedtls_x509_crt_free(&crt);
+        return AP_ERR_TLS_CERT;
+    }
+    /* The handshake's own verification: the same profile, anchors, host
+     * name and verify callback (dates, pins, alertpost's X.509 rules). */
+    reset_verification(t);
+    ret = mbedtls_x509_crt_verify_with_profile(&crt, &t->anchors, NULL, ap_x509_profile(),
+                                               c->url.host, &flags, verify_cb, c);
+    t->chain_flags |= flags;
+    mbedtls_x509_crt_free(&crt);
+    if (ret == 0 && t->chain_flags == 0 && !t->rule_refused) {
+        return AP_OK;
+    }
+    return refuse_certificate_flags(c, t->chain_flags);
+}
+
 ap_status_t ap_tls_handshake(ap_client_t *c)
 {
     ap_tls_t *t = tls_of(c);
@@ -689,12 +745,8 @@ ap_status_t ap_tls_handshake(ap_client_t *c)
         (void)mbedtls_ssl_session_reset(&t->ssl);
     }
     t->session_used = true;
-    t->chain_flags = 0;
-    t->path_len = 0;
-    t->rule_refused = false;
+    reset_verification(t);
     t->sent_client_cert = false;
-    t->pin_mismatch = false;
-    t->time_unknown = false;
     c->last_io = AP_OK;
     ap_tls_sniff_init(&c->sniff);
 

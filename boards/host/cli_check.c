@@ -1,0 +1,156 @@
+/*
+ * --check-chain CHAIN.pem [--at TIME] URL: would a post to URL accept this
+ * server chain, at TIME (default now)? Nothing connects; the library's
+ * ap_check_chain() runs the handshake's own verification. For operators
+ * about to rotate a fleet's server certificate.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+/* The platform the check runs on: the POSIX one, with the wall clock set
+ * to the moment to judge. */
+typedef struct check_platform {
+    ap_platform_t posix;
+    int64_t at;
+} check_platform_t;
+
+static check_platform_t g_check;
+
+static int64_t check_wall_time(void *ctx)
+{
+    (void)ctx;
+    return g_check.at;
+}
+
+static uint32_t check_now_ms(void *ctx)
+{
+    (void)ctx;
+    return g_check.posix.now_ms(g_check.posix.ctx);
+}
+
+static ap_status_t check_entropy(void *ctx, uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    return g_check.posix.entropy(g_check.posix.ctx, buf, len);
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; timegm is not POSIX). */
+static int64_t days_since_epoch(int64_t y, int m, int d)
+{
+    int64_t era;
+    int64_t yoe;
+    int64_t doy;
+
+    y -= (m <= 2) ? 1 : 0;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+/* RFC 3339 in UTC, to the second: 2026-01-01T00:00:00Z. */
+bool cli_parse_rfc3339(const char *text, int64_t *out)
+{
+    struct tm tm;
+    char tail = 0;
+    int n = 0;
+
+    memset(&tm, 0, sizeof(tm));
+    if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%c%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &tail, &n) != 7 ||
+        (tail != 'Z' && tail != 'z') || text[n] != '\0' || tm.tm_mon < 1 || tm.tm_mon > 12 ||
+        tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+        tm.tm_sec > 60 || tm.tm_year < 1970) {
+        return false;
+    }
+    *out = days_since_epoch(tm.tm_year, tm.tm_mon, tm.tm_mday) * 86400 +
+           (int64_t)tm.tm_hour * 3600 + (int64_t)tm.tm_min * 60 + tm.tm_sec;
+    return true;
+}
+
+static int check_with(const cli_options_t *o, ap_client_t *client, unsigned char *anchors,
+                      size_t anchors_len, const unsigned char *chain, size_t chain_len)
+{
+    static uint8_t work[CLI_WORK_BUF];
+    ap_spki_pin_t pins[AP_MAX_PINS];
+    ap_posix_conn_t conn;
+    ap_transport_t transport;
+    ap_platform_t platform = {NULL, check_now_ms, check_wall_time, check_entropy};
+    ap_client_config_t cfg;
+    ap_status_t st;
+
+    ap_posix_transport_init(&transport, &conn); /* never connected */
+    ap_client_config_defaults(&cfg);
+    cfg.url = o->url;
+    cfg.transport = &transport;
+    cfg.platform = &platform;
+    cfg.ca_pem = anchors;
+    cfg.ca_pem_len = anchors_len + 1;
+    cfg.tls_min = o->tls_min;
+    cfg.tls_max = o->tls_max;
+    cfg.work_buf = work;
+    cfg.work_buf_size = sizeof(work);
+    if (o->pins != NULL) {
+        int rc = cli_parse_pins(o->pins, pins, AP_MAX_PINS, &cfg.pin_count);
+
+        if (rc != CLI_CONTINUE) {
+            return rc;
+        }
+        cfg.pins = pins;
+    }
+    st = ap_client_init(client, &cfg);
+    if (st == AP_OK) {
+        st = ap_check_chain(client, chain, chain_len + 1);
+    }
+    if (st == AP_OK) {
+        printf("accepted: a post to %s would accept this chain\n", o->url);
+        return CLI_EXIT_DELIVERED;
+    }
+    if (st == AP_ERR_TLS_SETUP || st == AP_ERR_BAD_ARG || st == AP_ERR_URL) {
+        cli_usage_error("%s", ap_client_error(client));
+        return CLI_EXIT_USAGE;
+    }
+    cli_error(o, "%s", ap_client_error(client));
+    return cli_exit_for(st, client);
+}
+
+int cli_check_chain(const cli_options_t *o)
+{
+    unsigned char *anchors;
+    unsigned char *chain;
+    size_t anchors_len = 0;
+    size_t chain_len = 0;
+    ap_client_t *client;
+    int rc;
+
+    ap_posix_platform_init(&g_check.posix);
+    g_check.at = o->at_set ? o->at : g_check.posix.wall_time(g_check.posix.ctx);
+    chain = cli_read_all(o->check_chain, CLI_MAX_ANCHORS, &chain_len);
+    if (chain == NULL) {
+        cli_usage_error("cannot read the chain %s: %s", cli_escaped(o->check_chain),
+                        strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    anchors = cli_read_all(o->cacert, CLI_MAX_ANCHORS, &anchors_len);
+    if (anchors == NULL) {
+        cli_usage_error("cannot read the trust anchors %s (from %s): %s",
+                        cli_escaped(o->cacert), o->cacert_source, strerror(errno));
+        free(chain);
+        return CLI_EXIT_USAGE;
+    }
+    client = calloc(1, sizeof(*client));
+    rc = (client == NULL) ? CLI_EXIT_USAGE
+                          : check_with(o, client, anchors, anchors_len, chain, chain_len);
+    if (client != NULL) {
+        ap_client_free(client);
+    }
+    free(client);
+    free(anchors);
+    free(chain);
+    return rc;
+}
