@@ -49,42 +49,48 @@ typedef struct cli_resolve {
     const char *addr;
 } cli_resolve_t;
 
+/* Grouped by size (pointers and 8-byte numbers, then the rest), so the
+ * struct carries no padding to speak of. */
 typedef struct cli_options {
+    /* what to post, and where */
     const char *url;
     const char *data;           /* -d, --data-binary or --json: TEXT, @FILE or @- */
-    bool json;                  /* --json: Content-Type and Accept set to JSON */
     const char *cacert;         /* trust anchors; never NULL after parsing */
     const char *cacert_source;  /* "--cacert", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "default" */
     const char *pins;
-    cli_resolve_t resolve[CLI_MAX_RESOLVE];
-    size_t resolve_count;
-    double connect_timeout_s;   /* 0: the library's default */
-    double max_time_s;
-    ap_tls_version_t tls_min, tls_max;
-    ap_header_t headers[CLI_MAX_HEADERS];
-    size_t header_count;
     const char *user_agent;     /* -A */
     const char *output;         /* -o FILE; NULL: stdout */
     const char *write_out;      /* -w FORMAT */
-    bool lines;
     const char *spool;          /* --spool DIR */
-    bool flush;                 /* --flush: deliver the spool, no new alert */
-    bool spool_list;            /* --spool-list: show the spool, send nothing */
-    uint64_t spool_max_bytes;   /* --spool-max-bytes: 0 no limit */
-    long retry;                 /* --retry N; -1 when not given */
-    double retry_max_time_s;    /* --retry-max-time S; 0 unlimited */
-    double retry_delay_s;       /* --retry-delay S: backoff base and cap; 0 the defaults */
     const char *check_chain;    /* --check-chain FILE: judge a chain, send nothing */
-    int64_t at;                 /* --at TIME, seconds since 1970 UTC */
-    bool at_set;
     const char *proxy;          /* --proxy URL; "" none; NULL: from the environment */
     const char *proxy_user;     /* --proxy-user USER:PASSWORD */
     const char *noproxy;        /* --noproxy LIST; NULL: $no_proxy / $NO_PROXY */
+    /* numbers */
+    double connect_timeout_s;   /* 0: the library's default */
+    double max_time_s;
+    double retry_max_time_s;    /* --retry-max-time S; 0 unlimited */
+    double retry_delay_s;       /* --retry-delay S: backoff base and cap; 0 the defaults */
+    uint64_t spool_max_bytes;   /* --spool-max-bytes: 0 no limit */
+    int64_t at;                 /* --at TIME, seconds since 1970 UTC */
+    long retry;                 /* --retry N; -1 when not given */
+    /* lists */
+    cli_resolve_t resolve[CLI_MAX_RESOLVE];
+    size_t resolve_count;
+    ap_header_t headers[CLI_MAX_HEADERS];
+    size_t header_count;
+    char *owned[CLI_MAX_OWNED]; /* strings made while parsing, freed at the end */
+    size_t owned_count;
+    ap_tls_version_t tls_min, tls_max;
+    /* switches */
+    bool json;                  /* --json: Content-Type and Accept set to JSON */
+    bool lines;
+    bool flush;                 /* --flush: deliver the spool, no new alert */
+    bool spool_list;            /* --spool-list: show the spool, send nothing */
+    bool at_set;
     bool verbose;
     bool silent;                /* -s: no error text ... */
     bool show_error;            /* -S: ... unless this */
-    char *owned[CLI_MAX_OWNED]; /* strings made while parsing, freed at the end */
-    size_t owned_count;
 } cli_options_t;
 
 /* cli_args.c: parse and check every argument before any connection. */

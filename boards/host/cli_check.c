@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 
@@ -53,23 +52,41 @@ static int64_t days_since_epoch(int64_t y, int m, int d)
     return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
 }
 
-/* RFC 3339 in UTC, to the second: 2026-01-01T00:00:00Z. */
+/* n decimal digits at s, into *out. */
+static bool digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return false;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* RFC 3339 in UTC, to the second: 2026-01-01T00:00:00Z (and nothing else). */
 bool cli_parse_rfc3339(const char *text, int64_t *out)
 {
-    struct tm tm;
-    char tail = 0;
-    int n = 0;
+    int y = 0;
+    int mo = 0;
+    int d = 0;
+    int h = 0;
+    int mi = 0;
+    int sec = 0;
 
-    memset(&tm, 0, sizeof(tm));
-    if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%c%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &tail, &n) != 7 ||
-        (tail != 'Z' && tail != 'z') || text[n] != '\0' || tm.tm_mon < 1 || tm.tm_mon > 12 ||
-        tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-        tm.tm_sec > 60 || tm.tm_year < 1970) {
+    if (strlen(text) != 20 || text[4] != '-' || text[7] != '-' ||
+        (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':' ||
+        (text[19] != 'Z' && text[19] != 'z') || !digits(text, 4, &y) ||
+        !digits(text + 5, 2, &mo) || !digits(text + 8, 2, &d) || !digits(text + 11, 2, &h) ||
+        !digits(text + 14, 2, &mi) || !digits(text + 17, 2, &sec) || y < 1970 || mo < 1 ||
+        mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
         return false;
     }
-    *out = days_since_epoch(tm.tm_year, tm.tm_mon, tm.tm_mday) * 86400 +
-           (int64_t)tm.tm_hour * 3600 + (int64_t)tm.tm_min * 60 + tm.tm_sec;
+    *out = days_since_epoch(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + sec;
     return true;
 }
 
