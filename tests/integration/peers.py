@@ -224,15 +224,20 @@ class NginxServer(Peer):
     keepalive_requests makes nginx itself close a kept-alive connection after
     that many requests (a server-initiated close). Its access log gives each
     request's connection number and length; its error log, at info level, says
-    whether a client left bytes unread (nginx logs "Connection reset by peer").
+    whether a client left bytes unread (nginx logs "Connection reset by peer"),
+    and each failed handshake ("SSL_do_handshake() failed"). `tls` is the pair of
+    versions it offers, as for the servers of the real-servers matrix below.
     """
 
     needs_nginx = True
+    program = "nginx"
 
-    def __init__(self, keepalive_requests=100, cert="ecdsa-chain.pem", key="ecdsa.key"):
+    def __init__(self, keepalive_requests=100, cert="ecdsa-chain.pem", key="ecdsa.key",
+                 tls=("1.2", "1.3")):
         super().__init__()
         self.keepalive_requests = keepalive_requests
         self.cert, self.key = cert, key
+        self.tls = tls
 
     def _config(self, pki):
         w = self.work
@@ -249,19 +254,26 @@ http {
     uwsgi_temp_path %(w)s/uwsgi;
     scgi_temp_path %(w)s/scgi;
     log_format alerts '$connection $connection_requests $request_method $uri $status '
-                      '$request_length';
+                      '$ssl_protocol $content_length $request_length';
     access_log %(w)s/access.log alerts;
     server {
         listen 127.0.0.1:%(port)d ssl;
         ssl_certificate %(pki)s/%(cert)s;
         ssl_certificate_key %(pki)s/%(key)s;
-        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_protocols %(protocols)s;%(ciphers)s
         keepalive_requests %(kr)d;
         location /alerts { return 204; }
     }
 }
 """ % {"w": w, "port": self.port, "pki": pki, "cert": self.cert, "key": self.key,
-       "kr": self.keepalive_requests}
+       "kr": self.keepalive_requests, "protocols": self._protocols(),
+       "ciphers": "\n        ssl_ciphers %s;" % OPENSSL_LEGACY_CIPHERS if self.tls[0] < "1.2"
+       else ""}
+
+    def _protocols(self):
+        lo, hi = self.tls
+        return " ".join(SERVER_VERSION_NAMES[v] for v in sorted(SERVER_VERSION_NAMES)
+                        if lo <= v <= hi)
 
     def start(self, work, pki):
         self.work = work
@@ -294,16 +306,15 @@ http {
 
     def received(self):
         got = Received()
-        got.known_handshakes = False
-        conns = set()
-        for line in _read_text(os.path.join(self.work, "access.log")).decode().splitlines():
-            conn, _, method, uri, status, length = line.split()
-            conns.add(conn)
-            got.requests.append({"conn": conn, "method": method, "path": uri,
-                                 "version": "", "headers": [], "body": b"",
-                                 "status": int(status), "length": int(length)})
-        got.connections = len(conns)
+        lines = _read_text(os.path.join(self.work, "access.log")).decode().splitlines()
+        conns = _access_requests(lines, got)
+        for line, req in zip(lines, got.requests):
+            req["request_length"] = int(line.split()[7])   # head and body, as received
         got.log = _read_text(os.path.join(self.work, "error.log")).decode("utf-8", "replace")
+        # Not the start-up probe's "closed connection while SSL handshaking".
+        got.handshakes_failed = [l for l in got.log.splitlines()
+                                 if "SSL_do_handshake() failed" in l]
+        got.connections = len(conns)
         return got
 
 
@@ -329,6 +340,8 @@ GNUTLS_VERSION_NAMES = {"TLS1.%d" % i: SERVER_VERSION_NAMES["1.%d" % i] for i in
 
 def _access_requests(lines, got):
     """Fills `got` from access-log lines 'PORT NUMBER METHOD PATH STATUS TLS LENGTH'."""
+    # A log names the version of handshakes that carried a request, not every handshake.
+    got.known_handshakes = False
     conns = []
     for line in lines:
         fields = line.split()

@@ -548,13 +548,14 @@ for cli in ("ap3", "ap2"):
              [delivered(alert("s_server" + cli))], labels=["http"]))
 
 
-# The real-servers matrix: Debian's Apache httpd (mod_ssl), lighttpd on its three TLS
-# backends and HAProxy, each started by the case on loopback with its own config file.
+# The real-servers matrix: Debian's nginx, Apache httpd (mod_ssl), lighttpd on its three
+# TLS backends and HAProxy, each started by the case on loopback with its own config file.
 # Each serves both CLIs: delivery over TLS 1.2 and 1.3 with the version as both sides
 # name it, refusal of a TLS 1.0-only configuration, and 100 --lines alerts on one
 # connection and on a server that closes after 30 requests. The servers' own records
 # (access logs, and bodies where they keep them) are what the checks read.
 SERVERS = {
+    "nginx": lambda keepalive=1000, **kw: NginxServer(keepalive_requests=keepalive, **kw),
     "apache": lambda **kw: ApacheServer(**kw),
     "lighttpd_openssl": lambda **kw: LighttpdServer(backend="openssl", **kw),
     "lighttpd_gnutls": lambda **kw: LighttpdServer(backend="gnutls", **kw),
