@@ -664,7 +664,8 @@ class HAProxyServer(_ConfiguredServer):
     def _prepare(self, pki):
         # HAProxy takes the certificate chain and its key from one file.
         with open(os.path.join(self.work, "server.pem"), "wb") as f:
-            f.write(_read_text(os.path.join(pki, self.cert)) + _read_text(os.path.join(pki, self.key)))
+            f.write(_read_text(os.path.join(pki, self.cert))
+                    + _read_text(os.path.join(pki, self.key)))
         self.backend = _BodyRecorder()
 
     def _config(self, pki):
@@ -681,7 +682,7 @@ defaults
     timeout server 10s
     timeout http-keep-alive 10s
 frontend alerts
-    bind 127.0.0.1:%(port)d ssl crt %(w)s/server.pem ssl-min-ver TLSv%(lo)s ssl-max-ver TLSv%(hi)s%(ciphers)s
+    bind 127.0.0.1:%(port)d ssl crt %(w)s/server.pem %(versions)s%(ciphers)s
     http-request set-var(sess.n) var(sess.n,0),add(1)
     http-request capture req.hdr(content-length) len 12
     http-after-response set-header Connection close if { var(sess.n) -m int ge %(ka)d }
@@ -690,7 +691,8 @@ frontend alerts
 backend recorder
     server recorder 127.0.0.1:%(be)d
 """ % {"w": self.work, "port": self.port, "lo": lo, "hi": hi, "ciphers": ciphers,
-       "ka": self.keepalive, "be": self.backend.port}
+       "ka": self.keepalive, "be": self.backend.port,
+       "versions": "ssl-min-ver TLSv%s ssl-max-ver TLSv%s" % (lo, hi)}
 
     def _argv(self, conf):
         return ["haproxy", "-db", "-f", conf]

@@ -604,11 +604,13 @@ def _bodies_as_sent(got, bodies):
         seen = [b for _, b in got.bodies]
         if seen != bodies:
             dup = len(seen) - len(set(seen))
+            at = next((i for i, (a, b) in enumerate(zip(seen, bodies)) if a != b),
+                      min(len(seen), len(bodies)))
             return ["the server recorded %d bodies (%d repeated), expected each of %d once, "
-                    "in order; first difference at %r" % (
-                        len(seen), dup, len(bodies),
-                        next(((i, a, b) for i, (a, b) in enumerate(zip(seen, bodies))
-                              if a != b), len(seen)))]
+                    "in order; first difference at alert %d: got %r, expected %r" % (
+                        len(seen), dup, len(bodies), at,
+                        seen[at] if at < len(seen) else "nothing",
+                        bodies[at] if at < len(bodies) else "nothing")]
         return []
     lengths = [r["length"] for r in got.requests]
     if lengths != [len(b) for b in bodies]:
