@@ -25,7 +25,7 @@ packages=(
   build-essential cmake ninja-build pkg-config dpkg-dev python3
   libcmocka-dev openssl ca-certificates gnutls-bin
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
-  cppcheck clang-tidy python3-minimal iproute2 nginx tinyproxy-bin
+  cppcheck clang-tidy python3-minimal iproute2 nginx tinyproxy-bin apache2 haproxy lighttpd lighttpd-mod-openssl lighttpd-mod-gnutls lighttpd-mod-mbedtls
   clang libclang-rt-14-dev
 )
 # LINK NAME SUITE: what CMake looks for, from which source package and release.

@@ -41,6 +41,7 @@ class Received:
         self.known_handshakes = True
         self.connections = None     # TCP connections the peer accepted, None if unknown
         self.log = ""               # the peer's own output, for failure messages
+        self.bodies = None          # [(conn, body)] in arrival order, where recorded
 
     def http_bytes_seen(self):
         return bool(self.requests) or bool(self.raw)
@@ -223,15 +224,20 @@ class NginxServer(Peer):
     keepalive_requests makes nginx itself close a kept-alive connection after
     that many requests (a server-initiated close). Its access log gives each
     request's connection number and length; its error log, at info level, says
-    whether a client left bytes unread (nginx logs "Connection reset by peer").
+    whether a client left bytes unread (nginx logs "Connection reset by peer"),
+    and each failed handshake ("SSL_do_handshake() failed"). `tls` is the pair of
+    versions it offers, as for the servers of the real-servers matrix below.
     """
 
     needs_nginx = True
+    program = "nginx"
 
-    def __init__(self, keepalive_requests=100, cert="ecdsa-chain.pem", key="ecdsa.key"):
+    def __init__(self, keepalive_requests=100, cert="ecdsa-chain.pem", key="ecdsa.key",
+                 tls=("1.2", "1.3")):
         super().__init__()
         self.keepalive_requests = keepalive_requests
         self.cert, self.key = cert, key
+        self.tls = tls
 
     def _config(self, pki):
         w = self.work
@@ -248,19 +254,26 @@ http {
     uwsgi_temp_path %(w)s/uwsgi;
     scgi_temp_path %(w)s/scgi;
     log_format alerts '$connection $connection_requests $request_method $uri $status '
-                      '$request_length';
+                      '$ssl_protocol $content_length $request_length';
     access_log %(w)s/access.log alerts;
     server {
         listen 127.0.0.1:%(port)d ssl;
         ssl_certificate %(pki)s/%(cert)s;
         ssl_certificate_key %(pki)s/%(key)s;
-        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_protocols %(protocols)s;%(ciphers)s
         keepalive_requests %(kr)d;
         location /alerts { return 204; }
     }
 }
 """ % {"w": w, "port": self.port, "pki": pki, "cert": self.cert, "key": self.key,
-       "kr": self.keepalive_requests}
+       "kr": self.keepalive_requests, "protocols": self._protocols(),
+       "ciphers": "\n        ssl_ciphers %s;" % OPENSSL_LEGACY_CIPHERS if self.tls[0] < "1.2"
+       else ""}
+
+    def _protocols(self):
+        lo, hi = self.tls
+        return " ".join(SERVER_VERSION_NAMES[v] for v in sorted(SERVER_VERSION_NAMES)
+                        if lo <= v <= hi)
 
     def start(self, work, pki):
         self.work = work
@@ -293,16 +306,413 @@ http {
 
     def received(self):
         got = Received()
-        got.known_handshakes = False
-        conns = set()
-        for line in _read_text(os.path.join(self.work, "access.log")).decode().splitlines():
-            conn, _, method, uri, status, length = line.split()
-            conns.add(conn)
-            got.requests.append({"conn": conn, "method": method, "path": uri,
-                                 "version": "", "headers": [], "body": b"",
-                                 "status": int(status), "length": int(length)})
-        got.connections = len(conns)
+        lines = _read_text(os.path.join(self.work, "access.log")).decode().splitlines()
+        conns = _access_requests(lines, got)
+        for line, req in zip(lines, got.requests):
+            req["request_length"] = int(line.split()[7])   # head and body, as received
         got.log = _read_text(os.path.join(self.work, "error.log")).decode("utf-8", "replace")
+        # Not the start-up probe's "closed connection while SSL handshaking".
+        got.handshakes_failed = [l for l in got.log.splitlines()
+                                 if "SSL_do_handshake() failed" in l]
+        got.connections = len(conns)
+        return got
+
+
+# ------------------------------------------------ Debian servers: the real-servers matrix
+#
+# Each is the Debian package's own binary, started in the foreground by the test with a
+# config file written into the case's work directory, listening on 127.0.0.1 only, and
+# never the system service. Each offers the TLS versions it is asked for (`tls`, a pair
+# like ("1.2", "1.3")), closes a kept-alive connection after `keepalive` requests, and
+# logs one access-log line per request: the client's port (the connection's identity),
+# the request's number on its connection, method, path, status, the TLS version it
+# negotiated and the request's Content-Length. Where the server can record the body
+# cheaply it does (Apache through mod_lua, lighttpd through a CGI script, HAProxy's
+# backend here in Python), and `Received.bodies` holds them; otherwise it is None and
+# the checks fall back to the logged Content-Length.
+
+# OpenSSL 3 allows TLS 1.0 only at security level 0, so a TLS 1.0-only server needs it.
+OPENSSL_LEGACY_CIPHERS = "DEFAULT:@SECLEVEL=0"
+# The versions as OpenSSL names them: in the servers' logs and in their configuration.
+SERVER_VERSION_NAMES = {"1.0": "TLSv1", "1.1": "TLSv1.1", "1.2": "TLSv1.2", "1.3": "TLSv1.3"}
+GNUTLS_VERSION_NAMES = {"TLS1.%d" % i: SERVER_VERSION_NAMES["1.%d" % i] for i in range(4)}
+
+
+def _access_requests(lines, got):
+    """Fills `got` from access-log lines 'PORT NUMBER METHOD PATH STATUS TLS LENGTH'."""
+    # A log names the version of handshakes that carried a request, not every handshake.
+    got.known_handshakes = False
+    conns = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 7:
+            raise PeerError("access-log line %r is not 'port number method path status tls "
+                            "length'" % line)
+        port, number, method, path, status, tls, length = fields[:7]
+        tls = GNUTLS_VERSION_NAMES.get(tls, tls)
+        if port not in conns:
+            conns.append(port)
+            got.handshakes_ok.append(tls)
+        got.requests.append({"conn": port, "number": int(number), "method": method,
+                             "path": path, "version": "", "headers": [], "body": b"",
+                             "status": int(status), "tls": tls,
+                             "length": int(length) if length.isdigit() else None})
+    return conns
+
+
+class _ConfiguredServer(Peer):
+    """A server driven by a config file of the test's own; the subclass writes it."""
+
+    program = None          # run_case.py skips (or fails in CI) when it is not installed
+    needs_program = True
+    logs_handshake_failures = True
+
+    def __init__(self, tls=("1.2", "1.3"), keepalive=1000, cert="ecdsa-chain.pem",
+                 key="ecdsa.key"):
+        super().__init__()
+        self.tls = tls
+        self.keepalive = keepalive
+        self.cert, self.key = cert, key
+
+    def _config(self, pki):
+        raise NotImplementedError
+
+    modules = ()   # files the config loads, each with the Debian package that has it
+
+    def missing_part(self):
+        """What is not installed (the program, or a module and its package), or None."""
+        if shutil.which(self.program) is None:
+            return self.program
+        for path, package in self.modules:
+            if not os.path.exists(path):
+                return "%s (%s)" % (package, path)
+        return None
+
+    def _argv(self, conf):
+        raise NotImplementedError
+
+    def _prepare(self, pki):
+        """Files the config refers to, written before the first start."""
+
+    def start(self, work, pki):
+        self.work = work
+        self._prepare(pki)
+        # free_port() can race with another test: try a fresh port if the bind fails.
+        for attempt in range(3):
+            self.port = free_port()
+            conf = os.path.join(work, self.conf_name)
+            with open(conf, "w", encoding="ascii") as f:
+                f.write(self._config(pki))
+            self.log_fh = open(os.path.join(work, self.program + ".out"), "wb")
+            self._spawn(self._argv(conf), stdout=self.log_fh, stderr=subprocess.STDOUT)
+            try:
+                self._wait_for(self._listening, "listening socket")
+                return self.port
+            except PeerError:
+                self.stop()
+                if attempt == 2:
+                    raise PeerError("%s did not start: %s" % (
+                        self.program, _read_text(os.path.join(work, self.program + ".out"))
+                        .decode("utf-8", "replace")[-1500:]))
+        return self.port
+
+    def _listening(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    def settle(self):
+        # The access logs are complete only once the server has shut down (lighttpd
+        # buffers its log until then; the others write as connections end).
+        time.sleep(0.3)
+        self.stop()
+
+    def stop(self):
+        super().stop()
+        if getattr(self, "log_fh", None):
+            self.log_fh.close()
+            self.log_fh = None
+
+    def _text(self, name):
+        return _read_text(os.path.join(self.work, name)).decode("utf-8", "replace")
+
+
+def _hex_bodies(text):
+    """'PORT HEX' lines, as the Apache and lighttpd body recorders write them."""
+    out = []
+    for line in text.splitlines():
+        port, _, data = line.partition(" ")
+        out.append((port, bytes.fromhex(data.strip())))
+    return out
+
+
+class ApacheServer(_ConfiguredServer):
+    """Debian's Apache httpd with mod_ssl, one process (`apache2 -X`), event MPM.
+
+    A mod_lua handler reads each body and passes it, hex-encoded, to the access log as
+    a request note, so one log line holds the connection, the request's number on it
+    (%k counts from 0), the TLS version and the body. Failed handshakes are logged by
+    mod_ssl at level info. MaxKeepAliveRequests N lets a connection carry N + 1
+    requests (it counts the requests after the first), so it is set one below.
+    """
+
+    program = "apache2"
+    conf_name = "httpd.conf"
+    modules = tuple(("/usr/lib/apache2/modules/mod_%s.so" % m, "apache2-bin")
+                    for m in ("mpm_event", "authz_core", "ssl", "lua"))
+
+    def _prepare(self, pki):
+        with open(os.path.join(self.work, "alerts.lua"), "w", encoding="ascii") as f:
+            f.write('function handle(r)\n'
+                    '  local body = r:requestbody() or ""\n'
+                    '  r.notes["alert_hex"] = (body:gsub(".", function(c)\n'
+                    '    return string.format("%02x", c:byte()) end))\n'
+                    '  r.status = 204\n'
+                    '  return apache2.OK\n'
+                    'end\n')
+
+    def _config(self, pki):
+        lo, hi = self.tls
+        protocols = " ".join("+" + SERVER_VERSION_NAMES[v] for v in sorted(SERVER_VERSION_NAMES)
+                             if lo <= v <= hi)
+        ciphers = "SSLCipherSuite %s\n" % OPENSSL_LEGACY_CIPHERS if lo < "1.2" else ""
+        loads = "".join("LoadModule %s_module %s\n" % (os.path.basename(path)[4:-3], path)
+                        for path, _ in self.modules)
+        return ("ServerRoot %(w)s\nDefaultRuntimeDir %(w)s\nPidFile %(w)s/httpd.pid\n"
+                "ErrorLog %(w)s/error.log\nLogLevel info\nMutex file:%(w)s default\n"
+                "%(loads)sServerName localhost\nListen 127.0.0.1:%(port)d\n"
+                "StartServers 1\nServerLimit 1\nThreadsPerChild 4\nMaxRequestWorkers 4\n"
+                "KeepAlive On\nMaxKeepAliveRequests %(ka)d\nKeepAliveTimeout 10\n"
+                "SSLEngine on\nSSLSessionCache none\n"
+                "SSLCertificateFile %(pki)s/%(cert)s\nSSLCertificateKeyFile %(pki)s/%(key)s\n"
+                "SSLProtocol -all %(protocols)s\n%(ciphers)s"
+                'LogFormat "%%{remote}p %%k %%m %%U %%s %%{SSL_PROTOCOL}x %%{Content-Length}i '
+                '%%{alert_hex}n" alerts\n'
+                "CustomLog %(w)s/access.log alerts\n"
+                "LuaMapHandler ^/alerts$ %(w)s/alerts.lua handle\n") % {
+                    "w": self.work, "loads": loads, "port": self.port, "ka": self.keepalive - 1,
+                    "pki": pki, "cert": self.cert, "key": self.key, "protocols": protocols,
+                    "ciphers": ciphers}
+
+    def _argv(self, conf):
+        return ["apache2", "-X", "-f", conf]
+
+    def received(self):
+        got = Received()
+        lines = self._text("access.log").splitlines()
+        conns = _access_requests(lines, got)
+        got.bodies = []
+        for line, req in zip(lines, got.requests):
+            # %k is the number of requests before this one on the connection.
+            req["number"] += 1
+            note = line.split()[7] if len(line.split()) > 7 else ""
+            got.bodies.append((req["conn"], bytes.fromhex(note) if note != "-" else b""))
+        errors = self._text("error.log")
+        got.handshakes_failed = [l for l in errors.splitlines()
+                                 if "AH02008" in l]  # "SSL library error in handshake"
+        got.connections = len(conns) + len(got.handshakes_failed)
+        got.log = errors
+        return got
+
+
+LIGHTTPD_BACKENDS = {"openssl": "mod_openssl", "gnutls": "mod_gnutls", "mbedtls": "mod_mbedtls"}
+LIGHTTPD_EOF_WORDS = ("unexpected eof", "PREMATURE_TERMINATION", "indicated an EOF")
+
+
+class LighttpdServer(_ConfiguredServer):
+    """Debian's lighttpd (`-D`) with one of its TLS backends: openssl, gnutls, mbedtls.
+
+    A CGI script (/bin/sh, od) appends each body, hex-encoded, with the client's port to
+    bodies.txt; the access log gives the request's number on its connection (%k) and the
+    TLS version from the backend's SSL_PROTOCOL variable. lighttpd writes its access log
+    out when it stops, which settle() does.
+    """
+
+    program = "lighttpd"
+    conf_name = "lighttpd.conf"
+
+    def __init__(self, backend="openssl", **kw):
+        super().__init__(**kw)
+        self.backend = backend
+        self.modules = (("/usr/lib/lighttpd/%s.so" % LIGHTTPD_BACKENDS[backend],
+                         "lighttpd-" + LIGHTTPD_BACKENDS[backend].replace("_", "-")),)
+
+    def _prepare(self, pki):
+        os.makedirs(os.path.join(self.work, "www"), exist_ok=True)
+        with open(os.path.join(self.work, "www", "alerts"), "w", encoding="ascii") as f:
+            f.write('{ printf "%%s " "$REMOTE_PORT"; od -An -v -tx1 | tr -d " \\n"; echo; } '
+                    '>> %s/bodies.txt\nprintf "Status: 204 No Content\\r\\n\\r\\n"\n'
+                    % self.work)
+
+    def _config(self, pki):
+        lo, hi = self.tls
+        # lighttpd reads the same MinProtocol/MaxProtocol keys for all three backends.
+        # OpenSSL's own parser wants "TLSv1"; lighttpd's for the others, "TLSv1.0".
+        names = SERVER_VERSION_NAMES if self.backend == "openssl" else {
+            v: "TLSv" + v for v in SERVER_VERSION_NAMES}
+        conf_cmd = '"MinProtocol" => "%s", "MaxProtocol" => "%s"' % (names[lo], names[hi])
+        if lo < "1.2" and self.backend == "openssl":
+            conf_cmd += ', "CipherString" => "%s"' % OPENSSL_LEGACY_CIPHERS
+        elif lo < "1.2" and self.backend == "mbedtls":
+            # lighttpd's default list for Mbed TLS has no suite that TLS 1.0 can use.
+            conf_cmd += ', "CipherString" => "TLS-ECDHE-ECDSA-WITH-AES-256-CBC-SHA"'
+        return """server.modules = ("%(mod)s", "mod_cgi", "mod_accesslog")
+server.document-root = "%(w)s/www"
+server.bind = "127.0.0.1"
+server.port = %(port)d
+server.pid-file = "%(w)s/lighttpd.pid"
+server.errorlog = "%(w)s/error.log"
+# Like Apache's, this limit counts the requests after the first.
+server.max-keep-alive-requests = %(ka)d
+ssl.engine = "enable"
+ssl.pemfile = "%(pki)s/%(cert)s"
+ssl.privkey = "%(pki)s/%(key)s"
+ssl.openssl.ssl-conf-cmd = (%(cmd)s)
+debug.log-ssl-noise = "enable"
+accesslog.filename = "%(w)s/access.log"
+accesslog.format = "%%{remote}p %%k %%m %%U %%s %%{SSL_PROTOCOL}e %%{Content-Length}i"
+$HTTP["url"] == "/alerts" { cgi.assign = ("" => "/bin/sh") }
+""" % {"mod": LIGHTTPD_BACKENDS[self.backend], "w": self.work, "port": self.port,
+       "ka": self.keepalive - 1, "pki": pki, "cert": self.cert, "key": self.key,
+       "cmd": conf_cmd}
+
+    def _argv(self, conf):
+        return ["lighttpd", "-D", "-f", conf]
+
+    def received(self):
+        got = Received()
+        conns = _access_requests(self._text("access.log").splitlines(), got)
+        for req in got.requests:
+            req["number"] += 1   # %k counts the requests before this one
+        got.bodies = _hex_bodies(self._text("bodies.txt"))
+        errors = self._text("error.log")
+        # The start-up probe and the witness leave end-of-file lines: not refusals.
+        got.handshakes_failed = [l for l in errors.splitlines()
+                                 if "(%s.c" % LIGHTTPD_BACKENDS[self.backend] in l
+                                 and not any(w in l for w in LIGHTTPD_EOF_WORDS)]
+        got.connections = len(conns) + len(got.handshakes_failed)
+        got.log = errors
+        return got
+
+
+class _BodyRecorder:
+    """The plain-HTTP backend behind HAProxy: records every request, answers 204."""
+
+    def __init__(self):
+        self.requests = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.stopping = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        deadline = time.monotonic() + 60
+        n = 0
+        while not self.stopping and time.monotonic() < deadline:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            n += 1
+            threading.Thread(target=self._serve, args=(conn, n), daemon=True).start()
+
+    def _serve(self, conn, n):
+        conn.settimeout(15)
+        reader = sink.Reader(conn)
+        with conn:
+            while True:
+                try:
+                    req = sink.read_request(reader)
+                except sink.Closed:
+                    return
+                if req is None:
+                    return
+                req["conn"] = n
+                with self.lock:
+                    self.requests.append(req)
+                try:
+                    conn.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
+                except OSError:
+                    return
+
+    def stop(self):
+        self.stopping = True
+        self.thread.join(timeout=2)
+        self.sock.close()
+
+
+class HAProxyServer(_ConfiguredServer):
+    """Debian's HAProxy (`-db`) terminating TLS in front of _BodyRecorder.
+
+    HAProxy logs each request to stdout: client port, the request's number on its
+    connection (a session variable), method, path, status, TLS version and the captured
+    Content-Length; after `keepalive` requests it answers with Connection: close and
+    closes. The backend holds the bodies as they arrived. Failed handshakes are logged
+    as "SSL handshake failure".
+    """
+
+    program = "haproxy"
+    conf_name = "haproxy.cfg"
+
+    def _prepare(self, pki):
+        # HAProxy takes the certificate chain and its key from one file.
+        with open(os.path.join(self.work, "server.pem"), "wb") as f:
+            f.write(_read_text(os.path.join(pki, self.cert))
+                    + _read_text(os.path.join(pki, self.key)))
+        self.backend = _BodyRecorder()
+
+    def _config(self, pki):
+        lo, hi = self.tls
+        ciphers = " ciphers %s" % OPENSSL_LEGACY_CIPHERS if lo < "1.2" else ""
+        return """global
+    log stdout format raw local0 info
+    pidfile %(w)s/haproxy.pid
+defaults
+    mode http
+    log global
+    timeout connect 5s
+    timeout client 10s
+    timeout server 10s
+    timeout http-keep-alive 10s
+frontend alerts
+    bind 127.0.0.1:%(port)d ssl crt %(w)s/server.pem %(versions)s%(ciphers)s
+    http-request set-var(sess.n) var(sess.n,0),add(1)
+    http-request capture req.hdr(content-length) len 12
+    http-after-response set-header Connection close if { var(sess.n) -m int ge %(ka)d }
+    log-format "req %%cp %%[var(sess.n)] %%HM %%HP %%ST %%sslv %%[capture.req.hdr(0)]"
+    default_backend recorder
+backend recorder
+    server recorder 127.0.0.1:%(be)d
+""" % {"w": self.work, "port": self.port, "lo": lo, "hi": hi, "ciphers": ciphers,
+       "ka": self.keepalive, "be": self.backend.port,
+       "versions": "ssl-min-ver TLSv%s ssl-max-ver TLSv%s" % (lo, hi)}
+
+    def _argv(self, conf):
+        return ["haproxy", "-db", "-f", conf]
+
+    def stop(self):
+        super().stop()
+        if getattr(self, "backend", None):
+            self.backend.stop()
+
+    def received(self):
+        got = Received()
+        out = self._text(self.program + ".out")
+        # <BADREQ>: a connection that ended without a request (the TLS 1.0 witness).
+        lines = [l[4:] for l in out.splitlines()
+                 if l.startswith("req ") and "<BADREQ>" not in l]
+        _access_requests(lines, got)
+        got.bodies = [(r["conn"], r["body"]) for r in self.backend.requests]
+        got.handshakes_failed = [l for l in out.splitlines() if "SSL handshake failure" in l]
+        got.connections = len(set(r["conn"] for r in got.requests)) + len(got.handshakes_failed)
+        got.log = out
         return got
 
 
