@@ -15,6 +15,8 @@
 
 #include "ap_posix_spool_file.h"
 
+#include "alertpost/ap_crc32.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -32,26 +34,6 @@
 #define ENDED_EARLY (-1)
 
 static const uint8_t k_magic[4] = {'A', 'P', 'S', 'P'};
-
-/* Half-byte table: 64 bytes of constants instead of 1 KiB, fast enough for
- * alerts (the disk's fsync costs far more than the CRC). */
-static const uint32_t k_crc_nibble[16] = {
-    0x00000000u, 0x1db71064u, 0x3b6e20c8u, 0x26d930acu, 0x76dc4190u, 0x6b6b51f4u,
-    0x4db26158u, 0x5005713cu, 0xedb88320u, 0xf00f9344u, 0xd6d6a3e8u, 0xcb61b38cu,
-    0x9b64c2b0u, 0x86d3d2d4u, 0xa00ae278u, 0xbdbdf21cu};
-
-uint32_t ap_posix_spool_crc32(uint32_t crc, const uint8_t *data, size_t len)
-{
-    size_t i;
-
-    crc = ~crc;
-    for (i = 0; i < len; i++) {
-        crc ^= data[i];
-        crc = (crc >> 4) ^ k_crc_nibble[crc & 0x0fu];
-        crc = (crc >> 4) ^ k_crc_nibble[crc & 0x0fu];
-    }
-    return ~crc;
-}
 
 static void put_u32le(uint8_t *p, uint32_t v)
 {
@@ -153,7 +135,7 @@ static int write_temp(int dir_fd, const char *tmp, const uint8_t *rec, size_t le
     memcpy(head, k_magic, sizeof k_magic);
     head[4] = FORMAT_VERSION;
     put_u32le(head + 8, (uint32_t)len);
-    put_u32le(head + 12, ap_posix_spool_crc32(0, rec, len));
+    put_u32le(head + 12, ap_crc32(0, rec, len));
 
     /* O_TRUNC: a leftover of the same name was never acknowledged. */
     fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -272,7 +254,7 @@ static int crc_of_body(int fd, uint8_t *buf, size_t len, uint32_t *crc)
         if (err != 0) {
             return err;
         }
-        *crc = ap_posix_spool_crc32(*crc, dst, n);
+        *crc = ap_crc32(*crc, dst, n);
         done += n;
     }
     return 0;

@@ -30,8 +30,6 @@ typedef struct ap_posix_spool_file_info {
     char why[128];         /* for AP_POSIX_SPOOL_FILE_CORRUPT */
 } ap_posix_spool_file_info_t;
 
-/* CRC-32 (IEEE 802.3, reflected, as in zlib and PNG); start with crc = 0. */
-uint32_t ap_posix_spool_crc32(uint32_t crc, const uint8_t *data, size_t len);
 
 /* fsync(fd), again after EINTR; 0 or the errno (errno is left set too). A
  * directory's descriptor makes the entries created or removed in it durable. */

@@ -108,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sealed = malloc(size);
     ap_fuzz_require(sealed != NULL);
     memcpy(sealed, data, size);
-    crc = ap_queue_crc32(0, sealed, size - 4);
+    crc = ap_crc32(0, sealed, size - 4);
     sealed[size - 4] = (uint8_t)crc;
     sealed[size - 3] = (uint8_t)(crc >> 8);
     sealed[size - 2] = (uint8_t)(crc >> 16);

@@ -11,9 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* CRC-32 (IEEE 802.3, reflected, as zlib's crc32()): crc is 0 to start, or
- * the result of the previous call to continue. */
-uint32_t ap_queue_crc32(uint32_t crc, const uint8_t *data, size_t len);
+#include "alertpost/ap_crc32.h" /* the records' check value */
 
 /* A header name the queue or the request writer sets itself. */
 bool ap_queue_is_owned_name(const char *name);

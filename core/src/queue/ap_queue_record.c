@@ -141,7 +141,7 @@ ap_status_t ap_queue_record_encode(const ap_request_t *alert, const char *key, u
     }
     ap_rec_put_le(&w, (uint32_t)alert->body_len, 4);
     ap_rec_put(&w, alert->body, alert->body_len);
-    ap_rec_put_le(&w, ap_queue_crc32(0, buf, (size_t)(w.p - buf)), 4);
+    ap_rec_put_le(&w, ap_crc32(0, buf, (size_t)(w.p - buf)), 4);
     *out_len = (size_t)(w.p - buf);
     return AP_OK;
 }
@@ -254,7 +254,7 @@ ap_status_t ap_queue_record_decode(const uint8_t *rec, size_t len, ap_queue_reco
     r.p = rec + len - 4u;
     r.left = 4;
     (void)ap_rec_get_le(&r, 4, &crc);
-    if (crc != ap_queue_crc32(0, rec, len - 4u)) {
+    if (crc != ap_crc32(0, rec, len - 4u)) {
         return AP_ERR_STORE_CORRUPT;
     }
     r.p = rec;

@@ -26,7 +26,7 @@ static ap_status_t read_data(ap_store_flash_t *fl, const ap_fl_rec_t *r, uint8_t
     if (st != AP_OK) {
         return st;
     }
-    return ap_fl_crc32(0, buf, r->len) == r->data_crc ? AP_OK : AP_ERR_STORE_CORRUPT;
+    return ap_crc32(0, buf, r->len) == r->data_crc ? AP_OK : AP_ERR_STORE_CORRUPT;
 }
 
 /* A live record that fails its CRC goes to the dead part, where a person

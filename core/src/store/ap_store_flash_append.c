@@ -182,7 +182,7 @@ static ap_status_t write_record(ap_store_flash_t *fl, uint32_t addr, const uint8
     r.len = (uint32_t)len;
     r.seq = fl->next_rec_seq;
     r.origin = UINT32_MAX;
-    r.data_crc = ap_fl_crc32(0, rec, len);
+    r.data_crc = ap_crc32(0, rec, len);
     st = ap_fl_rec_write_header(fl, addr, &r);
     if (st == AP_OK && whole != 0u) {
         st = ap_fl_prog(fl, addr + fl->rec_hdr_size, rec, whole);

@@ -1,6 +1,6 @@
 /*
- * The flash log's on-flash format: CRC-32, encoding of sector and record
- * headers, flags, and the only calls into the block device. Every device
+ * The flash log's on-flash format (checked with ap_crc32.h): encoding of
+ * sector and record headers, flags, and the only calls into the block device. Every device
  * failure passes through here, so that it marks the store broken in one
  * place (see ap_store_flash.h: memory and flash may disagree after it).
  */
@@ -10,23 +10,6 @@
 
 #define AP_FL_SECTOR_MAGIC 0x4C465041u /* "APFL" */
 #define AP_FL_RECORD_MAGIC 0x5241u     /* "AR" */
-
-uint32_t ap_fl_crc32(uint32_t crc, const uint8_t *data, size_t len)
-{
-    size_t i;
-    int bit;
-
-    /* Bitwise CRC-32 (IEEE, reflected): a table would cost 1 KiB of flash
-     * for speed that a log of small records does not need. */
-    crc = ~crc;
-    for (i = 0; i < len; i++) {
-        crc ^= data[i];
-        for (bit = 0; bit < 8; bit++) {
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-        }
-    }
-    return ~crc;
-}
 
 uint32_t ap_fl_round(const ap_store_flash_t *fl, uint32_t n)
 {
@@ -143,7 +126,7 @@ ap_status_t ap_fl_sector_load(ap_store_flash_t *fl, uint32_t sector, ap_fl_secto
         return st;
     }
     out->valid = get32(b) == AP_FL_SECTOR_MAGIC && get32(b + 8) == fl->sector_size &&
-                 get32(b + 12) == fl->prog_size && get32(b + 16) == ap_fl_crc32(0, b, 16);
+                 get32(b + 12) == fl->prog_size && get32(b + 16) == ap_crc32(0, b, 16);
     out->seq = get32(b + 4);
     out->retired = !is_erased(fl, b + hdr, fl->prog_size);
     out->handover = !is_erased(fl, b + hdr + fl->prog_size, fl->prog_size);
@@ -165,7 +148,7 @@ ap_status_t ap_fl_sector_open(ap_store_flash_t *fl, uint32_t sector, uint32_t se
     put32(fl->buf + 4, seq);
     put32(fl->buf + 8, fl->sector_size);
     put32(fl->buf + 12, fl->prog_size);
-    put32(fl->buf + 16, ap_fl_crc32(0, fl->buf, 16));
+    put32(fl->buf + 16, ap_crc32(0, fl->buf, 16));
     return ap_fl_prog(fl, sector * fl->sector_size, fl->buf, hdr);
 }
 
@@ -194,7 +177,7 @@ ap_status_t ap_fl_rec_load(ap_store_flash_t *fl, uint32_t addr, ap_fl_rec_t *out
     out->origin = get32(b + 12);
     out->data_crc = get32(b + 16);
     if (b[0] != (uint8_t)AP_FL_RECORD_MAGIC || b[1] != (uint8_t)(AP_FL_RECORD_MAGIC >> 8) ||
-        get32(b + 20) != ap_fl_crc32(0, b, 20) ||
+        get32(b + 20) != ap_crc32(0, b, 20) ||
         out->kind < AP_FL_KIND_RECORD || out->kind > AP_FL_KIND_COPY_LIVE ||
         out->len == 0u || out->len > room - fl->rec_hdr_size) {
         /* A torn header, or one that is not ours: its length cannot be
@@ -221,7 +204,7 @@ ap_status_t ap_fl_rec_write_header(ap_store_flash_t *fl, uint32_t addr, const ap
     put32(fl->buf + 8, r->seq);
     put32(fl->buf + 12, r->origin);
     put32(fl->buf + 16, r->data_crc);
-    put32(fl->buf + 20, ap_fl_crc32(0, fl->buf, 20));
+    put32(fl->buf + 20, ap_crc32(0, fl->buf, 20));
     return ap_fl_prog(fl, addr, fl->buf, hdr);
 }
 
@@ -246,7 +229,7 @@ ap_status_t ap_fl_rec_check(ap_store_flash_t *fl, const ap_fl_rec_t *r)
         if (st != AP_OK) {
             return st;
         }
-        crc = ap_fl_crc32(crc, fl->buf, used);
+        crc = ap_crc32(crc, fl->buf, used);
         done += chunk;
     }
     return crc == r->data_crc ? AP_OK : AP_ERR_STORE_CORRUPT;

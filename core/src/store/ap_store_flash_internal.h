@@ -63,7 +63,7 @@ typedef struct ap_fl_cursor {
 } ap_fl_cursor_t;
 
 /* ap_store_flash_format.c: layout, CRC, device access. */
-uint32_t ap_fl_crc32(uint32_t crc, const uint8_t *data, size_t len);
+#include "alertpost/ap_crc32.h" /* the records' and sectors' check value */
 uint32_t ap_fl_round(const ap_store_flash_t *fl, uint32_t n);
 ap_status_t ap_fl_setup(ap_store_flash_t *fl, const ap_blockdev_t *dev);
 ap_status_t ap_fl_read(ap_store_flash_t *fl, uint32_t addr, uint8_t *buf, size_t len);
