@@ -338,6 +338,13 @@ def build_devices(work, now, path):
     build_device_keys(key, rsa_key, path)
 
 
+def not_after(cert):
+    """The certificate's notAfter as "YYYY-MM-DD HH:MM:SS UTC" (what alertpost -v shows)."""
+    text = openssl("x509", "-in", cert, "-noout", "-enddate").decode("ascii").strip()
+    when = datetime.datetime.strptime(text.split("=", 1)[1], "%b %d %H:%M:%S %Y GMT")
+    return when.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def build_device_keys(key, rsa_key, path):
     """The device key in each encoding the CLI reads, and one that matches nothing."""
     secret = "pass:" + KEY_PASSPHRASE
@@ -387,11 +394,13 @@ def main():
     work = tempfile.mkdtemp(prefix=".pki-", dir=target)
     try:
         names = build(work, now)
+        expires = not_after(os.path.join(work, "device.pem"))
         for name in names:
             os.replace(os.path.join(work, name), os.path.join(target, name))
         with open(os.path.join(target, "manifest.json.tmp"), "w", encoding="ascii") as f:
             json.dump({"version": MANIFEST_VERSION, "made": now.timestamp(), "files": names,
-                       "key_passphrase": KEY_PASSPHRASE, "device_cn": DEVICE_CN}, f, indent=1)
+                       "key_passphrase": KEY_PASSPHRASE, "device_cn": DEVICE_CN,
+                       "device_expires": expires}, f, indent=1)
         os.replace(os.path.join(target, "manifest.json.tmp"),
                    os.path.join(target, "manifest.json"))
     finally:
