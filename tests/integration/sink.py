@@ -426,12 +426,13 @@ def serve_connection(ctx, raw, conn_id, opts, rec):
         rec.write({"event": "handshake_fail", "conn": conn_id, "error": "stalled on purpose"})
         stall_handshake(raw, opts)
         return
+    conn = None
     try:
         conn = ctx.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
         conn.do_handshake()
     except (ssl.SSLError, OSError) as exc:
         rec.write({"event": "handshake_fail", "conn": conn_id, "error": str(exc)})
-        raw.close()
+        lingering_close(conn or raw)
         return
     cipher = conn.cipher()
     client_cn = peer_cn(conn)
@@ -467,6 +468,25 @@ def serve_connection(ctx, raw, conn_id, opts, rec):
             conn.unwrap().close()
         except (ssl.SSLError, OSError, ValueError):
             conn.close()
+
+
+def lingering_close(sock):
+    """Ends a refused connection with a FIN after the alert, never a reset.
+
+    In TLS 1.3 a client sends its certificate and, at once, its request; the server
+    judges the certificate after that. Closing with the request unread would make the
+    kernel answer with a reset, which can overtake the alert OpenSSL just wrote, and
+    the client would never learn why it was refused. So: FIN, read what is left (for
+    a second at most), then close."""
+    try:
+        sock.shutdown(socket.SHUT_WR)   # on an SSLSocket: a bare FIN, no close_notify
+        sock.settimeout(0.2)
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and sock.recv(4096):
+            pass
+    except (OSError, ValueError):
+        pass
+    sock.close()
 
 
 def peer_cn(conn):
