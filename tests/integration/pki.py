@@ -4,7 +4,7 @@
 Only the Python standard library and the `openssl` command are used, so the
 suite needs nothing a Debian machine with openssl does not already have.
 
-What DIR holds afterwards (all PEM):
+What DIR holds afterwards (PEM unless the name ends in .der):
 
   root.pem                 trust anchor the client is given (--cacert)
   intermediate.pem         CA under root that signs the leaves
