@@ -42,6 +42,7 @@ class Received:
         self.connections = None     # TCP connections the peer accepted, None if unknown
         self.log = ""               # the peer's own output, for failure messages
         self.bodies = None          # [(conn, body)] in arrival order, where recorded
+        self.client_cns = []        # per completed handshake: the client certificate's CN
 
     def http_bytes_seen(self):
         return bool(self.requests) or bool(self.raw)
@@ -153,9 +154,10 @@ class PySink(Peer):
     """sink.py: records every handshake and request; any mode of sink.MODES."""
 
     def __init__(self, cert="ecdsa-chain.pem", key="ecdsa.key", tls_min="1.2", tls_max="1.3",
-                 mode="normal", status=200, host="127.0.0.1", extra=()):
+                 mode="normal", status=200, host="127.0.0.1", extra=(), client_ca=None):
         super().__init__()
         self.cert, self.key = cert, key
+        self.client_ca = client_ca   # a PKI file name: require client certificates under it
         self.tls_min, self.tls_max = tls_min, tls_max
         self.mode, self.status, self.host = mode, status, host
         self.extra = list(extra)
@@ -175,6 +177,8 @@ class PySink(Peer):
                 "--tls-min", self.tls_min, "--tls-max", self.tls_max,
                 "--mode", self.mode, "--status", str(self.status),
                 "--record", self.record, "--max-seconds", "45"] + self.extra
+        if self.client_ca:
+            argv += ["--client-ca", os.path.join(pki, self.client_ca)]
         self.log_fh = open(self.logfile, "wb")
         self._spawn(argv, stdout=self.log_fh, stderr=subprocess.STDOUT)
         self._wait_for(lambda: os.path.exists(self.ready), "ready file")
@@ -195,13 +199,15 @@ class PySink(Peer):
             conns.add(ev["conn"])
             if kind == "handshake_ok":
                 got.handshakes_ok.append(ev["version"])
+                got.client_cns.append(ev.get("client_cn"))
             elif kind == "handshake_fail":
                 got.handshakes_failed.append(ev["error"])
             elif kind == "request":
                 got.requests.append({"conn": ev["conn"], "method": ev["method"],
                                      "path": ev["path"], "version": ev["version"],
                                      "headers": ev["headers"],
-                                     "body": base64.b64decode(ev["body_b64"])})
+                                     "body": base64.b64decode(ev["body_b64"]),
+                                     "client_cn": ev.get("client_cn")})
             elif kind == "raw":
                 got.raw += base64.b64decode(ev["data_b64"])
         got.connections = len(conns)
@@ -278,7 +284,7 @@ http {
     def start(self, work, pki):
         self.work = work
         for attempt in range(3):
-            self.port = free_port()
+            self.port = self._pick_port(attempt)
             conf = os.path.join(work, "nginx.conf")
             with open(conf, "w", encoding="ascii") as f:
                 f.write(self._config(pki))
@@ -293,6 +299,10 @@ http {
                 if attempt == 2:
                     raise
         return self.port
+
+    def _pick_port(self, attempt):
+        """The port of start-up attempt `attempt` (0, 1, 2): a free one each time."""
+        return free_port()
 
     def _listening(self):
         try:

@@ -4,7 +4,7 @@
 Only the Python standard library and the `openssl` command are used, so the
 suite needs nothing a Debian machine with openssl does not already have.
 
-What DIR holds afterwards (all PEM):
+What DIR holds afterwards (PEM unless the name ends in .der):
 
   root.pem                 trust anchor the client is given (--cacert)
   intermediate.pem         CA under root that signs the leaves
@@ -20,6 +20,28 @@ What DIR holds afterwards (all PEM):
   missing-intermediate.pem the valid ECDSA leaf alone, without the intermediate
   other-root.pem           that second root (the client is never given it)
   pins.json                sha256//BASE64 SPKI pins: "ecdsa", "rsa", "other"
+
+The client side (mutual TLS), a PKI of its own so that no server certificate
+could ever pass for a device's:
+
+  client-root.pem          the device root the servers trust (client_ca_file)
+  client-intermediate.pem  CA under it that signs the devices (servers are not
+                           given it: the device sends it in its chain)
+  device.key device.pem    device "CN=device-0001, O=alertpost test fleet"
+                           (P-256, extendedKeyUsage clientAuth);
+                           device-chain.pem = device.pem + client-intermediate
+  device-rsa.key device-rsa.pem device-rsa-chain.pem   the same as RSA-2048
+  device-expired-chain.pem a device leaf (device.key) whose validity ended
+  device-unknown-chain.pem a device leaf (device.key) + its own root, a CA no
+                           server is given
+  device-combined.pem      device-chain.pem followed by device.key, one file
+  device-enc-trad.key      device.key, traditional PEM, DEK-Info AES-256-CBC
+  device-enc-pkcs8.key     device.key, PKCS#8 encrypted, PBES2 AES-256-CBC
+                           (both with the passphrase KEY_PASSPHRASE below)
+  device-pkcs8.der         device.key, unencrypted PKCS#8 DER
+  device-sec1.der          device.key, SEC1 DER (ECPrivateKey)
+  device-rsa-pkcs1.der     device-rsa.key, PKCS#1 DER (RSAPrivateKey)
+  device-other.key         a P-256 key that does not match device.pem
   manifest.json            written last: its presence means the set is complete
 
 Every leaf key is ecdsa.key except rsa.key, so any "*-chain.pem" pairs with
@@ -37,7 +59,12 @@ import subprocess
 import sys
 import tempfile
 
-MANIFEST_VERSION = 2
+MANIFEST_VERSION = 3
+
+# The passphrase of the encrypted device keys; also recorded in manifest.json.
+KEY_PASSPHRASE = "fleet-passphrase-0001"
+DEVICE_CN = "device-0001"
+DEVICE_SUBJECT = "/CN=%s/O=alertpost test fleet" % DEVICE_CN
 
 CA_CNF = """\
 [ ca ]
@@ -56,6 +83,12 @@ default_days  = 365
 
 [ any_policy ]
 commonName = supplied
+
+# Devices: CN first, then O, kept in that order (-preserveDN), so Mbed TLS prints
+# the subject as "CN=device-0001, O=alertpost test fleet".
+[ device_policy ]
+commonName = supplied
+organizationName = optional
 
 [ req ]
 distinguished_name = dn
@@ -82,6 +115,13 @@ extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 subjectAltName = DNS:localhost, IP:127.0.0.1, IP:::1
+
+[ v3_device ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
 
 [ v3_leaf_wrong ]
 basicConstraints = critical, CA:false
@@ -141,10 +181,10 @@ class Ca:
         self.key = os.path.join(self.dir, "ca.key")
         self.cert = os.path.join(self.dir, "ca.pem")
 
-    def sign(self, csr, out, ext, start, end, selfsign=False):
+    def sign(self, csr, out, ext, start, end, selfsign=False, extra=()):
         args = ["ca", "-batch", "-config", self.cnf, "-notext", "-in", csr, "-out", out,
                 "-extensions", ext, "-keyfile", self.key,
-                "-startdate", asn1_time(start), "-enddate", asn1_time(end)]
+                "-startdate", asn1_time(start), "-enddate", asn1_time(end), *extra]
         if selfsign:
             args.append("-selfsign")
         else:
@@ -161,8 +201,9 @@ def new_rsa_key(path):
     openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", path)
 
 
-def new_csr(key, cn, out, cnf):
-    openssl("req", "-new", "-config", cnf, "-key", key, "-subj", "/CN=" + cn, "-out", out)
+def new_csr(key, cn, out, cnf, subject=None):
+    openssl("req", "-new", "-config", cnf, "-key", key, "-subj", subject or "/CN=" + cn,
+            "-out", out)
 
 
 def make_root(work, name, cn, now):
@@ -260,7 +301,70 @@ def build(work, now):
             "other": spki_pin(other.cert)}
     with open(path("pins.json"), "w", encoding="ascii") as f:
         json.dump(pins, f, indent=1)
+    build_devices(work, now, path)
     return sorted(out)
+
+
+def build_devices(work, now, path):
+    """The client PKI: device root, device CA, and the device files (module doc)."""
+    day = datetime.timedelta(days=1)
+    valid = (now - day, now + 365 * day)
+    device_dn = ["-policy", "device_policy", "-preserveDN"]
+    root = make_root(work, "client-root", "alertpost test device root", now)
+    inter = make_intermediate(work, root, "client-intermediate", "alertpost test device CA",
+                              now)
+    unknown = make_root(work, "device-unknown", "alertpost unknown device root", now)
+    shutil.copy(root.cert, path("client-root.pem"))
+    shutil.copy(inter.cert, path("client-intermediate.pem"))
+
+    key, rsa_key = path("device.key"), path("device-rsa.key")
+    new_ec_key(key)
+    new_rsa_key(rsa_key)
+    csr, rsa_csr = os.path.join(work, "device.csr"), os.path.join(work, "device-rsa.csr")
+    new_csr(key, None, csr, inter.cnf, subject=DEVICE_SUBJECT)
+    new_csr(rsa_key, None, rsa_csr, inter.cnf, subject=DEVICE_SUBJECT)
+
+    inter.sign(csr, path("device.pem"), "v3_device", *valid, extra=device_dn)
+    cat(path("device-chain.pem"), path("device.pem"), inter.cert)
+    inter.sign(rsa_csr, path("device-rsa.pem"), "v3_device", *valid, extra=device_dn)
+    cat(path("device-rsa-chain.pem"), path("device-rsa.pem"), inter.cert)
+    expired = os.path.join(work, "device-expired.pem")
+    inter.sign(csr, expired, "v3_device", now - 400 * day, now - 30 * day, extra=device_dn)
+    cat(path("device-expired-chain.pem"), expired, inter.cert)
+    stranger = os.path.join(work, "device-unknown.pem")
+    unknown.sign(csr, stranger, "v3_device", *valid, extra=device_dn)
+    cat(path("device-unknown-chain.pem"), stranger, unknown.cert)
+    cat(path("device-combined.pem"), path("device-chain.pem"), key)
+    build_device_keys(key, rsa_key, path)
+
+
+def not_after(cert):
+    """The certificate's notAfter as "YYYY-MM-DD HH:MM:SS UTC" (what alertpost -v shows)."""
+    text = openssl("x509", "-in", cert, "-noout", "-enddate").decode("ascii").strip()
+    when = datetime.datetime.strptime(text.split("=", 1)[1], "%b %d %H:%M:%S %Y GMT")
+    return when.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def build_device_keys(key, rsa_key, path):
+    """The device key in each encoding the CLI reads, and one that matches nothing."""
+    secret = "pass:" + KEY_PASSPHRASE
+    openssl("pkey", "-in", key, "-traditional", "-aes-256-cbc", "-passout", secret,
+            "-out", path("device-enc-trad.key"))
+    openssl("pkcs8", "-topk8", "-in", key, "-v2", "aes-256-cbc", "-passout", secret,
+            "-out", path("device-enc-pkcs8.key"))
+    openssl("pkcs8", "-topk8", "-nocrypt", "-in", key, "-outform", "DER",
+            "-out", path("device-pkcs8.der"))
+    openssl("ec", "-in", key, "-outform", "DER", "-out", path("device-sec1.der"))
+    openssl("rsa", "-in", rsa_key, "-traditional", "-outform", "DER",
+            "-out", path("device-rsa-pkcs1.der"))
+    new_ec_key(path("device-other.key"))
+    # The encodings are what the cases claim: say so here, not in a failing case.
+    for name, marker in (("device-enc-trad.key", b"DEK-Info: AES-256-CBC,"),
+                         ("device-enc-pkcs8.key", b"BEGIN ENCRYPTED PRIVATE KEY")):
+        with open(path(name), "rb") as f:
+            if marker not in f.read():
+                sys.stderr.write("pki.py: %s lacks %r\n" % (name, marker))
+                raise SystemExit(1)
 
 
 def complete(target):
@@ -290,11 +394,13 @@ def main():
     work = tempfile.mkdtemp(prefix=".pki-", dir=target)
     try:
         names = build(work, now)
+        expires = not_after(os.path.join(work, "device.pem"))
         for name in names:
             os.replace(os.path.join(work, name), os.path.join(target, name))
         with open(os.path.join(target, "manifest.json.tmp"), "w", encoding="ascii") as f:
-            json.dump({"version": MANIFEST_VERSION, "made": now.timestamp(), "files": names},
-                      f, indent=1)
+            json.dump({"version": MANIFEST_VERSION, "made": now.timestamp(), "files": names,
+                       "key_passphrase": KEY_PASSPHRASE, "device_cn": DEVICE_CN,
+                       "device_expires": expires}, f, indent=1)
         os.replace(os.path.join(target, "manifest.json.tmp"),
                    os.path.join(target, "manifest.json"))
     finally:

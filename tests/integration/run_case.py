@@ -2,7 +2,7 @@
 """Integration cases: the alertpost CLI against real TLS peers on loopback.
 
   run_case.py --list
-      one line per case: NAME|LABELS|NEEDS  (NEEDS: ap3, ap2, legacy, netns)
+      one line per case: NAME|LABELS|NEEDS  (NEEDS: ap3, ap2, legacy, witness, netns)
   run_case.py --case NAME --pki DIR --work DIR --alertpost BIN
               [--alertpost2 BIN] [--legacy BIN]
       starts the case's peer, runs its steps (the CLI, or the legacy witness),
@@ -13,7 +13,8 @@
 Every case is one entry of CASES below; a hostile-server "refusal matrix" is
 more entries with a peer mode from sink.py. Placeholders in arguments:
 {url} https://localhost:PORT/alerts, {port}, {pki}, {work}, {pin_ecdsa},
-{pin_rsa}, {pin_other}.
+{pin_rsa}, {pin_other}, {device_expires} (device.pem's notAfter, as alertpost -v
+shows it), in arguments and in the stderr a step expects.
 """
 
 import argparse
@@ -32,8 +33,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from peers import (SERVER_VERSION_NAMES, ApacheServer, GnuTLSServer,  # noqa: E402
                    HAProxyServer, LighttpdServer, LyingServerHello, NginxServer,
                    OpenSSLServer, PeerError, PySink, RefusedPort, SilentPort)
+import cases_mtls  # noqa: E402
 
 SKIP = 77
+WITNESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mtls_witness.py")
 STEP_TIMEOUT = 15.0   # per CLI run; the CLI's own --max-time is below it
 CLI_MAX_TIME = "8"
 
@@ -45,7 +48,8 @@ PY_VERSION = {"1.0": "TLSv1", "1.1": "TLSv1.1", "1.2": "TLSv1.2", "1.3": "TLSv1.
 
 
 class Step:
-    """One program run. cli: 'ap3' (alertpost), 'ap2' (alertpost-mbedtls2), 'legacy'."""
+    """One program run. cli: 'ap3' (alertpost), 'ap2' (alertpost-mbedtls2), 'legacy',
+    'witness' (mtls_witness.py, Python's ssl as a mutual-TLS client)."""
 
     def __init__(self, cli, args, exit, stderr=(), stdout=(), stdin=None, standard=True,
                  max_seconds=None, min_seconds=None, env=None, stdout_bytes=None,
@@ -65,7 +69,7 @@ class Step:
         self.stdout = list(stdout)
         self.stdin = stdin
         # standard: prepend --cacert, --resolve and --max-time, and append {url}.
-        self.standard = standard and cli != "legacy"
+        self.standard = standard and cli in ("ap3", "ap2")
         self.max_seconds = max_seconds
         self.min_seconds = min_seconds  # a timeout that ends early is wrong too
 
@@ -770,6 +774,11 @@ for cli in ("ap3", "ap2"):
                  labels=["fault", "hostile"]))
 
 
+# Mutual TLS (client certificates) against the Python sink, nginx, an AWS IoT
+# Core-shaped nginx and Prometheus Alertmanager: cases_mtls.py, group "mtls".
+cases_mtls.register(sys.modules[__name__])
+
+
 # ---------------------------------------------------------------- running one case
 
 def fail(msg):
@@ -933,7 +942,7 @@ def run_step(step, binary, ctx, work, index):
         args = ["--cacert", ctx["pki"] + "/root.pem",
                 "--resolve", "localhost:%d:127.0.0.1" % ctx["port"],
                 "--max-time", CLI_MAX_TIME] + args + [ctx["url"]]
-    argv = [binary] + args
+    argv = ([sys.executable] if binary.endswith(".py") else []) + [binary] + args
     sys.stderr.write("step %d: %s\n" % (index, " ".join(repr(a) if " " in a else a
                                                         for a in argv)))
     env = dict(os.environ)
@@ -973,6 +982,7 @@ def run_step(step, binary, ctx, work, index):
     for want in step.stderr:
         # A tuple is a set of alternatives: the reason may be worded more than one way.
         options = want if isinstance(want, tuple) else (want,)
+        options = tuple(fill(o, ctx) for o in options)
         if not any(o in err for o in options):
             errs.append("stderr lacks %s" % " or ".join(repr(o) for o in options))
     for want in step.stdout:
@@ -992,7 +1002,7 @@ def run_step(step, binary, ctx, work, index):
             have = ("unreadable: %s" % exc).encode()
         if have != want:
             errs.append("%s is %d bytes, expected exactly %d" % (fname, len(have), len(want)))
-    if step.cli != "legacy" and proc.returncode != 0:
+    if step.cli in ("ap3", "ap2") and proc.returncode != 0:
         lines = [line for line in err.splitlines() if line.strip()]
         if not any(line.startswith("alertpost: ") for line in lines):
             errs.append("no stderr line starts with 'alertpost: '")
@@ -1059,13 +1069,14 @@ def run_case(case, opts):
         enter_netns()
     # Absolute: the programs run with the case's work directory as their cwd.
     binaries = {k: os.path.abspath(v) if v else None for k, v in
-                (("ap3", opts.alertpost), ("ap2", opts.alertpost2), ("legacy", opts.legacy))}
+                (("ap3", opts.alertpost), ("ap2", opts.alertpost2), ("legacy", opts.legacy),
+                 ("witness", WITNESS))}
     for step in case.steps:
         b = binaries[step.cli]
         if not b:
             sys.stderr.write("SKIP: no binary given for %s\n" % step.cli)
             return SKIP
-        if not os.access(b, os.X_OK):
+        if not os.access(b, os.X_OK if not b.endswith(".py") else os.R_OK):
             return fail("%s is not an executable" % b)
 
     work = os.path.abspath(opts.work)
@@ -1076,13 +1087,16 @@ def run_case(case, opts):
             f.write(data)
     with open(os.path.join(opts.pki, "pins.json"), encoding="ascii") as f:
         pins = json.load(f)
+    with open(os.path.join(opts.pki, "manifest.json"), encoding="ascii") as f:
+        manifest = json.load(f)
 
     errs = []
     try:
         port = peer.start(work, opts.pki)
         ctx = {"port": port, "pki": opts.pki, "work": work,
                "url": "https://localhost:%d/alerts" % port,
-               "pin_ecdsa": pins["ecdsa"], "pin_rsa": pins["rsa"], "pin_other": pins["other"]}
+               "pin_ecdsa": pins["ecdsa"], "pin_rsa": pins["rsa"], "pin_other": pins["other"],
+               "device_expires": manifest.get("device_expires", "?")}
         for i, step in enumerate(case.steps, 1):
             errs += ["step %d (%s): %s" % (i, step.cli, e)
                      for e in run_step(step, binaries[step.cli], ctx, work, i)]

@@ -6,11 +6,17 @@ It accepts TLS connections, serves any number of HTTP/1.1 requests on each
 to --record as JSON lines, one event per line, so a test can assert exactly
 what reached the server, and that nothing did when the client had to refuse:
 
-  {"event": "handshake_ok",   "conn": N, "version": "TLSv1.3", "cipher": "..."}
+  {"event": "handshake_ok",   "conn": N, "version": "TLSv1.3", "cipher": "...",
+   "client_cn": "device-0001" or null}  (the verified client certificate's subject CN)
   {"event": "handshake_fail", "conn": N, "error": "..."}
   {"event": "request", "conn": N, "method", "path", "version", "headers": [[k, v]...],
-   "body_b64": "..."}
+   "body_b64": "...", "client_cn": ...}  the CN of the connection's client certificate
   {"event": "raw", "conn": N, "data_b64": "..."}   bytes that were not a whole request
+
+With --client-ca FILE the sink requires a client certificate that chains to FILE
+(mutual TLS, CERT_REQUIRED): a handshake without one, or with one it cannot
+verify, fails in the handshake and is recorded as handshake_fail with OpenSSL's
+reason; the alert OpenSSL sends for it is the one the client must name.
 
 The port it listens on is printed as "PORT n" on stdout and written to
 --ready-file (atomically), so --port 0 never races with another test.
@@ -420,16 +426,18 @@ def serve_connection(ctx, raw, conn_id, opts, rec):
         rec.write({"event": "handshake_fail", "conn": conn_id, "error": "stalled on purpose"})
         stall_handshake(raw, opts)
         return
+    conn = None
     try:
         conn = ctx.wrap_socket(raw, server_side=True, do_handshake_on_connect=False)
         conn.do_handshake()
     except (ssl.SSLError, OSError) as exc:
         rec.write({"event": "handshake_fail", "conn": conn_id, "error": str(exc)})
-        raw.close()
+        lingering_close(conn or raw)
         return
     cipher = conn.cipher()
+    client_cn = peer_cn(conn)
     rec.write({"event": "handshake_ok", "conn": conn_id, "version": conn.version(),
-               "cipher": cipher[0] if cipher else None})
+               "cipher": cipher[0] if cipher else None, "client_cn": client_cn})
     reader = Reader(conn)
     try:
         while True:
@@ -446,7 +454,8 @@ def serve_connection(ctx, raw, conn_id, opts, rec):
             rec.write({"event": "request", "conn": conn_id, "method": req["method"],
                        "path": req["path"], "version": req["version"],
                        "headers": req["headers"],
-                       "body_b64": base64.b64encode(req["body"]).decode("ascii")})
+                       "body_b64": base64.b64encode(req["body"]).decode("ascii"),
+                       "client_cn": client_cn})
             if not MODES[opts.mode](conn, req, opts):
                 break
     except (ssl.SSLError, OSError) as exc:
@@ -459,6 +468,36 @@ def serve_connection(ctx, raw, conn_id, opts, rec):
             conn.unwrap().close()
         except (ssl.SSLError, OSError, ValueError):
             conn.close()
+
+
+def lingering_close(sock):
+    """Ends a refused connection with a FIN after the alert, never a reset.
+
+    In TLS 1.3 a client sends its certificate and, at once, its request; the server
+    judges the certificate after that. Closing with the request unread would make the
+    kernel answer with a reset, which can overtake the alert OpenSSL just wrote, and
+    the client would never learn why it was refused. So: FIN, read what is left (for
+    a second at most), then close."""
+    try:
+        sock.shutdown(socket.SHUT_WR)   # on an SSLSocket: a bare FIN, no close_notify
+        sock.settimeout(0.2)
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and sock.recv(4096):
+            pass
+    except (OSError, ValueError):
+        pass
+    sock.close()
+
+
+def peer_cn(conn):
+    """The subject CN of the client's certificate; None when it sent none. Python only
+    reports a certificate it verified, so with --client-ca this is the device's name."""
+    cert = conn.getpeercert()
+    for rdn in (cert or {}).get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return value
+    return None
 
 
 def make_context(opts):
@@ -486,6 +525,11 @@ def make_context(opts):
             os.unlink(certfile)
     else:
         ctx.load_cert_chain(certfile, opts.key)
+    if opts.client_ca:
+        # Mutual TLS: no certificate, or one that does not chain to this CA, ends the
+        # handshake with OpenSSL's alert (certificate_required, unknown_ca, ...).
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(cafile=opts.client_ca)
     return ctx
 
 
@@ -498,6 +542,7 @@ def main():
     ap.add_argument("--cert", required=True, help="PEM: leaf, optionally followed by its chain")
     ap.add_argument("--key", required=True)
     ap.add_argument("--chain", help="PEM certificates sent after the leaf")
+    ap.add_argument("--client-ca", help="PEM CA(s): require a client certificate under them")
     ap.add_argument("--tls-min", default="1.2", choices=sorted(VERSIONS))
     ap.add_argument("--tls-max", default="1.3", choices=sorted(VERSIONS))
     ap.add_argument("--ciphers", help="OpenSSL cipher string for TLS 1.2 and below")
