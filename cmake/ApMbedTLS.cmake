@@ -16,6 +16,7 @@
 #   AP_MBEDTLS_EXTRA_INCLUDE_DIRS  include directories those files need
 #                                  (private to the library; same rule)
 include(GNUInstallDirs)
+include("${CMAKE_CURRENT_LIST_DIR}/ApMbedTLSFixes.cmake")
 set(AP_MBEDTLS_INSTALL_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}/alertpost-mbedtls")
 
 function(ap_add_mbedtls target source_dir major user_config)
@@ -38,6 +39,9 @@ function(ap_add_mbedtls target source_dir major user_config)
   message(STATUS "${target}: Mbed TLS ${_found} from ${source_dir}")
 
   file(GLOB _srcs "${source_dir}/library/*.c")
+  if(major EQUAL 3)
+    ap_mbedtls_fix_tls12_pss(${target} "${source_dir}" "${_found}" _srcs)
+  endif()
   foreach(_extra IN LISTS AP_MBEDTLS_EXTRA_SOURCES)
     get_filename_component(_extra "${_extra}" ABSOLUTE BASE_DIR "${source_dir}")
     if(NOT EXISTS "${_extra}")

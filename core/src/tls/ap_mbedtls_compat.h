@@ -94,10 +94,12 @@ static inline int ap_compat_set_versions(mbedtls_ssl_config *conf,
  * P-256/P-384 and RSA with SHA-256 or stronger; no SHA-1, no MD5, no P-521
  * (outside the X.509 profile, so a server could not use it anyway).
  *
- * Mbed TLS 3.6 built for TLS 1.2 and 1.3 offers RSA-PSS first (TLS 1.3 needs
- * it), but its TLS 1.2 code cannot verify an RSA-PSS ServerKeyExchange: an
- * OpenSSL server that negotiates TLS 1.2 with an RSA key honours that order,
- * signs with PSS, and the handshake dies with illegal_parameter. Listing
+ * Mbed TLS 3.6.0 to 3.6.6 built for TLS 1.2 and 1.3 offer RSA-PSS first
+ * (TLS 1.3 needs it), but their TLS 1.2 code refuses an RSA-PSS
+ * ServerKeyExchange (#10668; the build fixes the trees it compiles, see
+ * cmake/ApMbedTLSFixes.cmake, but not an installed Mbed TLS): an OpenSSL
+ * server that negotiates TLS 1.2 with an RSA key honours that order, signs
+ * with PSS, and the handshake dies with illegal_parameter. Listing
  * PKCS#1 v1.5 before PSS makes a TLS 1.2 server pick PKCS#1, while a TLS 1.3
  * server, for which PKCS#1 is not allowed in CertificateVerify, still picks
  * PSS. 2.28 names hashes, not schemes, and offers no PSS in TLS 1.2.

@@ -769,12 +769,13 @@ static ap_status_t classify_handshake_failure(ap_client_t *c, int ret)
 #if MBEDTLS_VERSION_MAJOR >= 3
     if (ret == MBEDTLS_ERR_SSL_ILLEGAL_PARAMETER && c->sniff.hello_version == AP_TLS_1_2 &&
         c->tls_max > AP_TLS_1_2) {
-        /* Mbed TLS 3.6 up to 3.6.6 cannot verify an RSA-PSS ServerKeyExchange
-         * in TLS 1.2 (Mbed-TLS/mbedtls#10672); say what works around it. */
+        /* Mbed TLS 3.6.0 to 3.6.6 refuse an RSA-PSS ServerKeyExchange in TLS
+         * 1.2 (#10668) unless built with cmake/ApMbedTLSFixes.cmake, which an
+         * installed Mbed TLS is not; say what works around it. */
         ap_client_set_error(c,
             "TLS handshake with %s failed: %s. Nothing was sent. If the server has an "
             "RSA key and prefers RSA-PSS, this Mbed TLS cannot verify that in TLS 1.2: "
-            "limit the client to TLS 1.2 (tls_max) or build against a fixed Mbed TLS.",
+            "limit the client to TLS 1.2 (tls_max) or build against Mbed TLS 3.6.7 or later.",
             host, why);
         return AP_ERR_TLS;
     }
