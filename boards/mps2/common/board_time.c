@@ -6,7 +6,6 @@
  * jump: the base moves back to the answer at once, the clock stands still
  * until base plus elapsed passes its high-water mark, then runs on.
  */
-#include <inttypes.h>
 #include <stdio.h>
 
 #include "board_time.h"
@@ -70,10 +69,10 @@ static ap_board_time_verdict_t take(ap_board_time_t *t, int64_t answer_ms, uint3
         if (behind_ms > AP_BOARD_TIME_HOLD_MAX_MS) {
             t->refused++;
             if (why_size > 0) {
-                (void)snprintf(why, why_size, "refused: %" PRId64 " s behind the clock (more "
-                               "than %" PRId64 " s); the clock never goes back and keeps "
-                               "running", behind_ms / MS_PER_S,
-                               AP_BOARD_TIME_HOLD_MAX_MS / MS_PER_S);
+                (void)snprintf(why, why_size, "refused: %lld s behind the clock (more "
+                               "than %lld s); the clock never goes back and keeps "
+                               "running", (long long)(behind_ms / MS_PER_S),
+                               (long long)(AP_BOARD_TIME_HOLD_MAX_MS / MS_PER_S));
             }
             return AP_BOARD_TIME_BACKWARDS;
         }
@@ -89,11 +88,11 @@ static ap_board_time_verdict_t take(ap_board_time_t *t, int64_t answer_ms, uint3
     t->accepted++;
     if (why_size > 0) {
         if (v == AP_BOARD_TIME_HELD) {
-            (void)snprintf(why, why_size, "accepted: %" PRId64 " ms behind the clock, which "
-                           "stands still until it catches up", behind_ms);
+            (void)snprintf(why, why_size, "accepted: %lld ms behind the clock, which "
+                           "stands still until it catches up", (long long)behind_ms);
         } else if (v == AP_BOARD_TIME_STEPPED) {
-            (void)snprintf(why, why_size, "accepted: the clock moves %" PRId64 " ms forward",
-                           -behind_ms);
+            (void)snprintf(why, why_size, "accepted: the clock moves %lld ms forward",
+                           (long long)-behind_ms);
         } else {
             (void)snprintf(why, why_size, "accepted: the clock is set");
         }
