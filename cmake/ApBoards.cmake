@@ -2,7 +2,7 @@
 # cross build tree (ExternalProject, with cmake/arm-none-eabi.cmake) under
 # <build>/boards/<variant>, and its QEMU suite runs as one host test,
 # boards.<variant>.qemu (labels qemu, boards), that runs `ctest -L qemu` in
-# that tree. Skipped, with a message, where the cross compiler or QEMU is
+# that tree (cmake/ApBoardSuite.cmake: skipped if any of its tests was). Skipped, with a message, where the cross compiler or QEMU is
 # missing.
 #
 # ALERTPOST_BOARDS is a list of variants, each
@@ -139,9 +139,12 @@ function(ap_add_boards)
       BUILD_ALWAYS ON
       INSTALL_COMMAND ""
       TEST_COMMAND "")
+    # Through ApBoardSuite.cmake, so a suite with skipped tests is reported
+    # skipped rather than passed.
     add_test(NAME boards.${_name}.qemu
-      COMMAND ${CMAKE_CTEST_COMMAND} --test-dir "${_bin}" -L qemu -j2 --output-on-failure
-              --timeout 240)
-    set_tests_properties(boards.${_name}.qemu PROPERTIES LABELS "qemu;boards" TIMEOUT 900)
+      COMMAND ${CMAKE_COMMAND} "-DCTEST=${CMAKE_CTEST_COMMAND}" "-DDIR=${_bin}"
+              -P "${PROJECT_SOURCE_DIR}/cmake/ApBoardSuite.cmake")
+    set_tests_properties(boards.${_name}.qemu PROPERTIES LABELS "qemu;boards" TIMEOUT 900
+      SKIP_REGULAR_EXPRESSION "AP_BOARD_SUITE_SKIPPED")
   endforeach()
 endfunction()

@@ -40,6 +40,13 @@ bool ap_mps2_wall_clock_init(const char *server);
  */
 bool ap_mps2_wall_clock_sync(void (*step)(void *ctx), void *ctx, uint32_t wait_ms);
 
+/**
+ * True if the clock needs the network (sntp): it is unknown at boot until
+ * ap_mps2_wall_clock_sync() got an answer. False for the semihost clock,
+ * which is known from reset.
+ */
+bool ap_mps2_wall_clock_needs_network(void);
+
 /** Seconds since 1970-01-01 UTC, or -1 while the time is unknown. */
 int64_t ap_mps2_wall_time(void);
 

@@ -23,6 +23,11 @@ bool ap_mps2_wall_clock_sync(void (*step)(void *ctx), void *ctx, uint32_t wait_m
     return ap_mps2_wall_time() >= 0;
 }
 
+bool ap_mps2_wall_clock_needs_network(void)
+{
+    return false;
+}
+
 int64_t ap_mps2_wall_time(void)
 {
     int64_t t = ap_mps2_semihost_time();

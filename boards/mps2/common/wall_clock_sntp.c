@@ -91,6 +91,11 @@ bool ap_mps2_wall_clock_sync(void (*step)(void *ctx), void *ctx, uint32_t wait_m
     return ap_mps2_wall_time() >= 0;
 }
 
+bool ap_mps2_wall_clock_needs_network(void)
+{
+    return true;
+}
+
 int64_t ap_mps2_wall_time(void)
 {
     return ap_board_time_now(&g_time, ap_mps2_now_ms());
