@@ -30,6 +30,10 @@
 #define AP_MPS2_SNTP_SERVER ""
 #endif
 
+/* Polls after an answer (lwipopts.h, SNTP_UPDATE_DELAY). */
+#define SNTP_POLL_SET_MS   3600000u
+#define SNTP_POLL_UNSET_MS 60000u
+
 static ap_board_time_t g_time;
 static bool g_answered; /* an answer arrived, accepted or not */
 static bool g_configured;
@@ -111,6 +115,12 @@ void ap_mps2_sntp_set_time(uint32_t sec, uint32_t usec)
     g_answered = true;
     printf("time: sntp answer %" PRIu32 " (%s) %s\n", sec,
            ap_board_time_format((int64_t)sec, when, sizeof when), why);
+}
+
+/* lwIP's SNTP_UPDATE_DELAY, read after each answer was handed over. */
+uint32_t ap_mps2_sntp_update_delay_ms(void)
+{
+    return ap_mps2_wall_time() >= 0 ? SNTP_POLL_SET_MS : SNTP_POLL_UNSET_MS;
 }
 
 /* lwIP's SNTP_GET_SYSTEM_TIME: the request's transmit timestamp, which the

@@ -144,9 +144,16 @@ void ap_mps2_sntp_get_time(uint32_t *sec, uint32_t *usec);
 #define SNTP_CHECK_RESPONSE         2
 #define SNTP_SET_SYSTEM_TIME_US(sec, us) ap_mps2_sntp_set_time((sec), (us))
 #define SNTP_GET_SYSTEM_TIME(sec, us)    ap_mps2_sntp_get_time(&(sec), &(us))
-/* lwIP's defaults: a poll every hour (SNTP_UPDATE_DELAY), far inside the
- * 49-day wrap of the board counter the clock runs on between answers, and
- * a retry after 15 s without an answer (SNTP_RETRY_TIMEOUT). */
+/* The next request after an answer: an hour once the clock is set (lwIP's
+ * default, far inside the 49-day wrap of the board counter the clock runs
+ * on between answers), a minute while none was accepted: to lwIP a refused
+ * answer is a good one, and it would wait the hour. Both keep RFC 4330's
+ * 15 s minimum, which lwIP checks only on a constant, hence the
+ * suppression. Without an answer lwIP retries from 15 s, doubling up to
+ * 150 s (its defaults). */
+uint32_t ap_mps2_sntp_update_delay_ms(void);
+#define SNTP_UPDATE_DELAY           ap_mps2_sntp_update_delay_ms()
+#define SNTP_SUPPRESS_DELAY_CHECK   1
 #endif
 
 /* ---- TCP ---------------------------------------------------------------
