@@ -96,7 +96,18 @@ class Namespace:
         return subprocess.run(["ip", "netns", "exec", self.name, "ip"] + list(words),
                               capture_output=True, text=True)
 
+    @staticmethod
+    def remove_stale():
+        """Deletes namespaces of earlier runs that were killed before their
+        cleanup (named after a process that no longer exists)."""
+        r = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True)
+        for m in re.finditer(r"^apsntp(\d+)\b", r.stdout, re.M):
+            if not os.path.exists("/proc/" + m.group(1)):
+                subprocess.run(["ip", "netns", "del", "apsntp" + m.group(1)],
+                               capture_output=True)
+
     def open(self):
+        self.remove_stale()
         r = subprocess.run(["ip", "netns", "add", self.name], capture_output=True, text=True)
         if r.returncode != 0:
             return "ip netns add failed: " + r.stderr.strip()
@@ -221,10 +232,12 @@ def run(args, ns, stem, answer, seq):
               "flash=" + os.path.abspath(stem + ".flash")) + (
                   ("ntp=" + HOST_ADDR,) if configured else ()):
         semi += ",arg=" + w.replace(",", ",,")
-    qemu_cmd = [args.qemu, "-M", args.machine, "-display", "none", "-monitor", "none",
+    # timeout(1): should this script be killed, QEMU still ends.
+    qemu_cmd = ["timeout", "-s", "KILL", "%d" % (args.timeout + 10),
+                args.qemu, "-M", args.machine, "-display", "none", "-monitor", "none",
                 "-serial", "stdio", "-semihosting-config", semi, "-kernel", args.kernel,
                 "-nic", "tap,model=lan9118,ifname=%s,script=no,downscript=no" % TAP]
-    say(" ".join(qemu_cmd))
+    say(" ".join(qemu_cmd[4:]))
     qemu = ns.start(qemu_cmd, uart_log)
     try:
         rc = qemu.wait(timeout=args.timeout)
