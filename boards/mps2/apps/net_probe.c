@@ -194,8 +194,8 @@ static void report_resources(void)
 
 /*
  * The board's platform services as the core will use them: the host's
- * date (unless the build takes it from SNTP), and entropy that is not constant (two reads must differ; a fixed
- * or all-zero source fails).
+ * date (unless the build takes it from SNTP), and entropy that is not
+ * constant (two reads must differ; a fixed or all-zero source fails).
  */
 static bool check_platform(void)
 {
