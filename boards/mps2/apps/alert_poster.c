@@ -28,6 +28,8 @@
  *   window=S      seconds the flush may take before what is left is kept
  *                 for the next boot (default 20).
  *   entropy=none  run with no entropy source, to show TLS is then refused.
+ *   ntp=A.B.C.D   the NTP server, when the build takes its time from SNTP
+ *                 (AP_MPS2_TIME=sntp; common/wall_clock.h).
  *
  * QEMU's restricted user network has no DNS and no router: the firmware
  * posts to https://localhost:4433/v1/alerts but connects to the guestfwd
@@ -52,6 +54,7 @@
 #include "lan9118.h"
 #include "mps2.h"
 #include "platform.h"
+#include "wall_clock.h"
 
 #include "lwip/dhcp.h"
 #include "lwip/init.h"
@@ -87,6 +90,9 @@
 #define ALERT_BACKOFF_CAP_MS  4000u
 /* Most alerts one boot enqueues (a bound on a setting, not on the log). */
 #define ALERT_COUNT_MAX 32ul
+/* How long the boot waits for the first time answer (AP_MPS2_TIME=sntp);
+ * without one the time stays unknown and TLS is refused. */
+#define ALERT_TIME_WAIT_MS 10000u
 /* After the flush, keep the stack running briefly so the FIN goes out. */
 #define ALERT_LINGER_MS 300u
 
@@ -589,6 +595,9 @@ int main(void)
                                              "3600) is not a number in range");
     }
 
+    if (!ap_mps2_wall_clock_init(cmdline_value("ntp", value, sizeof value) ? value : NULL)) {
+        return finish_failed(AP_ERR_BAD_ARG, "ntp= is not an IPv4 address");
+    }
     if (read_anchors(ca_path, &ca_len) != 0) {
         return finish_failed(AP_ERR_TLS_SETUP, "no trust anchors");
     }
@@ -608,6 +617,7 @@ int main(void)
         report_resources();
         return netif_is_up(&g_netif) ? ALERT_EXIT_DHCP : ALERT_EXIT_NIC;
     }
+    (void)ap_mps2_wall_clock_sync(net_step, NULL, ALERT_TIME_WAIT_MS);
     st = enqueue_alerts(seq, count);
     if (st != AP_OK) {
         /* What was queued before the refusal is still delivered. */

@@ -6,6 +6,7 @@
 
 #include "mps2.h"
 #include "platform.h"
+#include "wall_clock.h"
 
 static uint32_t platform_now_ms(void *ctx)
 {
@@ -18,7 +19,7 @@ static int64_t platform_wall_time(void *ctx)
     int64_t t;
 
     (void)ctx;
-    t = ap_mps2_semihost_time();
+    t = ap_mps2_wall_time();
     return t < 0 ? AP_WALL_TIME_UNKNOWN : t;
 }
 

@@ -15,8 +15,9 @@ extern "C" {
 /**
  * The board's platform for ap_client_init():
  *  - now_ms: the board clock (ap_mps2_now_ms());
- *  - wall_time: the host's clock through semihosting SYS_TIME, or
- *    AP_WALL_TIME_UNKNOWN when the host does not answer;
+ *  - wall_time: the board's wall clock (wall_clock.h: the host's through
+ *    semihosting, or SNTP, as the build chose), AP_WALL_TIME_UNKNOWN while
+ *    it is not known;
  *  - entropy: the host's /dev/urandom through semihosting (see the warning
  *    on ap_mps2_entropy_read() in mps2.h), AP_ERR_ENTROPY when it fails.
  * ctx is NULL: the board's state is global.

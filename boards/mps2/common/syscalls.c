@@ -3,8 +3,8 @@
  * file system. Their names are newlib's contract, hence no ap_ prefix.
  *
  * stdout and stderr go to the console UART; there is nothing to read;
- * time() and gettimeofday() answer with the host's clock through
- * semihosting (whole seconds); the heap is the region the linker script reserves (__ap_heap_start to
+ * time() and gettimeofday() answer with the board's wall clock
+ * (wall_clock.h, whole seconds; an error while it is unknown); the heap is the region the linker script reserves (__ap_heap_start to
  * __ap_heap_end) and malloc() fails cleanly when it is used up, instead of
  * growing into the stack.
  */
@@ -17,6 +17,7 @@
 
 #include "mps2.h"
 #include "mps2_internal.h"
+#include "wall_clock.h"
 
 extern char __ap_heap_start[];
 extern char __ap_heap_end[];
@@ -136,7 +137,7 @@ int _getpid(void)
 
 int _gettimeofday(struct timeval *tv, void *tz)
 {
-    int64_t now = ap_mps2_semihost_time();
+    int64_t now = ap_mps2_wall_time();
 
     (void)tz;
     if (now < 0) {

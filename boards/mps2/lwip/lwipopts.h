@@ -15,6 +15,12 @@
 #ifndef AP_MPS2_LWIPOPTS_H
 #define AP_MPS2_LWIPOPTS_H
 
+/* 1 when the board's wall clock is SNTP (AP_MPS2_TIME=sntp; the build
+ * defines it for lwIP and everything built against it). */
+#ifndef AP_MPS2_TIME_SNTP
+#define AP_MPS2_TIME_SNTP           0
+#endif
+
 /* ---- System ------------------------------------------------------------ */
 
 /* No RTOS: the application's main loop calls ap_mps2_lan9118_poll() and
@@ -55,15 +61,16 @@
 #define MEMP_NUM_TCP_PCB            2
 #define MEMP_NUM_TCP_PCB_LISTEN     1
 
-/* DHCP and DNS each use one UDP pcb. */
+/* DHCP uses one UDP pcb, and the SNTP client (AP_MPS2_TIME=sntp) one; DNS
+ * would take one more (it is off, below). */
 #define MEMP_NUM_UDP_PCB            2
 
 /* Queued TCP segments: must cover TCP_SND_QUEUELEN (below). */
 #define MEMP_NUM_TCP_SEG            8
 
 /* lwIP's own timers plus the LAN9118 driver's link-state timer and one for
- * the application. */
-#define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 2)
+ * the application, and the SNTP client's poll (AP_MPS2_TIME=sntp). */
+#define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 2 + AP_MPS2_TIME_SNTP)
 
 /* Addresses to resolve at once: the peer or gateway, and the DNS server. */
 #define ARP_TABLE_SIZE              2
@@ -113,6 +120,41 @@
 /* Local ports and DHCP ids come from LWIP_RAND() (arch/cc.h), which
  * reads the host's entropy; start local ports at a random point too. */
 #define LWIP_RANDOMIZE_INITIAL_LOCAL_PORTS 1
+
+/* ---- SNTP (AP_MPS2_TIME=sntp only) ---------------------------------------
+ * The board's wall clock from lwIP's SNTP client (src/apps/sntp, built into
+ * the image only for this choice); the hooks are in
+ * common/wall_clock_sntp.c, which applies the board's time policy. */
+#if AP_MPS2_TIME_SNTP
+#include <stdint.h>
+void ap_mps2_sntp_set_time(uint32_t sec, uint32_t usec);
+void ap_mps2_sntp_get_time(uint32_t *sec, uint32_t *usec);
+
+/* The server from DHCP option 42 (SNTP_GET_SERVERS_FROM_DHCP follows it)
+ * unless one is configured; one server, by address (no DNS). */
+#define LWIP_DHCP_GET_NTP_SRV       1
+#define LWIP_DHCP_MAX_NTP_SERVERS   1
+#define SNTP_SERVER_DNS             0
+/* Ask at once: the board has no time until the answer, and TLS waits on
+ * it. lwIP's default waits a random 0-5 s, which spreads a fleet that
+ * boots together; the DHCP exchange before already spreads them a little. */
+#define SNTP_STARTUP_DELAY          0
+/* Take an answer only from the server's address and port, and only if it
+ * echoes the request's transmit timestamp (a nonce, see the hook). */
+#define SNTP_CHECK_RESPONSE         2
+#define SNTP_SET_SYSTEM_TIME_US(sec, us) ap_mps2_sntp_set_time((sec), (us))
+#define SNTP_GET_SYSTEM_TIME(sec, us)    ap_mps2_sntp_get_time(&(sec), &(us))
+/* The next request after an answer: an hour once the clock is set (lwIP's
+ * default, far inside the 49-day wrap of the board counter the clock runs
+ * on between answers), a minute while none was accepted: to lwIP a refused
+ * answer is a good one, and it would wait the hour. Both keep RFC 4330's
+ * 15 s minimum, which lwIP checks only on a constant, hence the
+ * suppression. Without an answer lwIP retries from 15 s, doubling up to
+ * 150 s (its defaults). */
+uint32_t ap_mps2_sntp_update_delay_ms(void);
+#define SNTP_UPDATE_DELAY           ap_mps2_sntp_update_delay_ms()
+#define SNTP_SUPPRESS_DELAY_CHECK   1
+#endif
 
 /* ---- TCP ---------------------------------------------------------------
  * Sized for one TLS client: a TLS record is at most 16 KiB + overhead, but
