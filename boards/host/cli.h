@@ -58,6 +58,9 @@ typedef struct cli_options {
     const char *cacert;         /* trust anchors; never NULL after parsing */
     const char *cacert_source;  /* "--cacert", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "default" */
     const char *pins;
+    const char *cert;           /* -E, --cert FILE: this device's chain (may hold the key) */
+    const char *key;            /* --key FILE; NULL: the key is in --cert's file */
+    const char *pass;           /* --pass PHRASE: the key's passphrase */
     const char *user_agent;     /* -A */
     const char *output;         /* -o FILE; NULL: stdout */
     const char *write_out;      /* -w FORMAT */

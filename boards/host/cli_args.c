@@ -46,6 +46,11 @@ static const char usage_text[] =
     "                             $SSL_CERT_FILE, else " CLI_DEFAULT_CA_BUNDLE ")\n"
     "      --tls-min VER, --tls-max VER   1.2 or 1.3 (default: 1.2 to the build's highest)\n"
     "      --pinnedpubkey sha256//B64[;sha256//B64...]   the server key must match one\n"
+    "  -E, --cert FILE            this device's certificate chain, PEM (leaf first) or\n"
+    "                             DER, for servers that require one; the file may also\n"
+    "                             hold the key\n"
+    "      --key FILE             its private key, PEM or DER (default: in --cert's file)\n"
+    "      --pass PHRASE          passphrase of an encrypted PEM key\n"
     "      --resolve HOST:PORT:ADDR   connect to ADDR for HOST:PORT (repeatable);\n"
     "                             the certificate is still checked against HOST\n"
     "Proxy (HTTP CONNECT; TLS end to end, verified against the URL's host):\n"
@@ -79,7 +84,8 @@ static const char usage_text[] =
 enum {
     OPT_CACERT = 256, OPT_TLS_MIN, OPT_TLS_MAX, OPT_PINS, OPT_RESOLVE, OPT_CONNECT_TIMEOUT,
     OPT_LINES, OPT_DATA_BINARY, OPT_JSON, OPT_BEARER, OPT_LACKING, OPT_SPOOL, OPT_FLUSH,
-    OPT_SPOOL_LIST, OPT_SPOOL_MAX_BYTES, OPT_RETRY, OPT_RETRY_MAX_TIME, OPT_RETRY_DELAY, OPT_NOPROXY, OPT_CHECK_CHAIN, OPT_AT
+    OPT_SPOOL_LIST, OPT_SPOOL_MAX_BYTES, OPT_RETRY, OPT_RETRY_MAX_TIME, OPT_RETRY_DELAY, OPT_NOPROXY, OPT_CHECK_CHAIN, OPT_AT,
+    OPT_KEY, OPT_PASS
 };
 
 static const struct option k_longopts[] = {
@@ -94,6 +100,9 @@ static const struct option k_longopts[] = {
     {"tls-min", required_argument, NULL, OPT_TLS_MIN},
     {"tls-max", required_argument, NULL, OPT_TLS_MAX},
     {"pinnedpubkey", required_argument, NULL, OPT_PINS},
+    {"cert", required_argument, NULL, 'E'},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"pass", required_argument, NULL, OPT_PASS},
     {"resolve", required_argument, NULL, OPT_RESOLVE},
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
     {"max-time", required_argument, NULL, 'm'},
@@ -394,6 +403,9 @@ static int handle_option(cli_options_t *o, int ch, const char *arg, int long_ind
     case OPT_TLS_MIN: ok = parse_version("--tls-min", arg, &o->tls_min); break;
     case OPT_TLS_MAX: ok = parse_version("--tls-max", arg, &o->tls_max); break;
     case OPT_PINS: o->pins = arg; break;
+    case 'E': o->cert = arg; break;
+    case OPT_KEY: o->key = arg; break;
+    case OPT_PASS: o->pass = arg; break;
     case OPT_RESOLVE: ok = add_resolve(o, arg); break;
     case OPT_CONNECT_TIMEOUT:
         ok = parse_seconds("--connect-timeout", arg, &o->connect_timeout_s);
@@ -526,6 +538,11 @@ static int check_combination(cli_options_t *o, int argc, char **argv)
                         problem);
         return CLI_EXIT_USAGE;
     }
+    if ((o->key != NULL || o->pass != NULL) && o->cert == NULL) {
+        cli_usage_error("%s needs --cert: the certificate the key belongs to",
+                        o->key != NULL ? "--key" : "--pass");
+        return CLI_EXIT_USAGE;
+    }
     if (o->lines && o->data != NULL) {
         cli_usage_error("--lines reads the alerts from stdin; it does not go with -d or --json");
         return CLI_EXIT_USAGE;
@@ -546,7 +563,7 @@ int cli_parse(int argc, char **argv, cli_options_t *o)
     memset(o, 0, sizeof(*o));
     o->retry = -1;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, ":d:H:A:u:m:o:w:x:U:sSvhVkX:LF:GIT:", k_longopts,
+    while ((ch = getopt_long(argc, argv, ":d:H:A:u:m:o:w:x:U:E:sSvhVkX:LF:GIT:", k_longopts,
                              &long_index)) != -1) {
         int rc;
 

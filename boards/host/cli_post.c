@@ -23,6 +23,10 @@ typedef struct cli_run_state {
     ap_header_t headers[CLI_MAX_HEADERS + 1];
     size_t header_count;
     unsigned char *anchors;
+    unsigned char *cert;        /* --cert's file */
+    unsigned char *key;         /* --key's file (or --cert's), wiped once parsed */
+    size_t key_len;
+    ap_identity_t identity;
     unsigned char *body;
     size_t body_len;
     cli_output_t out;
@@ -65,6 +69,56 @@ int cli_exit_for(ap_status_t st, const ap_client_t *c)
     }
 }
 
+/* PEM is given with its NUL counted, DER without (the library tells them
+ * apart by that). */
+static size_t pem_or_der_len(const unsigned char *buf, size_t len)
+{
+    return strstr((const char *)buf, "-----BEGIN ") != NULL ? len + 1 : len;
+}
+
+/* --cert and --key: read here, parsed and checked by ap_client_init(). */
+static int load_identity(const cli_options_t *o, cli_run_state_t *r)
+{
+    const char *key_file = o->key != NULL ? o->key : o->cert;
+    size_t len = 0;
+
+    r->cert = cli_read_all(o->cert, CLI_MAX_ANCHORS, &len);
+    if (r->cert == NULL) {
+        cli_usage_error("cannot read the client certificate %s (--cert): %s%s",
+                        cli_escaped(o->cert), strerror(errno),
+                        strchr(o->cert, ':') != NULL ? " (give a passphrase with --pass)" : "");
+        return CLI_EXIT_USAGE;
+    }
+    r->identity.cert = r->cert;
+    r->identity.cert_len = pem_or_der_len(r->cert, len);
+    r->key = cli_read_all(key_file, CLI_MAX_ANCHORS, &len);
+    if (r->key == NULL) {
+        cli_usage_error("cannot read the client key %s (%s): %s", cli_escaped(key_file),
+                        o->key != NULL ? "--key" : "in --cert's file", strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    r->key_len = len;
+    r->identity.key = r->key;
+    r->identity.key_len = pem_or_der_len(r->key, len);
+    r->identity.key_pass = o->pass;
+    return CLI_CONTINUE;
+}
+
+/* The key is parsed: its bytes are not kept in this process's memory. */
+static void forget_key(cli_run_state_t *r)
+{
+    if (r->key != NULL) {
+        volatile unsigned char *p = r->key;
+        size_t i;
+
+        for (i = 0; i < r->key_len; i++) {
+            p[i] = 0;
+        }
+        free(r->key);
+        r->key = NULL;
+    }
+}
+
 static int load_inputs(const cli_options_t *o, cli_run_state_t *r, size_t *anchors_len)
 {
     if (o->data != NULL) {
@@ -79,6 +133,9 @@ static int load_inputs(const cli_options_t *o, cli_run_state_t *r, size_t *ancho
             r->body = (unsigned char *)strdup(o->data);
             r->body_len = strlen(o->data);
         }
+    }
+    if (o->cert != NULL && load_identity(o, r) != CLI_CONTINUE) {
+        return CLI_EXIT_USAGE;
     }
     r->anchors = cli_read_all(o->cacert, CLI_MAX_ANCHORS, anchors_len);
     if (r->anchors == NULL) {
@@ -128,6 +185,7 @@ static int configure(const cli_options_t *o, cli_run_state_t *r, size_t anchors_
     cfg->user_agent = o->user_agent;
     cfg->work_buf = r->work;
     cfg->work_buf_size = sizeof(r->work);
+    cfg->identity = (r->cert != NULL) ? &r->identity : NULL;
     if (o->connect_timeout_s > 0) {
         cfg->connect_timeout_ms = (uint32_t)(o->connect_timeout_s * 1000.0 + 0.5);
     }
@@ -251,8 +309,18 @@ static int run_with(const cli_options_t *o, cli_run_state_t *r)
     }
     r->trace.client = r->client;
     st = ap_client_init(r->client, &r->cfg);
+    forget_key(r);
     if (st != AP_OK) {
-        cli_error(o, "%s", ap_client_error(r->client));
+        const char *e = ap_client_error(r->client);
+        bool about_key = strstr(e, "client key") != NULL || strstr(e, "passphrase") != NULL;
+
+        if (o->cert != NULL && (about_key || strncmp(e, "the client", 10) == 0)) {
+            /* the library's words, and which file they are about */
+            cli_error(o, "%s (%s %s)", e, about_key && o->key != NULL ? "--key" : "--cert",
+                      cli_escaped(about_key && o->key != NULL ? o->key : o->cert));
+        } else {
+            cli_error(o, "%s", ap_client_error(r->client));
+        }
         rc = cli_exit_for(st, r->client);
     } else if (cli_uses_queue(o)) {
         rc = cli_queue_deliver(o, r->client, &r->platform, r->body, r->body_len, r->headers,
@@ -281,6 +349,8 @@ int cli_run(const cli_options_t *o)
     free(r->client);
     free(r->body);
     free(r->anchors);
+    free(r->cert);
+    forget_key(r);
     free(r);
     return rc;
 }

@@ -123,13 +123,19 @@ void cli_trace_hook(void *ctx, ap_trace_kind_t kind, const uint8_t *data, size_t
     if (kind == AP_TRACE_REQUEST_HEAD) {
         t->line_len = 0;
         request_head(t, data, len);
-    } else if (kind == AP_TRACE_PEER_CERT) {
+    } else if (kind == AP_TRACE_PEER_CERT || kind == AP_TRACE_CLIENT_CERT) {
         char text[1024];
         size_t n = len < sizeof(text) - 1 ? len : sizeof(text) - 1;
 
         memcpy(text, data, n);
         text[n] = '\0';
-        fprintf(stderr, "* Server certificate: %s\n", cli_escaped(text));
+        if (kind == AP_TRACE_PEER_CERT) {
+            fprintf(stderr, "* Server certificate: %s\n", cli_escaped(text));
+            fprintf(stderr, "* Client certificate requested by the server: %s\n",
+                    ap_client_info(t->client)->client_cert_requested ? "yes" : "no");
+        } else {
+            fprintf(stderr, "* Client certificate sent: %s\n", cli_escaped(text));
+        }
     } else {
         response_bytes(t, data, len);
     }

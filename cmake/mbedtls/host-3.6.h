@@ -21,3 +21,11 @@
 #undef MBEDTLS_SSL_DTLS_CLIENT_PORT_REUSE
 #undef MBEDTLS_SSL_DTLS_CONNECTION_ID
 #undef MBEDTLS_SSL_PROTO_DTLS
+
+/* TLS 1.2 and X.509 do their cryptography through PSA too, as TLS 1.3
+ * does: what lets a client key be an opaque PSA key (ap_identity.h
+ * psa_key_id), persistent in the PSA store or backed by a driver, used
+ * without its material ever leaving the key store. */
+#ifndef MBEDTLS_USE_PSA_CRYPTO
+#define MBEDTLS_USE_PSA_CRYPTO
+#endif

@@ -546,6 +546,29 @@ static bool safe_to_retry(const ap_client_t *c, ap_status_t st, const ap_respons
            (st == AP_ERR_CLOSED || st == AP_ERR_IO || st == AP_ERR_TRUNCATED);
 }
 
+/* A complete answer that is not 2xx. Servers that verify client
+ * certificates in HTTP rather than in TLS (nginx's ssl_verify_client) ask
+ * for one in the handshake, complete it without, and answer 400: that is
+ * the missing certificate, reported as such. */
+static ap_status_t describe_status(ap_client_t *c, const ap_response_t *resp)
+{
+    int code = resp->status_code;
+    bool refusal_code = code == 400 || code == 403 || code == 495 || code == 496;
+
+    if (refusal_code && c->info.client_cert_requested && !c->info.client_cert_sent) {
+        ap_client_set_error(c, "%s requires a client certificate: it asked for one during the "
+                               "TLS handshake, none is configured, and it answered %d. The "
+                               "alert was not delivered.", c->url.host, code);
+        return AP_ERR_TLS_CLIENT_CERT;
+    }
+    ap_client_set_error(c, "%s answered %d: the alert was not accepted%s", c->url.host, code,
+                        refusal_code && c->info.client_cert_sent
+                            ? " (it had asked for this device's certificate: some servers, "
+                              "nginx among them, answer 400 to one they cannot verify)"
+                            : "");
+    return AP_ERR_HTTP_STATUS;
+}
+
 ap_status_t ap_post(ap_client_t *c, const ap_request_t *req, ap_response_t *resp)
 {
     ap_status_t st = AP_ERR_IO;
@@ -598,8 +621,7 @@ ap_status_t ap_post(ap_client_t *c, const ap_request_t *req, ap_response_t *resp
         reset_response(resp);
     }
     if (st == AP_ERR_HTTP_STATUS) {
-        ap_client_set_error(c, "%s answered %d: the alert was not accepted", c->url.host,
-                            resp->status_code);
+        st = describe_status(c, resp);
     }
     c->info.total_ms = now_ms(c) - c->post_start_ms;
     return st;

@@ -34,6 +34,7 @@
 
 #include "alertpost/ap_config.h"
 #include "alertpost/ap_http.h"
+#include "alertpost/ap_identity.h"
 #include "alertpost/ap_platform.h"
 #include "alertpost/ap_status.h"
 #include "alertpost/ap_tls_policy.h"
@@ -51,7 +52,10 @@ typedef enum ap_trace_kind {
     AP_TRACE_RESPONSE_HEAD = 2, /**< response head bytes as read (1xx heads included) */
     /** after a handshake: "subject ...; issuer ...; expires YYYY-MM-DD" of the
      *  server's certificate (builds with AP_TRACE_CERT_NAMES) */
-    AP_TRACE_PEER_CERT = 3
+    AP_TRACE_PEER_CERT = 3,
+    /** after a handshake in which this client sent its certificate:
+     *  "subject ...; expires YYYY-MM-DD" of it (builds with AP_TRACE_CERT_NAMES) */
+    AP_TRACE_CLIENT_CERT = 4
 } ap_trace_kind_t;
 
 /** A SHA-256 hash of a server's DER SubjectPublicKeyInfo. */
@@ -76,6 +80,12 @@ typedef struct ap_client_config {
      */
     const uint8_t *ca_pem;
     size_t ca_pem_len;
+
+    /**
+     * Optional: this device's certificate and key, for servers that require
+     * a client certificate (mutual TLS); see ap_identity.h. NULL: none.
+     */
+    const ap_identity_t *identity;
 
     /** Optional SHA-256 SPKI pins; the leaf must match one. */
     const ap_spki_pin_t *pins;
@@ -158,6 +168,10 @@ typedef struct ap_client_info {
      * AP_ERR_TLS). AP_OK after any other result.
      */
     ap_status_t failure;
+    /** the server asked for a client certificate in the last handshake */
+    bool client_cert_requested;
+    /** this client's certificate went out in answer (cfg.identity set) */
+    bool client_cert_sent;
     uint32_t connect_ms;           /**< TCP connect */
     uint32_t handshake_ms;         /**< TLS handshake */
     uint32_t total_ms;             /**< the whole post */
@@ -208,7 +222,10 @@ void ap_client_config_defaults(ap_client_config_t *cfg);
  *         AP_ERR_URL: the URL did not parse (ap_url_parse());
  *         AP_ERR_ENTROPY: no entropy function, or it failed;
  *         AP_ERR_TLS_SETUP: no trust anchors, anchors that do not parse, too
- *           many pins, or Mbed TLS refused the configuration.
+ *           many pins, or Mbed TLS refused the configuration; an identity
+ *           whose certificate or key does not parse, whose passphrase is
+ *           missing or wrong, whose key does not match its certificate, or
+ *           whose key form this Mbed TLS build cannot use.
  *         On error the client needs no ap_client_free() but tolerates one.
  */
 ap_status_t ap_client_init(ap_client_t *client, const ap_client_config_t *cfg);

@@ -64,6 +64,15 @@
 #define AP_TLS_CONTEXT_SIZE 8192
 #endif
 
+/**
+ * 1: the client can present a certificate (ap_identity.h, mutual TLS). 0
+ * leaves the identity's Mbed TLS contexts out of ap_client_t on a device
+ * that never needs one; a configured identity is then AP_ERR_TLS_SETUP.
+ */
+#ifndef AP_CLIENT_IDENTITY
+#define AP_CLIENT_IDENTITY 1
+#endif
+
 /** Connect timeout when the caller leaves it at 0. */
 #ifndef AP_DEFAULT_CONNECT_TIMEOUT_MS
 #define AP_DEFAULT_CONNECT_TIMEOUT_MS 10000u

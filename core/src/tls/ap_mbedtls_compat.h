@@ -23,6 +23,7 @@
 
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/pem.h"
+#include "mbedtls/pk.h"
 #include "mbedtls/sha256.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
@@ -212,6 +213,45 @@ static inline int ap_compat_crypto_init(void)
     return psa_crypto_init() == PSA_SUCCESS ? 0 : -1;
 #else
     return 0;
+#endif
+}
+
+/** Parse a private key; 3.6 wants a random generator (for blinding). */
+static inline int ap_compat_parse_key(mbedtls_pk_context *pk, const unsigned char *key,
+                                      size_t key_len, const unsigned char *pwd,
+                                      size_t pwd_len, mbedtls_ctr_drbg_context *drbg)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return mbedtls_pk_parse_key(pk, key, key_len, pwd, pwd_len, mbedtls_ctr_drbg_random, drbg);
+#else
+    (void)drbg;
+    return mbedtls_pk_parse_key(pk, key, key_len, pwd, pwd_len);
+#endif
+}
+
+/** Does the private key prv belong to the public key pub? 0 if it does. */
+static inline int ap_compat_check_pair(const mbedtls_pk_context *pub,
+                                       const mbedtls_pk_context *prv,
+                                       mbedtls_ctr_drbg_context *drbg)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return mbedtls_pk_check_pair(pub, prv, mbedtls_ctr_drbg_random, drbg);
+#else
+    (void)drbg;
+    return mbedtls_pk_check_pair(pub, prv);
+#endif
+}
+
+/** A PSA key identifier as an opaque pk context: 0, or -1 where this build
+ *  has no opaque keys (2.28, or 3.6 without MBEDTLS_USE_PSA_CRYPTO). */
+static inline int ap_compat_setup_opaque(mbedtls_pk_context *pk, uint32_t key_id)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3 && defined(MBEDTLS_USE_PSA_CRYPTO)
+    return mbedtls_pk_setup_opaque(pk, mbedtls_svc_key_id_make(0, (psa_key_id_t)key_id));
+#else
+    (void)pk;
+    (void)key_id;
+    return -1;
 #endif
 }
 

@@ -9,40 +9,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ap_client_internal.h"
-#include "tls/ap_mbedtls_compat.h"
-#include "tls/ap_x509_rules.h"
+#include "tls/ap_tls_glue.h"
 
 #include "mbedtls/net_sockets.h" /* only for its error codes, never its I/O */
 #if defined(MBEDTLS_ERROR_C)
 #include "mbedtls/error.h"
 #endif
 
-typedef struct ap_tls {
-    mbedtls_ssl_context ssl;
-    mbedtls_ssl_config conf;
-    mbedtls_x509_crt anchors;
-    mbedtls_ctr_drbg_context drbg;
-    int suites[16];
-    uint32_t chain_flags;     /* every flag the verify callback saw */
-    const mbedtls_x509_crt *path[AP_X509_MAX_PATH]; /* the verified path, by depth */
-    size_t path_len;
-    bool rule_refused;        /* ap_x509_check_path() refused; the reason is the error text */
-    bool sent_client_cert;    /* a (necessarily empty) Certificate went out in TLS 1.2 */
-    bool pin_mismatch;
-    bool time_unknown;
-    bool ssl_ready;           /* mbedtls_ssl_setup() succeeded */
-    bool session_used;        /* a handshake ran since the last reset */
-} ap_tls_t;
-
 /* If this line fails to compile, raise AP_TLS_CONTEXT_SIZE (ap_config.h):
  * the Mbed TLS contexts of this build do not fit in ap_client_t. */
 typedef char ap_tls_context_size_too_small[(sizeof(ap_tls_t) <= AP_TLS_CONTEXT_SIZE) ? 1 : -1];
-
-static ap_tls_t *tls_of(ap_client_t *c)
-{
-    return (ap_tls_t *)(void *)c->tls.bytes;
-}
 
 /* The allowlist: forward-secret ECDHE with AEAD for TLS 1.2, and the TLS 1.3
  * suites. No static RSA, CBC, RC4, 3DES or NULL: a server that offers only
@@ -110,17 +86,107 @@ static int bio_translate(ap_client_t *c, int32_t n, bool receiving)
     return MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
+/* One record's header (and its first body byte) has gone out during the
+ * handshake. Before ChangeCipherSpec, a handshake record starting with type
+ * 11 is the client's Certificate (TLS 1.2: the server asked for one); a TLS
+ * 1.3 client sends its whole second flight as protected records. */
+static void out_record_seen(ap_tls_out_records_t *o)
+{
+    if (o->hdr[0] == 20) {
+        o->ccs = true;
+    } else if (o->hdr[0] == 23 && o->encrypted < UINT8_MAX) {
+        o->encrypted++;
+    } else if (o->hdr[0] == 22 && !o->ccs && o->hdr[5] == 11) {
+        o->certificate = true;
+    }
+}
+
+/* Follow the record framing of the bytes the transport took, however the
+ * sends split them. */
+static void watch_out_records(ap_tls_out_records_t *o, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        size_t take;
+
+        if (o->hdr_have < 6 && !(o->hdr_have == 5 && o->body_left == 0)) {
+            o->hdr[o->hdr_have++] = *p++;
+            n--;
+            if (o->hdr_have == 5) {
+                o->body_left = (uint16_t)((o->hdr[3] << 8) | o->hdr[4]);
+            }
+            if (o->hdr_have == 6) {
+                out_record_seen(o);
+                o->body_left--;
+            }
+            if (o->hdr_have >= 5 && o->body_left == 0) {
+                o->hdr_have = 0; /* an empty record, or one of a single byte */
+            }
+            continue;
+        }
+        take = n < o->body_left ? n : o->body_left;
+        p += take;
+        n -= take;
+        o->body_left = (uint16_t)(o->body_left - take);
+        if (o->body_left == 0) {
+            o->hdr_have = 0;
+        }
+    }
+}
+
+/* Send everything held back (see bio_send); 0, or Mbed TLS's error. */
+static int flush_flight(ap_client_t *c)
+{
+    ap_tls_t *t = ap_tls_of(c);
+    const ap_transport_t *tr = c->cfg.transport;
+    size_t off = 0;
+
+    while (off < t->held) {
+        uint32_t budget;
+        int32_t n;
+
+        if (!bio_budget(c, &budget)) {
+            return MBEDTLS_ERR_SSL_TIMEOUT;
+        }
+        n = tr->send(tr->ctx, c->cfg.work_buf + off, t->held - off, budget);
+        if (n <= 0) {
+            t->held = 0;
+            return bio_translate(c, n, false);
+        }
+        c->wire_sent += (uint32_t)n;
+        off += (size_t)n;
+    }
+    t->held = 0;
+    return 0;
+}
+
+/*
+ * During the handshake, records are held in the work buffer (free until the
+ * request is written) and go out together when the client next waits for
+ * the server, or when the handshake ends: one flight, one send. A server
+ * that refuses the client's certificate then has the whole flight before it
+ * answers, and the client never meets a reset half-way through its own
+ * flight, which would hide the server's alert. A record that does not fit
+ * is sent at once, after what is held.
+ */
 static int bio_send(void *p, const unsigned char *buf, size_t len)
 {
     ap_client_t *c = p;
+    ap_tls_t *t = ap_tls_of(c);
     const ap_transport_t *tr = c->cfg.transport;
     uint32_t budget;
     int32_t n;
+    int ret;
 
-    /* A plaintext handshake record holding a Certificate: the server asked for
-     * a client certificate (TLS 1.2; alertpost has none, so it is empty). */
-    if (len >= 6 && buf[0] == 22 && buf[5] == 11) {
-        tls_of(c)->sent_client_cert = true;
+    if (!t->handshake_done) {
+        watch_out_records(&t->out, buf, len);
+        if (len <= c->cfg.work_buf_size - t->held) {
+            memcpy(c->cfg.work_buf + t->held, buf, len);
+            t->held += len;
+            return (int)len;
+        }
+        if ((ret = flush_flight(c)) != 0) {
+            return ret;
+        }
     }
     if (!bio_budget(c, &budget)) {
         return MBEDTLS_ERR_SSL_TIMEOUT;
@@ -138,7 +204,11 @@ static int bio_recv(void *p, unsigned char *buf, size_t len)
     const ap_transport_t *tr = c->cfg.transport;
     uint32_t budget;
     int32_t n;
+    int ret;
 
+    if ((ret = flush_flight(c)) != 0) {
+        return ret;
+    }
     if (!bio_budget(c, &budget)) {
         return MBEDTLS_ERR_SSL_TIMEOUT;
     }
@@ -197,7 +267,7 @@ static bool leaf_matches_a_pin(const ap_client_t *c, const mbedtls_x509_crt *crt
  * the context keeps no copy of it; refuse_certificate() leaves it in place. */
 static void refuse_by_rule(ap_client_t *c, uint32_t *flags, const char *why)
 {
-    tls_of(c)->rule_refused = true;
+    ap_tls_of(c)->rule_refused = true;
     *flags |= MBEDTLS_X509_BADCERT_OTHER;
     ap_client_set_error(c, "certificate refused for %s: %s. Nothing was sent.", c->url.host,
                         why);
@@ -206,7 +276,7 @@ static void refuse_by_rule(ap_client_t *c, uint32_t *flags, const char *why)
 static int verify_cb(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
     ap_client_t *c = p;
-    ap_tls_t *t = tls_of(c);
+    ap_tls_t *t = ap_tls_of(c);
     int64_t now = c->cfg.platform->wall_time(c->cfg.platform->ctx);
 
     /* Mbed TLS checks dates itself only when built with a clock; this check
@@ -265,7 +335,7 @@ static int drbg_entropy(void *p, unsigned char *out, size_t len)
 
 /* ---- set-up ---- */
 
-static void describe_mbedtls(int ret, char *buf, size_t size)
+void ap_tls_describe(int ret, char *buf, size_t size)
 {
 #if defined(MBEDTLS_ERROR_C)
     char text[96];
@@ -280,7 +350,7 @@ static void describe_mbedtls(int ret, char *buf, size_t size)
 ap_status_t ap_tls_setup(ap_client_t *c)
 {
     static const unsigned char personalisation[] = "alertpost";
-    ap_tls_t *t = tls_of(c);
+    ap_tls_t *t = ap_tls_of(c);
     size_t n = 0;
     size_t i;
     int ret;
@@ -309,7 +379,7 @@ ap_status_t ap_tls_setup(ap_client_t *c)
         ret = ap_x509_load_anchors(&t->anchors, c->cfg.ca_pem, c->cfg.ca_pem_len, &failed);
         if (ret <= 0 || t->anchors.version == 0) {
             if (ret < 0) {
-                describe_mbedtls(ret, why, sizeof(why));
+                ap_tls_describe(ret, why, sizeof(why));
             } else {
                 (void)snprintf(why, sizeof(why), "%s", failed > 0
                                ? "none of its certificates parses" : "no certificate in it");
@@ -346,9 +416,20 @@ ap_status_t ap_tls_setup(ap_client_t *c)
     }
     mbedtls_ssl_conf_ciphersuites(&t->conf, t->suites);
 
+#if AP_CLIENT_IDENTITY
+    if (ap_tls_identity_setup(c, t) != AP_OK) {
+        return AP_ERR_TLS_SETUP;
+    }
+#else
+    if (c->cfg.identity != NULL) {
+        ap_client_set_error(c, "this build has no client certificates (AP_CLIENT_IDENTITY 0)");
+        return AP_ERR_TLS_SETUP;
+    }
+#endif
+
     ret = mbedtls_ssl_setup(&t->ssl, &t->conf);
     if (ret != 0) {
-        describe_mbedtls(ret, why, sizeof(why));
+        ap_tls_describe(ret, why, sizeof(why));
         ap_client_set_error(c, "TLS set-up failed: %s", why);
         return AP_ERR_TLS_SETUP;
     }
@@ -358,10 +439,13 @@ ap_status_t ap_tls_setup(ap_client_t *c)
 
 void ap_tls_free(ap_client_t *c)
 {
-    ap_tls_t *t = tls_of(c);
+    ap_tls_t *t = ap_tls_of(c);
 
     mbedtls_ssl_free(&t->ssl);
     mbedtls_ssl_config_free(&t->conf);
+#if AP_CLIENT_IDENTITY
+    ap_tls_identity_free(&t->identity);
+#endif
     mbedtls_x509_crt_free(&t->anchors);
     mbedtls_ctr_drbg_free(&t->drbg);
     memset(t, 0, sizeof(*t));
@@ -374,8 +458,14 @@ static const char *alert_name(int desc)
     switch (desc) {
     case 40: return "handshake_failure";
     case 42: return "bad_certificate";
+    case 43: return "unsupported_certificate";
+    case 44: return "certificate_revoked";
+    case 45: return "certificate_expired";
+    case 46: return "certificate_unknown";
     case 47: return "illegal_parameter";
     case 48: return "unknown_ca";
+    case 49: return "access_denied";
+    case 51: return "decrypt_error";
     case 70: return "protocol_version";
     case 71: return "insufficient_security";
     case 80: return "internal_error";
@@ -468,7 +558,7 @@ static const char *weak_algorithm(uint32_t f)
 /* The refusal in words, from every flag the chain collected. */
 static ap_status_t refuse_certificate_flags(ap_client_t *c, uint32_t f)
 {
-    ap_tls_t *t = tls_of(c);
+    ap_tls_t *t = ap_tls_of(c);
     const char *host = c->url.host;
     const char *weak = weak_algorithm(f);
 
@@ -514,8 +604,8 @@ static ap_status_t refuse_certificate_flags(ap_client_t *c, uint32_t f)
 
 static ap_status_t refuse_certificate(ap_client_t *c)
 {
-    return refuse_certificate_flags(c, tls_of(c)->chain_flags |
-                                           mbedtls_ssl_get_verify_result(&tls_of(c)->ssl));
+    return refuse_certificate_flags(c, ap_tls_of(c)->chain_flags |
+                                           mbedtls_ssl_get_verify_result(&ap_tls_of(c)->ssl));
 }
 
 /* An error from parsing a certificate the server sent (X.509 or public-key
@@ -534,36 +624,78 @@ static ap_status_t refuse_unparsable(ap_client_t *c, int ret)
 {
     char why[160];
 
-    describe_mbedtls(ret, why, sizeof(why));
+    ap_tls_describe(ret, why, sizeof(why));
     ap_client_set_error(c,
         "certificate refused: a certificate %s sent cannot be parsed (%s): malformed, "
         "or with a critical extension Mbed TLS lacks. Nothing was sent.", c->url.host, why);
     return AP_ERR_TLS_CERT;
 }
 
+/* Did the server ask for a client certificate in this handshake (so far)? */
+static bool cert_requested(const ap_tls_t *t)
+{
+    return t->out.certificate || t->out.encrypted >= 2;
+}
+
+/* The alerts a server sends about a client certificate, or a failed
+ * handshake right after it got one (RFC 8446 6.2, RFC 5246 7.2.2). */
+static bool is_certificate_alert(int alert)
+{
+    return alert == MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE || (alert >= 41 && alert <= 46) ||
+           alert == 48 || alert == 49 || alert == 51 || alert == AP_TLS_ALERT_CERTIFICATE_REQUIRED;
+}
+
+static void say_client_cert_refused(ap_client_t *c, int alert)
+{
+#if AP_CLIENT_IDENTITY
+    char subject[200];
+
+    (void)ap_tls_describe_cert(&ap_tls_of(c)->identity.chain, false, subject, sizeof(subject));
+#else
+    const char *subject = "";
+#endif
+    if (alert >= 0) {
+        ap_client_set_error(c,
+            "%s refused this device's certificate (%s): it answered with the alert %s (%d). "
+            "Nothing was delivered. Check that the server trusts the CA that issued it, and its "
+            "dates.", c->url.host, subject, alert_name(alert), alert);
+    } else {
+        ap_client_set_error(c,
+            "%s refused this device's certificate (%s): it ended the connection on "
+            "receiving it, with no alert this client can read. Nothing was delivered. "
+            "Check that the server trusts the CA that issued it, and its dates.",
+            c->url.host, subject);
+    }
+}
+
 /*
- * A server that requires a client certificate when alertpost has none: TLS
- * 1.3 says so with certificate_required; TLS 1.2 servers send
- * handshake_failure (or just close) after alertpost answered their
- * CertificateRequest with an empty Certificate. True when ret is such an end;
- * the error text is then set. The record path calls it for the TLS 1.3 case,
- * where the alert arrives after the client's side of the handshake is done.
+ * A server that requires a client certificate and got none, or refused the
+ * one it got. TLS 1.3 says the first with certificate_required; TLS 1.2
+ * servers send handshake_failure (or just close) after an empty Certificate.
+ * A refusal is an alert about the certificate (or a close) once the server
+ * has asked for one. In TLS 1.3 both arrive after the client's side of the
+ * handshake is done, on the first read. True when ret is such an end; the
+ * error text is then set.
  */
 static bool refused_for_client_cert(ap_client_t *c, int ret)
 {
-    ap_tls_t *t = tls_of(c);
+    ap_tls_t *t = ap_tls_of(c);
     int alert = (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) ? ap_compat_last_alert(&t->ssl) : -1;
-    bool ended = alert == MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE ||
-                 alert == MBEDTLS_SSL_ALERT_MSG_NO_CERT || alert == MBEDTLS_SSL_ALERT_MSG_BAD_CERT ||
-                 alert == MBEDTLS_SSL_ALERT_MSG_ACCESS_DENIED || c->last_io == AP_ERR_CLOSED ||
-                 c->last_io == AP_ERR_IO || ret == MBEDTLS_ERR_SSL_CONN_EOF;
+    bool closed = alert < 0 && (c->last_io == AP_ERR_CLOSED || c->last_io == AP_ERR_IO ||
+                                ret == MBEDTLS_ERR_SSL_CONN_EOF ||
+                                ret == MBEDTLS_ERR_SSL_INVALID_MAC);
 
-    if (alert != AP_TLS_ALERT_CERTIFICATE_REQUIRED && !(t->sent_client_cert && ended)) {
+    if (alert != AP_TLS_ALERT_CERTIFICATE_REQUIRED &&
+        !(cert_requested(t) && (is_certificate_alert(alert) || closed))) {
         return false;
     }
-    ap_client_set_error(c,
-        "TLS handshake with %s failed: the server requires a client certificate and "
-        "none is configured. Nothing was sent.", c->url.host);
+    if (c->cfg.identity == NULL) {
+        ap_client_set_error(c,
+            "TLS handshake with %s failed: the server requires a client certificate and "
+            "none is configured. Nothing was sent.", c->url.host);
+    } else {
+        say_client_cert_refused(c, alert);
+    }
     return true;
 }
 
@@ -577,8 +709,8 @@ static ap_status_t classify_handshake_failure(ap_client_t *c, int ret)
     char why[160];
 
     c->info.server_version = seen;
-    if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED || tls_of(c)->rule_refused ||
-        (ret == AP_MBEDTLS_ERR_BAD_CERT && mbedtls_ssl_get_verify_result(&tls_of(c)->ssl) != 0)) {
+    if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED || ap_tls_of(c)->rule_refused ||
+        (ret == AP_MBEDTLS_ERR_BAD_CERT && mbedtls_ssl_get_verify_result(&ap_tls_of(c)->ssl) != 0)) {
         return refuse_certificate(c);
     }
     if (is_certificate_parse_error(ret)) {
@@ -592,7 +724,7 @@ static ap_status_t classify_handshake_failure(ap_client_t *c, int ret)
         return refuse_version(c, -1);
     }
     if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
-        alert = ap_compat_last_alert(&tls_of(c)->ssl);
+        alert = ap_compat_last_alert(&ap_tls_of(c)->ssl);
         /* protocol_version names the problem outright; a handshake_failure
          * or insufficient_security sent in a record older than TLS 1.2 means
          * the server settled on an old version before it found nothing it
@@ -630,7 +762,7 @@ static ap_status_t classify_handshake_failure(ap_client_t *c, int ret)
             "Is it a TLS server on that port?", host);
         return AP_ERR_TLS;
     }
-    describe_mbedtls(ret, why, sizeof(why));
+    ap_tls_describe(ret, why, sizeof(why));
 #if MBEDTLS_VERSION_MAJOR >= 3
     if (ret == MBEDTLS_ERR_SSL_ILLEGAL_PARAMETER && c->sniff.hello_version == AP_TLS_1_2 &&
         c->tls_max > AP_TLS_1_2) {
@@ -648,35 +780,66 @@ static ap_status_t classify_handshake_failure(ap_client_t *c, int ret)
     return AP_ERR_TLS;
 }
 
-/* For a -v trace: who the verified server certificate names, and until when.
- * Formatted into the work buffer, which is free between requests. */
-static void trace_peer_certificate(ap_client_t *c)
+size_t ap_tls_describe_cert(const mbedtls_x509_crt *crt, bool with_issuer, char *buf,
+                            size_t size)
 {
-#if AP_TRACE_CERT_NAMES
-    const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&tls_of(c)->ssl);
-    char *buf = (char *)c->cfg.work_buf;
-    size_t size = c->cfg.work_buf_size;
-    int n;
+    size_t n = 0;
     int m;
 
-    if (c->cfg.trace == NULL || crt == NULL || size < 64) {
+    if (size == 0) {
+        return 0;
+    }
+    buf[0] = '\0';
+#if AP_TRACE_CERT_NAMES
+    m = snprintf(buf, size, "subject ");
+    n = (m > 0 && (size_t)m < size) ? (size_t)m : 0;
+    m = mbedtls_x509_dn_gets(buf + n, size - n, &crt->subject);
+    n += (m > 0) ? (size_t)m : 0;
+    if (with_issuer && n < size) {
+        m = snprintf(buf + n, size - n, "; issuer ");
+        n += (m > 0) ? (size_t)m : 0;
+        if (n < size) {
+            m = mbedtls_x509_dn_gets(buf + n, size - n, &crt->issuer);
+            n += (m > 0) ? (size_t)m : 0;
+        }
+    }
+#else
+    (void)with_issuer;
+#endif
+    if (n < size) {
+        m = snprintf(buf + n, size - n, "%sexpires %04d-%02d-%02d %02d:%02d:%02d UTC",
+                     n > 0 ? "; " : "", crt->valid_to.year, crt->valid_to.mon,
+                     crt->valid_to.day, crt->valid_to.hour, crt->valid_to.min,
+                     crt->valid_to.sec);
+        n += (m > 0) ? (size_t)m : 0;
+    }
+    return n < size ? n : strlen(buf);
+}
+
+/* For a -v trace: who the verified server certificate names, and until
+ * when; and this device's certificate when it went out. Formatted into the
+ * work buffer, which is free between requests. */
+static void trace_certificates(ap_client_t *c)
+{
+#if AP_TRACE_CERT_NAMES
+    const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&ap_tls_of(c)->ssl);
+    char *buf = (char *)c->cfg.work_buf;
+    size_t size = c->cfg.work_buf_size;
+    size_t n;
+
+    if (c->cfg.trace == NULL || size < 64) {
         return;
     }
-    n = snprintf(buf, size, "subject ");
-    m = mbedtls_x509_dn_gets(buf + n, size - (size_t)n, &crt->subject);
-    n += (m > 0) ? m : 0;
-    n += snprintf(buf + n, size - (size_t)n, "; issuer ");
-    if ((size_t)n < size) {
-        m = mbedtls_x509_dn_gets(buf + n, size - (size_t)n, &crt->issuer);
-        n += (m > 0) ? m : 0;
+    if (crt != NULL) {
+        n = ap_tls_describe_cert(crt, true, buf, size);
+        c->cfg.trace(c->cfg.trace_ctx, AP_TRACE_PEER_CERT, (const uint8_t *)buf, n);
     }
-    if ((size_t)n < size) {
-        n += snprintf(buf + n, size - (size_t)n, "; expires %04d-%02d-%02d %02d:%02d:%02d UTC",
-                      crt->valid_to.year, crt->valid_to.mon, crt->valid_to.day,
-                      crt->valid_to.hour, crt->valid_to.min, crt->valid_to.sec);
+#if AP_CLIENT_IDENTITY
+    if (c->info.client_cert_sent) {
+        n = ap_tls_describe_cert(&ap_tls_of(c)->identity.chain, false, buf, size);
+        c->cfg.trace(c->cfg.trace_ctx, AP_TRACE_CLIENT_CERT, (const uint8_t *)buf, n);
     }
-    c->cfg.trace(c->cfg.trace_ctx, AP_TRACE_PEER_CERT, (const uint8_t *)buf,
-                 (size_t)n < size ? (size_t)n : strlen(buf));
+#endif
 #else
     (void)c;
 #endif
@@ -694,7 +857,7 @@ static void reset_verification(ap_tls_t *t)
 
 ap_status_t ap_tls_check_chain(ap_client_t *c, const uint8_t *chain, size_t len)
 {
-    ap_tls_t *t = tls_of(c);
+    ap_tls_t *t = ap_tls_of(c);
     mbedtls_x509_crt crt;
     uint32_t flags = 0;
     int ret;
@@ -704,7 +867,7 @@ ap_status_t ap_tls_check_chain(ap_client_t *c, const uint8_t *chain, size_t len)
     ret = mbedtls_x509_crt_parse(&crt, chain, len);
     if (ret < 0 || crt.version == 0) {
         if (ret < 0) {
-            describe_mbedtls(ret, why, sizeof(why));
+            ap_tls_describe(ret, why, sizeof(why));
         } else {
             (void)snprintf(why, sizeof(why), "no certificate in it");
         }
@@ -734,7 +897,7 @@ ap_status_t ap_tls_check_chain(ap_client_t *c, const uint8_t *chain, size_t len)
 
 ap_status_t ap_tls_handshake(ap_client_t *c)
 {
-    ap_tls_t *t = tls_of(c);
+    ap_tls_t *t = ap_tls_of(c);
     ap_tls_version_t got;
     int ret;
 
@@ -746,7 +909,10 @@ ap_status_t ap_tls_handshake(ap_client_t *c)
     }
     t->session_used = true;
     reset_verification(t);
-    t->sent_client_cert = false;
+    memset(&t->out, 0, sizeof(t->out));
+    t->handshake_done = false;
+    c->info.client_cert_requested = false;
+    c->info.client_cert_sent = false;
     c->last_io = AP_OK;
     ap_tls_sniff_init(&c->sniff);
 
@@ -759,10 +925,20 @@ ap_status_t ap_tls_handshake(ap_client_t *c)
     }
     mbedtls_ssl_set_bio(&t->ssl, c, bio_send, bio_recv, NULL);
 
+    t->held = 0;
     do {
         ret = mbedtls_ssl_handshake(&t->ssl);
     } while (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE);
+    {
+        /* the client's last flight; after a failure, its alert if any */
+        int flushed = flush_flight(c);
 
+        ret = (ret == 0) ? flushed : ret;
+    }
+    t->handshake_done = true;
+    t->read_any = false;
+    c->info.client_cert_requested = cert_requested(t);
+    c->info.client_cert_sent = c->info.client_cert_requested && c->cfg.identity != NULL;
     if (ret != 0) {
         return classify_handshake_failure(c, ret);
     }
@@ -775,23 +951,45 @@ ap_status_t ap_tls_handshake(ap_client_t *c)
     if (got < AP_TLS_FLOOR || got < c->tls_min || got > c->tls_max) {
         return refuse_version(c, -1);
     }
-    trace_peer_certificate(c);
+    trace_certificates(c);
     return AP_OK;
 }
 
 /* ---- records ---- */
 
+/* TLS 1.3: a server that requires a client certificate, or refuses the one
+ * it got, says so after the client's Finished, so on the first read; it
+ * ended the handshake there and never read the request. Only an alert
+ * counts here: a reset after a handshake is a reset. */
+static bool refused_after_handshake(ap_client_t *c, int ret)
+{
+    ap_tls_t *t = ap_tls_of(c);
+    int alert;
+
+    if (c->info.tls_version < AP_TLS_1_3) {
+        return false;
+    }
+    /* Mbed TLS servers send that alert under their handshake keys, which
+     * the client has already replaced: it cannot be read, only recognised
+     * as the first record after a handshake in which a certificate was
+     * asked for. */
+    if (ret == MBEDTLS_ERR_SSL_INVALID_MAC && !t->read_any && cert_requested(t)) {
+        return refused_for_client_cert(c, ret);
+    }
+    if (ret != MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE) {
+        return false;
+    }
+    alert = ap_compat_last_alert(&t->ssl);
+    return (alert == AP_TLS_ALERT_CERTIFICATE_REQUIRED ||
+            (cert_requested(t) && is_certificate_alert(alert))) &&
+           refused_for_client_cert(c, ret);
+}
+
 static int32_t io_failure(ap_client_t *c, int ret, const char *what)
 {
     char why[160];
 
-    /* TLS 1.3: the server's certificate_required comes after the client's
-     * Finished, so on the first read; the server ended the handshake there
-     * and never read the request. Only the alert itself counts here: a reset
-     * after a TLS 1.2 handshake that sent an empty Certificate is a reset. */
-    if (ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE &&
-        ap_compat_last_alert(&tls_of(c)->ssl) == AP_TLS_ALERT_CERTIFICATE_REQUIRED &&
-        refused_for_client_cert(c, ret)) {
+    if (refused_after_handshake(c, ret)) {
         return AP_ERR_TLS_CLIENT_CERT;
     }
     if (c->last_io == AP_ERR_TIMEOUT || ret == MBEDTLS_ERR_SSL_TIMEOUT) {
@@ -800,14 +998,34 @@ static int32_t io_failure(ap_client_t *c, int ret, const char *what)
     if (c->last_io == AP_ERR_IO) {
         return AP_ERR_IO;
     }
-    describe_mbedtls(ret, why, sizeof(why));
+    ap_tls_describe(ret, why, sizeof(why));
     ap_client_set_error(c, "TLS %s with %s failed: %s", what, c->url.host, why);
     return AP_ERR_TLS;
 }
 
+/* The first write after a TLS 1.3 handshake in which the server asked for a
+ * certificate failed: the server may have refused the certificate and
+ * closed, its alert still waiting unread ahead of the reset. Read it, so
+ * the refusal is named the same way whichever of the two the client met
+ * first. */
+static int pending_alert(ap_client_t *c, int ret)
+{
+    ap_tls_t *t = ap_tls_of(c);
+    unsigned char scrap[1];
+    int r;
+
+    if (c->info.tls_version < AP_TLS_1_3 || !cert_requested(t)) {
+        return ret;
+    }
+    c->last_io = AP_OK;
+    r = mbedtls_ssl_read(&t->ssl, scrap, sizeof(scrap));
+    return (r == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE || r == MBEDTLS_ERR_SSL_INVALID_MAC) ? r
+                                                                                    : ret;
+}
+
 int32_t ap_tls_write(ap_client_t *c, const uint8_t *buf, size_t len)
 {
-    ap_tls_t *t = tls_of(c);
+    ap_tls_t *t = ap_tls_of(c);
     int ret;
 
     c->last_io = AP_OK;
@@ -817,21 +1035,29 @@ int32_t ap_tls_write(ap_client_t *c, const uint8_t *buf, size_t len)
     if (ret > 0) {
         return (int32_t)ret;
     }
-    if (c->last_io == AP_ERR_CLOSED) {
-        return AP_ERR_CLOSED;
+    if (c->last_io == AP_ERR_CLOSED || c->last_io == AP_ERR_IO) {
+        int32_t io = c->last_io;
+
+        ret = pending_alert(c, ret);
+        if (!refused_after_handshake(c, ret)) {
+            c->last_io = io;
+            return io == AP_ERR_CLOSED ? AP_ERR_CLOSED : io_failure(c, ret, "write");
+        }
+        return AP_ERR_TLS_CLIENT_CERT;
     }
     return io_failure(c, ret, "write");
 }
 
 int32_t ap_tls_read(ap_client_t *c, uint8_t *buf, size_t size)
 {
-    ap_tls_t *t = tls_of(c);
+    ap_tls_t *t = ap_tls_of(c);
     int ret;
 
     c->last_io = AP_OK;
     for (;;) {
         ret = mbedtls_ssl_read(&t->ssl, buf, size);
         if (ret > 0) {
+            t->read_any = true;
             return (int32_t)ret;
         }
         if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE
@@ -860,7 +1086,7 @@ int32_t ap_tls_read(ap_client_t *c, uint8_t *buf, size_t size)
 
 ap_status_t ap_tls_poll(ap_client_t *c)
 {
-    ap_tls_t *t = tls_of(c);
+    ap_tls_t *t = ap_tls_of(c);
     uint8_t scrap[1];
     int32_t n;
 
@@ -889,7 +1115,7 @@ ap_status_t ap_tls_poll(ap_client_t *c)
 
 void ap_tls_end(ap_client_t *c, bool notify)
 {
-    ap_tls_t *t = tls_of(c);
+    ap_tls_t *t = ap_tls_of(c);
 
     if (t->ssl_ready && notify) {
         /* WANT_WRITE after a short write: one retry suffices for an alert

@@ -1,0 +1,323 @@
+/*
+ * The TLS-glue tests' two ends (tls_test_harness.h). The server serves one
+ * connection in a forked child and reports it as
+ * "H<handshake result>\nP<client subject>\n<request>".
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tls_test_harness.h"
+
+#include "mbedtls/ctr_drbg.h"
+#include "mbedtls/entropy.h"
+#include "mbedtls/ssl.h"
+#include "mbedtls/version.h"
+#include "mbedtls/x509_crt.h"
+#if MBEDTLS_VERSION_MAJOR >= 3
+#include "psa/crypto.h"
+#endif
+
+static const char *g_pki = ".";
+
+void tls_test_server_pki(const char *dir)
+{
+    g_pki = dir;
+}
+
+void tls_test_path(char *out, size_t size, const char *name)
+{
+    (void)snprintf(out, size, "%s/%s", g_pki, name);
+}
+
+static int srv_send(void *ctx, const unsigned char *buf, size_t len)
+{
+    ssize_t n = send(*(int *)ctx, buf, len, MSG_NOSIGNAL);
+
+    return n < 0 ? MBEDTLS_ERR_SSL_INTERNAL_ERROR : (int)n;
+}
+
+static int srv_recv(void *ctx, unsigned char *buf, size_t len)
+{
+    ssize_t n = recv(*(int *)ctx, buf, len, 0);
+
+    return n < 0 ? MBEDTLS_ERR_SSL_INTERNAL_ERROR : (int)n;
+}
+
+typedef struct srv {
+    mbedtls_ssl_context ssl;
+    mbedtls_ssl_config conf;
+    mbedtls_x509_crt chain;
+    mbedtls_x509_crt client_ca;
+    mbedtls_pk_context key;
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+} srv_t;
+
+static int load_credentials(srv_t *v, const tls_test_server_opts_t *o)
+{
+    char path[512];
+    const char *chain = o->chain != NULL ? o->chain : "ecdsa-chain.pem";
+
+    tls_test_path(path, sizeof path, chain);
+    if (mbedtls_x509_crt_parse_file(&v->chain, path) != 0) {
+        return 3;
+    }
+    tls_test_path(path, sizeof path, strncmp(chain, "rsa", 3) == 0 ? "rsa.key" : "ecdsa.key");
+#if MBEDTLS_VERSION_MAJOR >= 3
+    if (mbedtls_pk_parse_keyfile(&v->key, path, NULL, mbedtls_ctr_drbg_random, &v->drbg) != 0) {
+#else
+    if (mbedtls_pk_parse_keyfile(&v->key, path, NULL) != 0) {
+#endif
+        return 4;
+    }
+    if (o->client_ca != NULL) {
+        /* "": any CA will do, the client sends no certificate at all */
+        tls_test_path(path, sizeof path, o->client_ca[0] ? o->client_ca : chain);
+        if (mbedtls_x509_crt_parse_file(&v->client_ca, path) != 0) {
+            return 11;
+        }
+    }
+    return 0;
+}
+
+static int configure(srv_t *v, const tls_test_server_opts_t *o)
+{
+    if (mbedtls_ssl_config_defaults(&v->conf, MBEDTLS_SSL_IS_SERVER,
+                                    MBEDTLS_SSL_TRANSPORT_STREAM,
+                                    MBEDTLS_SSL_PRESET_DEFAULT) != 0) {
+        return 5;
+    }
+    mbedtls_ssl_conf_rng(&v->conf, mbedtls_ctr_drbg_random, &v->drbg);
+    if (mbedtls_ssl_conf_own_cert(&v->conf, &v->chain, &v->key) != 0) {
+        return 6;
+    }
+    if (o->max_version != 0) {
+#if MBEDTLS_VERSION_MAJOR >= 3
+        mbedtls_ssl_conf_max_tls_version(&v->conf, (mbedtls_ssl_protocol_version)o->max_version);
+#else
+        mbedtls_ssl_conf_max_version(&v->conf, 3, o->max_version & 0xFF);
+#endif
+    }
+    if (o->suites != NULL) {
+        mbedtls_ssl_conf_ciphersuites(&v->conf, o->suites);
+    }
+    if (o->client_ca != NULL) {
+        mbedtls_ssl_conf_ca_chain(&v->conf, &v->client_ca, NULL);
+        mbedtls_ssl_conf_authmode(&v->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    }
+    return mbedtls_ssl_setup(&v->ssl, &v->conf) != 0 ? 7 : 0;
+}
+
+/* After a handshake: the request head, then a 200 and close_notify. */
+static int answer(srv_t *v, int out_fd)
+{
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    unsigned char req[8192];
+    size_t req_len = 0;
+    int ret;
+
+    /* The client's requests here have no body: the head is the request. */
+    while (req_len < sizeof req && (req_len < 4 || memcmp(req + req_len - 4, "\r\n\r\n", 4))) {
+        ret = mbedtls_ssl_read(&v->ssl, req + req_len, sizeof req - req_len);
+        if (ret <= 0) {
+            break;
+        }
+        req_len += (size_t)ret;
+    }
+    if (req_len > 0 && write(out_fd, req, req_len) < 0) {
+        return 10;
+    }
+    (void)mbedtls_ssl_write(&v->ssl, (const unsigned char *)ok, sizeof ok - 1);
+    (void)mbedtls_ssl_close_notify(&v->ssl);
+    return 0;
+}
+
+/* Child: one TLS connection. */
+static int serve_one(int listen_fd, int out_fd, const tls_test_server_opts_t *o)
+{
+    static srv_t v;
+    struct pollfd pfd = {listen_fd, POLLIN, 0};
+    struct timeval tv = {10, 0};
+    const mbedtls_x509_crt *peer;
+    char line[320];
+    int fd;
+    int ret;
+
+#if MBEDTLS_VERSION_MAJOR >= 3
+    (void)psa_crypto_init();
+#endif
+    mbedtls_ssl_init(&v.ssl);
+    mbedtls_ssl_config_init(&v.conf);
+    mbedtls_x509_crt_init(&v.chain);
+    mbedtls_x509_crt_init(&v.client_ca);
+    mbedtls_pk_init(&v.key);
+    mbedtls_entropy_init(&v.entropy);
+    mbedtls_ctr_drbg_init(&v.drbg);
+    if (mbedtls_ctr_drbg_seed(&v.drbg, mbedtls_entropy_func, &v.entropy, NULL, 0) != 0) {
+        return 2;
+    }
+    if ((ret = load_credentials(&v, o)) != 0 || (ret = configure(&v, o)) != 0) {
+        return ret;
+    }
+    if (poll(&pfd, 1, 10000) != 1 || (fd = accept(listen_fd, NULL, NULL)) < 0) {
+        return 8;
+    }
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    mbedtls_ssl_set_bio(&v.ssl, &fd, srv_send, srv_recv, NULL);
+    do {
+        ret = mbedtls_ssl_handshake(&v.ssl);
+    } while (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE);
+    peer = (ret == 0) ? mbedtls_ssl_get_peer_cert(&v.ssl) : NULL;
+    (void)snprintf(line, sizeof line, "H%d\nP", ret);
+    if (peer != NULL) {
+        size_t n = strlen(line);
+
+        (void)mbedtls_x509_dn_gets(line + n, sizeof line - n - 1, &peer->subject);
+    }
+    (void)strncat(line, "\n", sizeof line - strlen(line) - 1);
+    if (write(out_fd, line, strlen(line)) < 0) {
+        return 9;
+    }
+    if (ret == 0 && (ret = answer(&v, out_fd)) != 0) {
+        return ret;
+    }
+    (void)close(fd);
+    return 0;
+}
+
+void tls_test_server_start(tls_test_server_t *s, const tls_test_server_opts_t *o)
+{
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    int pipefd[2];
+
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_true(lfd >= 0);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(lfd, 4), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+    assert_int_equal(pipe(pipefd), 0);
+    s->port = ntohs(sa.sin_port);
+    s->pid = fork();
+    assert_true(s->pid >= 0);
+    if (s->pid == 0) {
+        (void)close(pipefd[0]);
+        _exit(serve_one(lfd, pipefd[1], o));
+    }
+    (void)close(pipefd[1]);
+    (void)close(lfd);
+    s->result_fd = pipefd[0];
+}
+
+void tls_test_server_finish(tls_test_server_t *s, tls_test_seen_t *seen)
+{
+    char buf[8192 + 512];
+    size_t len = 0;
+    ssize_t n;
+    int status = 0;
+    char *nl;
+    char *nl2;
+
+    while (len < sizeof buf - 1 && (n = read(s->result_fd, buf + len, sizeof buf - 1 - len)) > 0) {
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+    (void)close(s->result_fd);
+    assert_int_equal(waitpid(s->pid, &status, 0), s->pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    seen->handshake = 1; /* "never reached the handshake" unless told otherwise */
+    seen->peer[0] = '\0';
+    seen->request[0] = '\0';
+    if (len > 0 && buf[0] == 'H' && (nl = strchr(buf, '\n')) != NULL && nl[1] == 'P' &&
+        (nl2 = strchr(nl + 1, '\n')) != NULL) {
+        seen->handshake = atoi(buf + 1);
+        *nl2 = '\0';
+        (void)snprintf(seen->peer, sizeof seen->peer, "%s", nl + 2);
+        (void)snprintf(seen->request, sizeof seen->request, "%s", nl2 + 1);
+    }
+}
+
+/* ---- the client ---- */
+
+unsigned char *tls_test_read(const char *name, size_t *len)
+{
+    char path[512];
+    FILE *f;
+    unsigned char *buf = malloc(65536);
+    size_t n;
+
+    tls_test_path(path, sizeof path, name);
+    f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_non_null(buf);
+    n = fread(buf, 1, 65535, f);
+    (void)fclose(f);
+    buf[n] = '\0';
+    *len = n + 1;
+    return buf;
+}
+
+void tls_test_client_config(tls_test_client_t *cl, uint16_t port)
+{
+    size_t len = 0;
+
+    (void)snprintf(cl->url, sizeof cl->url, "https://localhost:%u/glue", (unsigned)port);
+    cl->anchors = tls_test_read("root.pem", &len);
+    ap_posix_transport_init(&cl->transport, &cl->conn);
+    ap_posix_platform_init(&cl->platform);
+    ap_client_config_defaults(&cl->cfg);
+    cl->cfg.url = cl->url;
+    cl->cfg.connect_host = "127.0.0.1";
+    cl->cfg.transport = &cl->transport;
+    cl->cfg.platform = &cl->platform;
+    cl->cfg.ca_pem = cl->anchors;
+    cl->cfg.ca_pem_len = len;
+    cl->cfg.work_buf = cl->work;
+    cl->cfg.work_buf_size = sizeof cl->work;
+    cl->cfg.deadline_ms = 10000;
+}
+
+ap_status_t tls_test_client_post(tls_test_client_t *cl)
+{
+    ap_request_t req;
+    ap_response_t resp;
+    ap_status_t st = ap_client_init(&cl->c, &cl->cfg);
+
+    if (st != AP_OK) {
+        print_message("init: %s\n", ap_client_error(&cl->c));
+    }
+    assert_int_equal(st, AP_OK);
+    memset(&req, 0, sizeof req);
+    memset(&resp, 0, sizeof resp);
+    st = ap_post(&cl->c, &req, &resp);
+    ap_client_close(&cl->c);
+    return st;
+}
+
+void tls_test_client_done(tls_test_client_t *cl)
+{
+    ap_client_free(&cl->c);
+    free(cl->anchors);
+    cl->anchors = NULL;
+}

@@ -1,0 +1,79 @@
+/*
+ * The TLS-glue tests' two ends.
+ *
+ * A real Mbed TLS server: a forked child on loopback
+ * serving one connection, built against the same Mbed TLS line as the test
+ * (3.6 or 2.28), with the test PKI that tests/integration/pki.py made.
+ *
+ * The child reports what it saw through a pipe: its handshake result, the
+ * client certificate it verified (its subject, or nothing), and the request
+ * head it read. A failed handshake leaves the last two empty, which is how
+ * the tests assert that nothing reached the server.
+ */
+#ifndef AP_TLS_TEST_HARNESS_H
+#define AP_TLS_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "alertpost/alertpost.h"
+#include "alertpost/ap_posix.h"
+
+typedef struct tls_test_server_opts {
+    uint16_t max_version;       /* wire value (0x0303 = TLS 1.2); 0: the library's */
+    const int *suites;          /* NULL: the library's */
+    const char *chain;          /* NULL: ecdsa-chain.pem (key ecdsa.key) */
+    /* Ask for a client certificate and require it: verified against this
+     * CA file of the PKI; "" accepts none (any CA will do: the test sends
+     * no certificate). NULL: no client certificate asked for. */
+    const char *client_ca;
+} tls_test_server_opts_t;
+
+typedef struct tls_test_server {
+    pid_t pid;
+    uint16_t port;
+    int result_fd; /* the child writes what it received, then exits */
+} tls_test_server_t;
+
+typedef struct tls_test_seen {
+    int handshake;        /* the server's mbedtls_ssl_handshake() result; 1: none */
+    char peer[256];       /* subject of the verified client certificate, "" if none */
+    char request[8192];   /* the request head, "" if none */
+} tls_test_seen_t;
+
+/* The PKI directory every path of the options is relative to. */
+void tls_test_server_pki(const char *dir);
+void tls_test_path(char *out, size_t size, const char *name);
+
+void tls_test_server_start(tls_test_server_t *s, const tls_test_server_opts_t *o);
+void tls_test_server_finish(tls_test_server_t *s, tls_test_seen_t *seen);
+
+/*
+ * The client: the real core over the POSIX port, posting to
+ * https://localhost:PORT/glue (connecting to 127.0.0.1) with root.pem as
+ * its anchors. tls_test_client_config() fills cfg with that; the test
+ * changes what it needs, then tls_test_client_post() initialises the client
+ * (asserting AP_OK) and posts one empty request.
+ */
+typedef struct tls_test_client {
+    ap_posix_conn_t conn;
+    ap_transport_t transport;
+    ap_platform_t platform;
+    ap_client_config_t cfg;
+    ap_client_t c;
+    uint8_t work[1024];
+    unsigned char *anchors;
+    char url[64];
+} tls_test_client_t;
+
+void tls_test_client_config(tls_test_client_t *cl, uint16_t port);
+ap_status_t tls_test_client_post(tls_test_client_t *cl);
+void tls_test_client_done(tls_test_client_t *cl);
+
+/* A file of the PKI, NUL-terminated (the NUL counted in *len, as PEM is
+ * given to the core); the caller frees it. */
+unsigned char *tls_test_read(const char *name, size_t *len);
+
+#endif /* AP_TLS_TEST_HARNESS_H */
