@@ -18,7 +18,8 @@ Cases (the sink serves pki.py's ECDSA chain and trusts only the client CA):
   mtls       sink TLS 1.2-1.3 -> exit 0, delivered (TLS 1.3 on 3.6, 1.2 on
              2.28); the sink saw the device's CN and exactly its certificate
   mtls12     sink TLS 1.2 only (3.6 only: TLS 1.2's CertificateVerify with the
-             PSA key) -> exit 0, delivered over TLS 1.2, as mtls
+             PSA key), the key as SEC1 rather than PKCS#8 -> exit 0,
+             delivered over TLS 1.2, as mtls
   nocert     nothing loaded into the identity region -> exit 13 (client
              certificate), the sink's handshake failed, no request
   untrusted  a device certificate from another CA -> exit 13, no request
@@ -78,8 +79,8 @@ def make_ca(d, name, cn):
     return key, pem
 
 
-def make_device(d, ca_key, ca_pem, cn):
-    """The device's P-256 key and certificate, both DER."""
+def make_device(d, ca_key, ca_pem, cn, key_form):
+    """The device's P-256 key (DER, PKCS#8 or SEC1) and certificate (DER)."""
     key, csr = os.path.join(d, "device.key"), os.path.join(d, "device.csr")
     pem, ext = os.path.join(d, "device.pem"), os.path.join(d, "device.ext")
     with open(ext, "w", encoding="ascii") as f:
@@ -91,7 +92,10 @@ def make_device(d, ca_key, ca_pem, cn):
             "-set_serial", str(random.randint(1, 2**62)), "-days", "2", "-extfile", ext,
             "-out", pem)
     openssl("x509", "-in", pem, "-outform", "DER", "-out", pem + ".der")
-    openssl("pkcs8", "-topk8", "-nocrypt", "-in", key, "-outform", "DER", "-out", key + ".der")
+    if key_form == "pkcs8":
+        openssl("pkcs8", "-topk8", "-nocrypt", "-in", key, "-outform", "DER", "-out", key + ".der")
+    else:
+        openssl("ec", "-in", key, "-outform", "DER", "-out", key + ".der")
     with open(pem + ".der", "rb") as f:
         cert = f.read()
     with open(key + ".der", "rb") as f:
@@ -203,7 +207,10 @@ def main():
     cn = "alertpost-device-%08x" % random.getrandbits(32)
     ca_key, ca_pem = make_ca(stem, "client-ca", "alertpost QEMU client CA")
     issuer = (ca_key, ca_pem) if identity != "untrusted" else make_ca(stem, "other-ca", "other CA")
-    cert, key = make_device(stem, issuer[0], issuer[1], cn)
+    # Both key forms a provisioning tool may write: SEC1 (with its curve and
+    # public key) for mtls12, PKCS#8 for the rest.
+    cert, key = make_device(stem, issuer[0], issuer[1], cn,
+                            "sec1" if args.case == "mtls12" else "pkcs8")
     record = bytearray(identity_record(cert, key))
     if identity == "corrupt":
         record[40] ^= 0x01  # inside the certificate, after the CRC was taken

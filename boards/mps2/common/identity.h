@@ -22,7 +22,8 @@
  *   12      4         key_len
  *   16      cert_len  the certificate chain, leaf first: one DER certificate,
  *                     or PEM with its terminating NUL counted
- *   16+c    key_len   the private key: DER (PKCS#8 or SEC1) or PEM with its NUL
+ *   16+c    key_len   the private key, P-256, unencrypted DER: PKCS#8 or
+ *                     SEC1 (RFC 5915)
  *   16+c+k  4         CRC-32 (ap_crc32.h) of every byte before it
  * A region whose first four bytes are all 0xFF (erased) or all 0x00 (never
  * written; QEMU's memory before any load) holds no identity: the device then
@@ -70,15 +71,15 @@ ap_mps2_identity_found_t ap_mps2_identity_parse(const uint8_t *region, size_t si
  *
  * Mbed TLS 3.6 (MBEDTLS_USE_PSA_CRYPTO): imports the P-256 key into PSA as
  * a volatile key that may only sign hashes, with ECDSA of any hash, and is
- * never exportable; the copies Mbed TLS made while parsing are wiped and
- * freed; id->key becomes NULL and id->psa_key_id the new key. Calls
+ * never exportable, straight from the region (no copy in RAM but PSA's key
+ * slot); id->key becomes NULL and id->psa_key_id the new key. Calls
  * psa_crypto_init(), so the Mbed TLS allocator must be set up before.
  * Mbed TLS 2.28 (no PSA): does nothing; the core parses the key bytes into
  * its own context at ap_client_init().
  *
  * @return AP_OK; AP_ERR_ENTROPY: PSA could not start (no entropy);
- *         AP_ERR_TLS_SETUP: the key does not parse, is not a P-256 key, or
- *         PSA refused it; *why says which (a static string).
+ *         AP_ERR_TLS_SETUP: the key is not an unencrypted P-256 key in DER,
+ *         or PSA refused it; *why says which (a static string).
  */
 ap_status_t ap_mps2_identity_seal_key(ap_identity_t *id, const char **why);
 
