@@ -541,6 +541,7 @@ static int read_anchors(const char *ca_path, size_t *ca_len)
     return 0;
 }
 
+#if AP_CLIENT_IDENTITY
 /*
  * This device's certificate and key from the identity region, the key
  * sealed into PSA on Mbed TLS 3.6 (identity.h). A blank region is no error:
@@ -580,6 +581,16 @@ static ap_status_t identity_open(const char **why)
     }
     return AP_OK;
 }
+#else
+/* Built without mutual TLS (AP_MPS2_CLIENT_IDENTITY OFF): the region is not
+ * even read, so that none of its code is linked. */
+static ap_status_t identity_open(const char **why)
+{
+    *why = "";
+    printf("alert_poster: identity: this firmware is built without mutual TLS\n");
+    return AP_OK;
+}
+#endif
 
 /* The verdict: 0 only when nothing is left in the live part. why, if not
  * NULL, names the cause instead of the client's last error. */
