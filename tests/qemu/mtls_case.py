@@ -25,6 +25,9 @@ Cases (the sink serves pki.py's ECDSA chain and trusts only the client CA):
   untrusted  a device certificate from another CA -> exit 13, no request
   corrupt    the record's CRC does not check -> exit 14 (identity), before any
              connection: the sink saw nothing at all
+  wrongkey   the certificate with another device's key -> exit 8 (TLS setup:
+             the core's pair check, on 3.6 against the PSA key), before any
+             connection
 On 3.6 the firmware must say the key was sealed into PSA (sign-hash only,
 not exportable); on 2.28 that the TLS library parses the key.
 
@@ -48,7 +51,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SKIP = 77
 
 # Firmware exit statuses (boards/mps2/apps/alert_poster.c).
-EXIT_DELIVERED, EXIT_CLIENT_CERT, EXIT_IDENTITY = 0, 13, 14
+EXIT_DELIVERED, EXIT_SETUP, EXIT_CLIENT_CERT, EXIT_IDENTITY = 0, 8, 13, 14
 
 CASES = {
     #             sink TLS range, identity,  exit
@@ -57,6 +60,7 @@ CASES = {
     "nocert":    (("1.2", "1.3"), None,        EXIT_CLIENT_CERT),
     "untrusted": (("1.2", "1.3"), "untrusted", EXIT_CLIENT_CERT),
     "corrupt":   (("1.2", "1.3"), "corrupt",   EXIT_IDENTITY),
+    "wrongkey":  (("1.2", "1.3"), "wrongkey",  EXIT_SETUP),
 }
 
 
@@ -160,10 +164,11 @@ def check_refusal(case, rc, uart, events):
         return fail("no FAILED verdict line on the UART")
     oks = [e for e in events if e.get("event") == "handshake_ok"]
     fails = [e.get("error", "") for e in events if e.get("event") == "handshake_fail"]
-    if case == "corrupt":
+    if case in ("corrupt", "wrongkey"):
         # QEMU opens the guestfwd connection at start and closes it at exit:
         # the sink sees at most that, an end of stream before any ClientHello.
-        if oks or "CRC" not in verdict.group(0) or "dhcp address" in uart or \
+        why = "CRC" if case == "corrupt" else "client key does not match the client certificate"
+        if oks or why not in verdict.group(0) or "dhcp address" in uart or \
                 any("EOF" not in e for e in fails):
             return fail("a corrupt record must stop the firmware before the network: %s, "
                         "sink events %r" % (verdict.group(0), events))
@@ -214,6 +219,11 @@ def main():
     record = bytearray(identity_record(cert, key))
     if identity == "corrupt":
         record[40] ^= 0x01  # inside the certificate, after the CRC was taken
+    if identity == "wrongkey":
+        other = os.path.join(stem, "other")
+        os.makedirs(other)
+        record = bytearray(identity_record(cert, make_device(other, ca_key, ca_pem, cn,
+                                                             "pkcs8")[1]))
     id_file = os.path.join(stem, "identity.bin")
     with open(id_file, "wb") as f:
         f.write(record)
@@ -243,7 +253,7 @@ def main():
         print("mtls_case: " + m.group(0), flush=True)
     if rc != want_exit:
         return fail("exit status %d, expected %d" % (rc, want_exit))
-    if identity in ("good", "untrusted"):
+    if identity in ("good", "untrusted", "wrongkey"):
         sealed = re.search(r"^alert_poster: identity: certificate %d bytes .*key sealed into "
                            r"PSA as volatile key 0x[0-9a-f]+ \(sign-hash only, ECDSA, not "
                            r"exportable\)$" % len(cert), uart, re.M)

@@ -592,6 +592,19 @@ static ap_status_t identity_open(const char **why)
 }
 #endif
 
+/* A provisioned identity that cannot be used: the boot stops, rather than
+ * post without the certificate the device was given. */
+static int identity_refused(ap_status_t st, const char *why)
+{
+    if (st != AP_ERR_TLS_SETUP) {
+        return finish_failed(st, why); /* PSA found no entropy */
+    }
+    printf("alert_poster: FAILED status=%s identity: %s\n", ap_status_str(st), why);
+    report_resources();
+    printf("alert_poster: exit %d\n", ALERT_EXIT_IDENTITY);
+    return ALERT_EXIT_IDENTITY;
+}
+
 /* The verdict: 0 only when nothing is left in the live part. why, if not
  * NULL, names the cause instead of the client's last error. */
 static int finish(ap_status_t st, const char *why)
@@ -660,13 +673,8 @@ int main(void)
         const char *why = "";
 
         st = identity_open(&why);
-        if (st == AP_ERR_TLS_SETUP) {
-            printf("alert_poster: FAILED status=%s identity: %s\n", ap_status_str(st), why);
-            printf("alert_poster: exit %d\n", ALERT_EXIT_IDENTITY);
-            return ALERT_EXIT_IDENTITY;
-        }
         if (st != AP_OK) {
-            return finish_failed(st, why);
+            return identity_refused(st, why);
         }
     }
     st = client_open(ca_len, cmdline_value("entropy", value, sizeof value) &&
