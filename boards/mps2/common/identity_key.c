@@ -21,7 +21,6 @@
 
 #if MBEDTLS_VERSION_MAJOR >= 3 && defined(MBEDTLS_USE_PSA_CRYPTO)
 
-#include <string.h>
 
 #include "mbedtls/asn1.h"
 #include "mbedtls/oid.h"
@@ -95,7 +94,8 @@ static int p256_private_value(const uint8_t *der, size_t der_len, const uint8_t 
     }
     if (version != 0 || mbedtls_asn1_get_alg(&p, end, &alg, &curve) != 0 ||
         MBEDTLS_OID_CMP(MBEDTLS_OID_EC_ALG_UNRESTRICTED, &alg) != 0 ||
-        curve.tag != MBEDTLS_ASN1_OID || MBEDTLS_OID_CMP(MBEDTLS_OID_EC_GRP_SECP256R1, &curve) != 0 ||
+        curve.tag != MBEDTLS_ASN1_OID ||
+        MBEDTLS_OID_CMP(MBEDTLS_OID_EC_GRP_SECP256R1, &curve) != 0 ||
         mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_OCTET_STRING) != 0) {
         return -1;
     }
