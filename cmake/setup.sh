@@ -26,7 +26,7 @@ packages=(
   libcmocka-dev openssl ca-certificates gnutls-bin
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   cppcheck clang-tidy python3-minimal iproute2 nginx tinyproxy-bin apache2 haproxy lighttpd lighttpd-mod-openssl lighttpd-mod-gnutls lighttpd-mod-mbedtls
-  prometheus-alertmanager
+  prometheus-alertmanager publicsuffix
   clang libclang-rt-14-dev
 )
 # LINK NAME SUITE: what CMake looks for, from which source package and release.

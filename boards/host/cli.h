@@ -41,6 +41,8 @@ enum {
 
 /* Defaults, stated once: --help, the README and the man page quote them. */
 #define CLI_DEFAULT_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+/* Debian's publicsuffix package; used when it is there. */
+#define CLI_DEFAULT_PSL "/usr/share/publicsuffix/public_suffix_list.dat"
 
 /* One --resolve HOST:PORT:ADDR entry (curl's meaning). */
 typedef struct cli_resolve {
@@ -61,6 +63,7 @@ typedef struct cli_options {
     const char *cert;           /* -E, --cert FILE: this device's chain (may hold the key) */
     const char *key;            /* --key FILE; NULL: the key is in --cert's file */
     const char *pass;           /* --pass PHRASE: the key's passphrase */
+    const char *psl;            /* --public-suffix-list FILE; "" none; NULL: the default */
     const char *user_agent;     /* -A */
     const char *output;         /* -o FILE; NULL: stdout */
     const char *write_out;      /* -w FORMAT */
@@ -119,6 +122,8 @@ typedef struct cli_lines {
 bool cli_next_line(cli_lines_t *in);
 void cli_lines_free(cli_lines_t *in);
 unsigned char *cli_read_all(const char *path, size_t limit, size_t *out_len);
+unsigned char *cli_read_suffixes(const cli_options_t *o, size_t *len, int *rc);
+const char *cli_suffixes_source(const cli_options_t *o, bool loaded);
 int cli_parse_pins(const char *spec, ap_spki_pin_t *pins, size_t max, size_t *count);
 const char *cli_connect_host(const cli_options_t *o, const ap_url_t *url);
 

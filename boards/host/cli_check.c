@@ -16,6 +16,8 @@
 typedef struct check_platform {
     ap_platform_t posix;
     int64_t at;
+    unsigned char *suffixes;    /* the Public Suffix List, as for a post */
+    size_t suffixes_len;
 } check_platform_t;
 
 static check_platform_t g_check;
@@ -112,6 +114,8 @@ static int check_with(const cli_options_t *o, ap_client_t *client, unsigned char
     cfg.tls_max = o->tls_max;
     cfg.work_buf = work;
     cfg.work_buf_size = sizeof(work);
+    cfg.public_suffixes = (const char *)g_check.suffixes;
+    cfg.public_suffixes_len = g_check.suffixes_len;
     if (o->pins != NULL) {
         int rc = cli_parse_pins(o->pins, pins, AP_MAX_PINS, &cfg.pin_count);
 
@@ -153,11 +157,17 @@ int cli_check_chain(const cli_options_t *o)
                         strerror(errno));
         return CLI_EXIT_USAGE;
     }
+    g_check.suffixes = cli_read_suffixes(o, &g_check.suffixes_len, &rc);
+    if (rc != CLI_CONTINUE) {
+        free(chain);
+        return rc;
+    }
     anchors = cli_read_all(o->cacert, CLI_MAX_ANCHORS, &anchors_len);
     if (anchors == NULL) {
         cli_usage_error("cannot read the trust anchors %s (from %s): %s",
                         cli_escaped(o->cacert), o->cacert_source, strerror(errno));
         free(chain);
+        free(g_check.suffixes);
         return CLI_EXIT_USAGE;
     }
     client = calloc(1, sizeof(*client));
@@ -169,5 +179,7 @@ int cli_check_chain(const cli_options_t *o)
     free(client);
     free(anchors);
     free(chain);
+    free(g_check.suffixes);
+    g_check.suffixes = NULL;
     return rc;
 }

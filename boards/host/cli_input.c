@@ -155,3 +155,34 @@ const char *cli_connect_host(const cli_options_t *o, const ap_url_t *url)
     }
     return found;
 }
+
+/* The Public Suffix List: --public-suffix-list FILE, else Debian's file when
+ * it is there. NULL with *rc CLI_CONTINUE: none, the built-in rules apply;
+ * NULL with *rc CLI_EXIT_USAGE: the named file cannot be read (said). */
+unsigned char *cli_read_suffixes(const cli_options_t *o, size_t *len, int *rc)
+{
+    const char *path = o->psl != NULL ? o->psl : CLI_DEFAULT_PSL;
+    unsigned char *text;
+
+    *rc = CLI_CONTINUE;
+    *len = 0;
+    if (path[0] == '\0') {
+        return NULL;
+    }
+    text = cli_read_all(path, CLI_MAX_ANCHORS, len);
+    if (text == NULL && o->psl != NULL) {
+        cli_usage_error("cannot read the public suffix list %s (--public-suffix-list): %s",
+                        cli_escaped(path), strerror(errno));
+        *rc = CLI_EXIT_USAGE;
+    }
+    return text;
+}
+
+/* For -v: where the public suffixes come from. */
+const char *cli_suffixes_source(const cli_options_t *o, bool loaded)
+{
+    if (!loaded) {
+        return "the built-in rules only";
+    }
+    return o->psl != NULL ? o->psl : CLI_DEFAULT_PSL;
+}

@@ -23,6 +23,8 @@ typedef struct cli_run_state {
     ap_header_t headers[CLI_MAX_HEADERS + 1];
     size_t header_count;
     unsigned char *anchors;
+    unsigned char *suffixes;    /* the Public Suffix List, or NULL */
+    size_t suffixes_len;
     unsigned char *cert;        /* --cert's file */
     unsigned char *key;         /* --key's file (or --cert's), wiped once parsed */
     size_t key_len;
@@ -137,6 +139,14 @@ static int load_inputs(const cli_options_t *o, cli_run_state_t *r, size_t *ancho
     if (o->cert != NULL && load_identity(o, r) != CLI_CONTINUE) {
         return CLI_EXIT_USAGE;
     }
+    {
+        int rc;
+
+        r->suffixes = cli_read_suffixes(o, &r->suffixes_len, &rc);
+        if (rc != CLI_CONTINUE) {
+            return rc;
+        }
+    }
     r->anchors = cli_read_all(o->cacert, CLI_MAX_ANCHORS, anchors_len);
     if (r->anchors == NULL) {
         cli_usage_error("cannot read the trust anchors %s (from %s): %s",
@@ -186,6 +196,8 @@ static int configure(const cli_options_t *o, cli_run_state_t *r, size_t anchors_
     cfg->work_buf = r->work;
     cfg->work_buf_size = sizeof(r->work);
     cfg->identity = (r->cert != NULL) ? &r->identity : NULL;
+    cfg->public_suffixes = (const char *)r->suffixes;
+    cfg->public_suffixes_len = r->suffixes_len;
     if (o->connect_timeout_s > 0) {
         cfg->connect_timeout_ms = (uint32_t)(o->connect_timeout_s * 1000.0 + 0.5);
     }
@@ -221,6 +233,8 @@ static int configure(const cli_options_t *o, cli_run_state_t *r, size_t anchors_
         cfg->trace_ctx = &r->trace;
         fprintf(stderr, "* Trust anchors: %s (from %s)\n", cli_escaped(o->cacert),
                 o->cacert_source);
+        fprintf(stderr, "* Public suffixes: %s\n",
+                cli_escaped(cli_suffixes_source(o, r->suffixes != NULL)));
     }
     request_headers(o, r);
     return CLI_CONTINUE;
@@ -349,6 +363,7 @@ int cli_run(const cli_options_t *o)
     free(r->client);
     free(r->body);
     free(r->anchors);
+    free(r->suffixes);
     free(r->cert);
     forget_key(r);
     free(r);

@@ -15,6 +15,10 @@ What DIR holds afterwards (PEM unless the name ends in .der):
   expired-chain.pem        leaf whose validity ended in the past
   notyet-chain.pem         leaf whose validity starts in the future
   wronghost-chain.pem      leaf for "wrong.example" only
+  wild-suffix-chain.pem    leaf for "*.github.io" and "*.alerts.test": wildcards
+                           directly above a suffix of the Public Suffix List's
+                           private section, and of a test list, none of them
+                           among the built-in public suffixes
   selfsigned.pem           self-signed leaf for localhost
   unknownroot-chain.pem    leaf (+ its CA) under a second root the client never sees
   missing-intermediate.pem the valid ECDSA leaf alone, without the intermediate
@@ -59,7 +63,7 @@ import subprocess
 import sys
 import tempfile
 
-MANIFEST_VERSION = 3
+MANIFEST_VERSION = 4
 
 # The passphrase of the encrypted device keys; also recorded in manifest.json.
 KEY_PASSPHRASE = "fleet-passphrase-0001"
@@ -130,6 +134,14 @@ extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 subjectAltName = DNS:wrong.example
+
+[ v3_leaf_wild_private_suffix ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+subjectAltName = DNS:*.github.io, DNS:*.alerts.test
 """
 
 SELF_SIGNED_CNF = """\
@@ -284,6 +296,9 @@ def build(work, now):
     wrong = os.path.join(work, "wronghost.pem")
     inter.sign(wrong_csr, wrong, "v3_leaf_wrong", *valid)
     cat(path("wronghost-chain.pem"), wrong, inter.cert)
+    wild = os.path.join(work, "wild-suffix.pem")
+    inter.sign(wrong_csr, wild, "v3_leaf_wild_private_suffix", *valid)
+    cat(path("wild-suffix-chain.pem"), wild, inter.cert)
 
     self_cnf = os.path.join(work, "selfsigned.cnf")
     with open(self_cnf, "w", encoding="ascii") as f:

@@ -901,6 +901,18 @@ for cli in ("ap3", "ap2"):
 
 # ---------------------------------------------------------------- the offline chain checker
 
+# A Public Suffix List of the test's own, in the list's format.
+TEST_PSL = b"// alertpost test suffixes\n// ===BEGIN PRIVATE DOMAINS===\nalerts.test\n"
+DEBIAN_PSL = "/usr/share/publicsuffix/public_suffix_list.dat"
+
+
+def no_debian_psl():
+    """Why the default list cannot be used here (in CI, setup installs it: fail)."""
+    if os.path.exists(DEBIAN_PSL) or in_ci():
+        return None
+    return "%s is missing (cmake/setup.sh installs publicsuffix)" % DEBIAN_PSL
+
+
 for cli in ("ap3", "ap2"):
     n = CLIS[cli]
     for tag, chain, url, extra, code, words in (
@@ -924,12 +936,28 @@ for cli in ("ap3", "ap2"):
             ("not_a_chain", "ecdsa.key", "https://localhost/", [], EXIT_USAGE,
              ["the chain could not be read"]),
             ("bad_at", "ecdsa-chain.pem", "https://localhost/", ["--at", "yesterday"],
-             EXIT_USAGE, ["--at takes a UTC time"])):
+             EXIT_USAGE, ["--at takes a UTC time"]),
+            # The Public Suffix List: Debian's by default (github.io is in its private
+            # section), a file of the operator's, or none (the built-in rules, which do
+            # not know github.io or alerts.test).
+            ("psl_default", "wild-suffix-chain.pem", "https://alerts.github.io/", [],
+             EXIT_CERT, ["public suffix"]),
+            ("psl_none", "wild-suffix-chain.pem", "https://alerts.github.io/",
+             ["--public-suffix-list", ""], EXIT_OK, []),
+            ("psl_file", "wild-suffix-chain.pem", "https://pump.alerts.test/",
+             ["--public-suffix-list", "{work}/test.psl"], EXIT_CERT, ["public suffix"]),
+            ("psl_file_other_host", "wild-suffix-chain.pem", "https://alerts.github.io/",
+             ["--public-suffix-list", "{work}/test.psl"], EXIT_OK, []),
+            ("psl_unreadable", "wild-suffix-chain.pem", "https://alerts.github.io/",
+             ["--public-suffix-list", "{work}/absent.psl"], EXIT_USAGE,
+             ["cannot read the public suffix list"])):
         add(Case("check_chain.%s.%s" % (tag, n), lambda: RefusedPort(),
                  [Step(cli, ["--cacert", "{pki}/root.pem", "--check-chain", "{pki}/" + chain]
                        + extra + [url], code, standard=False, stderr=words,
                        stdout=["would accept this chain"] if code == EXIT_OK else [])],
-                 [never_connected()], labels=["cert", "check_chain"]))
+                 [never_connected()], labels=["cert", "check_chain"],
+                 files={"test.psl": TEST_PSL},
+                 skip_if=no_debian_psl if tag == "psl_default" else None))
 
 def run_step(step, binary, ctx, work, index):
     args = [fill(a, ctx) for a in step.args]

@@ -10,8 +10,15 @@ from:
   RAM   = .data* + .bss* + COMMON
 The stack and heap regions the linker script reserves are listed on their
 own lines. Components are recognised by library and object names of this
-project's build (core, http, TLS glue, Mbed TLS, lwIP, lwIP port, driver,
-board, app, C library).
+project's build (core, http, TLS glue, identity, Mbed TLS, lwIP, lwIP
+port, driver, board, app, C library). "identity" is what alertpost adds for
+mutual TLS: the core's ap_tls_identity.c and the board's identity record and
+PSA import (boards/mps2/common/identity_*.c); what Mbed TLS needs for it
+(signing, the client's Certificate and CertificateVerify) counts under
+Mbed TLS, and with LTO much of it is inlined into its callers. The whole
+cost of a feature is therefore measured between two images:
+--compare-map OTHER.map prints this image's flash and static RAM against
+another's (e.g. one built with -DAP_MPS2_CLIENT_IDENTITY=OFF).
 
 With link-time optimisation the map can no longer tell which library a
 function came from: LTO's output is one object. Given --elf, the part the
@@ -27,13 +34,22 @@ import re
 import subprocess
 import sys
 
-ORDER = ["core", "http", "TLS glue", "Mbed TLS", "lwIP", "lwIP port", "driver",
+ORDER = ["core", "http", "TLS glue", "identity", "Mbed TLS", "lwIP", "lwIP port", "driver",
          "board", "app", "C library", "other", "unattributed"]
+
+
+def is_identity(path):
+    """The sources of the client identity (mutual TLS)."""
+    name = os.path.basename(path)
+    return name.startswith("ap_tls_identity.c") or (
+        "/boards/mps2/" in path.replace("\\", "/") and name.startswith("identity_"))
 
 
 def component_of_source(path):
     """The component a source file belongs to, by where it lives."""
     p = path.replace("\\", "/")
+    if is_identity(p):
+        return "identity"
     if "/boards/mps2/" in p:
         if p.endswith("/lan9118.c"):
             return "driver"
@@ -80,6 +96,8 @@ def split_by_symbols(elf, nm, other):
 
 def component(path):
     name = os.path.basename(path)
+    if is_identity(path) or "(ap_tls_identity.c" in name:
+        return "identity"
     if "libap_core_codec.a" in path:
         return "http" if "ap_http_" in name else "core"
     if "libap_core_mbedtls" in path:
@@ -158,6 +176,19 @@ def parse(map_path):
     return totals, reserved
 
 
+def sums_of(totals):
+    """(flash, static RAM) of a parse() result: .data counts in both."""
+    flash = sum(t["flash"] + t["data"] for t in totals.values())
+    return flash, sum(t["data"] + t["bss"] for t in totals.values())
+
+
+def compare(totals, other, other_path):
+    """This image against another, before any LTO split (totals are exact)."""
+    (flash, ram), (o_flash, o_ram) = sums_of(totals), sums_of(other)
+    print("against %s: flash %d vs %d (%+d bytes), static RAM %d vs %d (%+d bytes)"
+          % (other_path, flash, o_flash, flash - o_flash, ram, o_ram, ram - o_ram))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -170,8 +201,12 @@ def main():
     ap.add_argument("--nm", default="arm-none-eabi-nm", help="nm for the image's target")
     ap.add_argument("--ram-map", help="map of the same image linked without LTO, for RAM "
                                       "per component (its variables are the image's)")
+    ap.add_argument("--compare-map", metavar="OTHER.map",
+                    help="print flash and static RAM against another image's map")
     args = ap.parse_args()
     totals, reserved = parse(args.map)
+    if args.compare_map:
+        compare(totals, parse(args.compare_map)[0], args.compare_map)
     ram_totals = parse(args.ram_map)[0] if args.ram_map else None
     if args.elf and "other" in totals:
         split = split_by_symbols(args.elf, args.nm, totals["other"])

@@ -20,6 +20,11 @@
 (SYS_GET_CMDLINE), after the image's name; how the firmware takes its
 run-time settings (alert_poster: ca=PATH, seq=N).
 
+--load FILE@ADDR copies FILE's bytes into the guest's memory at ADDR before
+it starts (QEMU's generic loader, raw), as a programming station writes a
+flash sector apart from the image: how alert_poster gets its device
+identity (boards/mps2/common/identity.h).
+
 Exit status: QEMU's, which is the firmware's semihosting exit code; 124 on
 timeout; 125 if the server or QEMU could not be started; 1 if QEMU exited 0
 but an --expect-uart/--expect-server pattern matched no line of its log.
@@ -120,6 +125,8 @@ def main():
     ap.add_argument("--quiet", action="store_true", help="do not echo the UART")
     ap.add_argument("--semihost-arg", action="append", default=[], metavar="WORD",
                     help="a word of the program's semihosting command line")
+    ap.add_argument("--load", action="append", default=[], metavar="FILE@ADDR",
+                    help="raw bytes of FILE loaded at guest address ADDR")
     ap.add_argument("server", nargs=argparse.REMAINDER,
                     help="-- then the server command")
     args = ap.parse_args()
@@ -166,6 +173,12 @@ def main():
                         "-display", "none", "-monitor", "none", "-serial", "stdio",
                         "-semihosting-config", semi,
                         "-kernel", args.kernel, "-nic", nic]
+            for load in args.load:
+                path, _, addr = load.rpartition("@")
+                if not path or "," in path or not os.path.isfile(path):
+                    log("--load %r: not FILE@ADDR with a readable FILE (and no comma)" % load)
+                    return EXIT_SETUP
+                qemu_cmd += ["-device", "loader,file=%s,addr=%s,force-raw=on" % (path, addr)]
             log(" ".join(qemu_cmd))
             try:
                 qemu = subprocess.Popen(qemu_cmd, stdin=subprocess.DEVNULL,

@@ -31,6 +31,12 @@
  *   ntp=A.B.C.D   the NTP server, when the build takes its time from SNTP
  *                 (AP_MPS2_TIME=sntp; common/wall_clock.h).
  *
+ * The device's own certificate and key, for servers that require mutual
+ * TLS, are not a setting but provisioned data: a record in the identity
+ * flash region (common/identity.h), read at boot; on Mbed TLS 3.6 the key is
+ * then sealed into PSA (sign-only, not exportable). A blank region: no
+ * client certificate.
+ *
  * QEMU's restricted user network has no DNS and no router: the firmware
  * posts to https://localhost:4433/v1/alerts but connects to the guestfwd
  * address 10.0.2.100, and the certificate is verified for "localhost".
@@ -51,6 +57,7 @@
 #include "alertpost/ap_queue.h"
 #include "alertpost/ap_store_flash.h"
 #include "flash_file.h"
+#include "identity.h"
 #include "lan9118.h"
 #include "mps2.h"
 #include "platform.h"
@@ -121,7 +128,9 @@ enum {
     ALERT_EXIT_HTTP = 9,         /* non-2xx, bad or truncated response, dead-letter */
     ALERT_EXIT_TLS = 10,         /* any other TLS failure */
     ALERT_EXIT_CONFIG = 11,      /* bad settings (URL, arguments, buffers) */
-    ALERT_EXIT_STORE = 12        /* flash file or log unusable, or full */
+    ALERT_EXIT_STORE = 12,       /* flash file or log unusable, or full */
+    ALERT_EXIT_CLIENT_CERT = 13, /* AP_ERR_TLS_CLIENT_CERT: certificate required or refused */
+    ALERT_EXIT_IDENTITY = 14     /* the identity region's record or key unusable */
 };
 
 /* Zero-initialised (in .bss, not .data: its frame buffer would otherwise
@@ -142,6 +151,7 @@ static ap_client_t g_client;
 static ap_lwip_conn_t g_conn;
 static ap_transport_t g_transport;
 static ap_platform_t g_platform;
+static ap_identity_t g_identity;
 
 static ap_mps2_flash_file_t g_flash;
 static ap_store_flash_t g_log;
@@ -252,6 +262,8 @@ static int exit_class(ap_status_t st)
         return ALERT_EXIT_HTTP;
     case AP_ERR_TLS:
         return ALERT_EXIT_TLS;
+    case AP_ERR_TLS_CLIENT_CERT:
+        return ALERT_EXIT_CLIENT_CERT;
     case AP_ERR_STORE_FULL:
     case AP_ERR_STORE_IO:
     case AP_ERR_STORE_CORRUPT:
@@ -498,8 +510,6 @@ static ap_status_t client_open(size_t ca_len, bool no_entropy)
 {
     ap_client_config_t cfg;
 
-    /* Before anything of Mbed TLS runs: every allocation comes from here. */
-    mbedtls_memory_buffer_alloc_init(g_tls_pool, sizeof g_tls_pool);
     g_platform = ap_mps2_platform();
     if (no_entropy) {
         printf("alert_poster: running without an entropy source\n");
@@ -513,6 +523,7 @@ static ap_status_t client_open(size_t ca_len, bool no_entropy)
     cfg.platform = &g_platform;
     cfg.ca_pem = g_ca;
     cfg.ca_pem_len = ca_len + 1u;
+    cfg.identity = (g_identity.cert != NULL) ? &g_identity : NULL;
     cfg.connect_timeout_ms = ALERT_CONNECT_TIMEOUT_MS;
     cfg.io_timeout_ms = ALERT_IO_TIMEOUT_MS;
     cfg.deadline_ms = ALERT_DEADLINE_MS;
@@ -534,6 +545,70 @@ static int read_anchors(const char *ca_path, size_t *ca_len)
     g_ca[*ca_len] = '\0'; /* PEM is passed with its NUL */
     printf("alert_poster: trust anchors %u bytes from %s\n", (unsigned)*ca_len, ca_path);
     return 0;
+}
+
+#if AP_CLIENT_IDENTITY
+/*
+ * This device's certificate and key from the identity region, the key
+ * sealed into PSA on Mbed TLS 3.6 (identity.h). A blank region is no error:
+ * the device then has no client certificate, which only a server that
+ * requires one refuses.
+ */
+static ap_status_t identity_open(const char **why)
+{
+    size_t size = 0;
+    const uint8_t *region = ap_mps2_identity_region(&size);
+    ap_mps2_identity_found_t found = ap_mps2_identity_parse(region, size, &g_identity, why);
+    ap_status_t st;
+
+    if (found == AP_MPS2_IDENTITY_NONE) {
+        printf("alert_poster: identity: none provisioned (the identity region at %p is "
+               "blank): no client certificate\n", (const void *)region);
+        return AP_OK;
+    }
+    if (found == AP_MPS2_IDENTITY_CORRUPT) {
+        return AP_ERR_TLS_SETUP;
+    }
+    st = ap_mps2_identity_seal_key(&g_identity, why);
+    if (st != AP_OK) {
+        memset(&g_identity, 0, sizeof g_identity);
+        return st;
+    }
+    if (g_identity.psa_key_id != 0u) {
+        printf("alert_poster: identity: certificate %u bytes from the identity region at %p; "
+               "key sealed into PSA as volatile key 0x%08" PRIx32 " (sign-hash only, ECDSA, "
+               "not exportable)\n", (unsigned)g_identity.cert_len, (const void *)region,
+               g_identity.psa_key_id);
+    } else {
+        printf("alert_poster: identity: certificate %u bytes and key %u bytes from the "
+               "identity region at %p (no PSA: the TLS library parses the key)\n",
+               (unsigned)g_identity.cert_len, (unsigned)g_identity.key_len,
+               (const void *)region);
+    }
+    return AP_OK;
+}
+#else
+/* Built without mutual TLS (AP_MPS2_CLIENT_IDENTITY OFF): the region is not
+ * even read, so that none of its code is linked. */
+static ap_status_t identity_open(const char **why)
+{
+    *why = "";
+    printf("alert_poster: identity: this firmware is built without mutual TLS\n");
+    return AP_OK;
+}
+#endif
+
+/* A provisioned identity that cannot be used: the boot stops, rather than
+ * post without the certificate the device was given. */
+static int identity_refused(ap_status_t st, const char *why)
+{
+    if (st != AP_ERR_TLS_SETUP) {
+        return finish_failed(st, why); /* PSA found no entropy */
+    }
+    printf("alert_poster: FAILED status=%s identity: %s\n", ap_status_str(st), why);
+    report_resources();
+    printf("alert_poster: exit %d\n", ALERT_EXIT_IDENTITY);
+    return ALERT_EXIT_IDENTITY;
 }
 
 /* The verdict: 0 only when nothing is left in the live part. why, if not
@@ -600,6 +675,16 @@ int main(void)
     }
     if (read_anchors(ca_path, &ca_len) != 0) {
         return finish_failed(AP_ERR_TLS_SETUP, "no trust anchors");
+    }
+    /* Before anything of Mbed TLS runs: every allocation comes from here. */
+    mbedtls_memory_buffer_alloc_init(g_tls_pool, sizeof g_tls_pool);
+    {
+        const char *why = "";
+
+        st = identity_open(&why);
+        if (st != AP_OK) {
+            return identity_refused(st, why);
+        }
     }
     st = client_open(ca_len, cmdline_value("entropy", value, sizeof value) &&
                                  strcmp(value, "none") == 0);

@@ -87,6 +87,17 @@ typedef struct ap_client_config {
      */
     const ap_identity_t *identity;
 
+    /**
+     * Optional: the Public Suffix List as text (publicsuffix.org's format,
+     * e.g. Debian's /usr/share/publicsuffix/public_suffix_list.dat), so
+     * that a wildcard directly above any suffix it lists (*.github.io) is
+     * refused, not only above the built-in ones (single labels and common
+     * registries such as co.uk). NULL: the built-in rules only. Read during
+     * each verification: it MUST stay valid until ap_client_free().
+     */
+    const char *public_suffixes;
+    size_t public_suffixes_len;
+
     /** Optional SHA-256 SPKI pins; the leaf must match one. */
     const ap_spki_pin_t *pins;
     size_t pin_count;

@@ -314,9 +314,11 @@ static int verify_cb(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
          * identically on both lines; Mbed TLS's own check falls back to the CN. */
         *flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH;
         if (!t->rule_refused) {
+            ap_x509_psl_t psl = {c->cfg.public_suffixes, c->cfg.public_suffixes_len};
             char why[AP_X509_REASON_SIZE];
 
-            if (ap_x509_check_path(t->path, t->path_len, &t->anchors, c->url.host, NULL, why,
+            if (ap_x509_check_path(t->path, t->path_len, &t->anchors, c->url.host,
+                                   psl.text != NULL ? &psl : NULL, why,
                                    sizeof(why)) != AP_OK) {
                 refuse_by_rule(c, flags, why);
             }
