@@ -11,6 +11,8 @@
 
 #include "cli.h"
 
+#include "alertpost/ap_utc.h"
+
 /* The platform the check runs on: the POSIX one, with the wall clock set
  * to the moment to judge. */
 typedef struct check_platform {
@@ -38,20 +40,6 @@ static ap_status_t check_entropy(void *ctx, uint8_t *buf, size_t len)
 {
     (void)ctx;
     return g_check.posix.entropy(g_check.posix.ctx, buf, len);
-}
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; timegm is not POSIX). */
-static int64_t days_since_epoch(int64_t y, int m, int d)
-{
-    int64_t era;
-    int64_t yoe;
-    int64_t doy;
-
-    y -= (m <= 2) ? 1 : 0;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
 }
 
 /* n decimal digits at s, into *out. */
@@ -84,11 +72,11 @@ bool cli_parse_rfc3339(const char *text, int64_t *out)
         (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':' ||
         (text[19] != 'Z' && text[19] != 'z') || !digits(text, 4, &y) ||
         !digits(text + 5, 2, &mo) || !digits(text + 8, 2, &d) || !digits(text + 11, 2, &h) ||
-        !digits(text + 14, 2, &mi) || !digits(text + 17, 2, &sec) || y < 1970 || mo < 1 ||
-        mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) {
+        !digits(text + 14, 2, &mi) || !digits(text + 17, 2, &sec) || y < 1970 ||
+        !ap_utc_valid_date(y, mo, d) || h > 23 || mi > 59 || sec > 60) {
         return false;
     }
-    *out = days_since_epoch(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + sec;
+    *out = ap_utc_seconds(y, mo, d, h, mi, sec);
     return true;
 }
 

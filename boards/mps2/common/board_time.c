@@ -10,6 +10,8 @@
 
 #include "board_time.h"
 
+#include "alertpost/ap_utc.h"
+
 #define MS_PER_S INT64_C(1000)
 
 void ap_board_time_init(ap_board_time_t *t, int64_t build_time_s)
@@ -132,28 +134,11 @@ ap_board_time_verdict_t ap_board_time_offer(ap_board_time_t *t, int64_t sec, uin
     return take(t, sec * MS_PER_S + (int64_t)(usec / 1000u), now_tick, why, why_size);
 }
 
-/* Days since 1970-01-01 to a civil date (proleptic Gregorian), by 400-year
- * eras of 146097 days, with years starting on 1 March so the leap day is
- * last; for days >= 0 only. */
-static void civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d)
-{
-    int64_t z = days + 719468; /* days since 0000-03-01 */
-    int64_t era = z / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-
-    *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2 ? 1 : 0);
-}
-
 const char *ap_board_time_format(int64_t sec, char *buf, size_t buf_size)
 {
     int64_t y;
-    unsigned mo;
-    unsigned d;
+    int mo;
+    int d;
     int64_t s = sec % 86400;
 
     if (buf_size < 21u) {
@@ -167,8 +152,9 @@ const char *ap_board_time_format(int64_t sec, char *buf, size_t buf_size)
         buf[0] = '\0';
         return "?";
     }
-    civil_from_days(sec / 86400, &y, &mo, &d);
-    (void)snprintf(buf, buf_size, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)y, mo, d,
-                   (unsigned)(s / 3600), (unsigned)(s / 60 % 60), (unsigned)(s % 60));
+    ap_utc_date(sec / 86400, &y, &mo, &d);
+    (void)snprintf(buf, buf_size, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)y,
+                   (unsigned)mo, (unsigned)d, (unsigned)(s / 3600), (unsigned)(s / 60 % 60),
+                   (unsigned)(s % 60));
     return buf;
 }

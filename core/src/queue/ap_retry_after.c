@@ -9,6 +9,7 @@
  * delay; a device that does not know the date ignores it rather than guess.
  */
 #include "alertpost/ap_queue.h"
+#include "alertpost/ap_utc.h"
 
 #include <string.h>
 
@@ -90,42 +91,13 @@ static bool ap_ra_time(ap_ra_cursor_t *c, int *secs)
     return true;
 }
 
-static bool ap_ra_is_leap(int64_t y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; y >= 1). */
-static int64_t ap_ra_days_since_epoch(int64_t y, int m, int d)
-{
-    static const int before_month[12] = { 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 };
-    int64_t leaps_before = (y - 1) / 4 - (y - 1) / 100 + (y - 1) / 400;
-    int64_t leaps_before_1970 = 1969 / 4 - 1969 / 100 + 1969 / 400;
-    int64_t days = 365 * (y - 1970) + (leaps_before - leaps_before_1970);
-
-    days += before_month[m - 1] + (m > 2 && ap_ra_is_leap(y) ? 1 : 0);
-    return days + d - 1;
-}
-
-static bool ap_ra_valid_day(int64_t y, int m, int d)
-{
-    static const int length[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    int max = length[m - 1] + (m == 2 && ap_ra_is_leap(y) ? 1 : 0);
-
-    return d >= 1 && d <= max;
-}
-
 static int64_t ap_ra_year_of(int64_t wall)
 {
-    int64_t days = wall / 86400;
-    int64_t y = 1970 + days * 400 / 146097;
+    int64_t y;
+    int m;
+    int d;
 
-    while (ap_ra_days_since_epoch(y + 1, 1, 1) <= days) {
-        y++;
-    }
-    while (y > 1 && ap_ra_days_since_epoch(y, 1, 1) > days) {
-        y--;
-    }
+    ap_utc_date(wall / 86400, &y, &m, &d);
     return y;
 }
 
@@ -206,10 +178,10 @@ static bool ap_ra_date(const char *value, int64_t wall, int64_t *when)
         ok = false;
     }
     /* The weekday is redundant; a wrong one is not worth refusing for. */
-    if (!ok || *c.p != '\0' || y < 1 || !ap_ra_valid_day(y, m, d)) {
+    if (!ok || *c.p != '\0' || y < 1 || !ap_utc_valid_date(y, m, d)) {
         return false;
     }
-    *when = ap_ra_days_since_epoch(y, m, d) * 86400 + secs;
+    *when = ap_utc_days(y, m, d) * 86400 + secs;
     return true;
 }
 

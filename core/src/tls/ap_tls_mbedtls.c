@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alertpost/ap_utc.h"
 #include "tls/ap_tls_glue.h"
 
 #include "mbedtls/net_sockets.h" /* only for its error codes, never its I/O */
@@ -228,26 +229,9 @@ static int bio_recv(void *p, unsigned char *buf, size_t len)
 
 /* ---- verification additions: dates from the injected clock, SPKI pins ---- */
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era;
-    int64_t yoe;
-    int64_t doy;
-    int64_t doe;
-
-    y -= (m <= 2) ? 1 : 0;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static int64_t x509_seconds(const mbedtls_x509_time *t)
 {
-    return days_from_civil(t->year, t->mon, t->day) * 86400 +
-           (int64_t)t->hour * 3600 + (int64_t)t->min * 60 + t->sec;
+    return ap_utc_seconds(t->year, t->mon, t->day, t->hour, t->min, t->sec);
 }
 
 static bool leaf_matches_a_pin(const ap_client_t *c, const mbedtls_x509_crt *crt)
