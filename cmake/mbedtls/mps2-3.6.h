@@ -206,4 +206,7 @@ void ap_mps2_mbedtls_free_unset(void *ptr);
 #define MBEDTLS_SSL_IN_CONTENT_LEN 16384
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 1024
 
+/* TLS 1.3 records unpadded, as on the host (cmake/mbedtls/host-3.6.h says why). */
+#define MBEDTLS_SSL_CID_TLS1_3_PADDING_GRANULARITY 1
+
 #endif /* AP_MBEDTLS_MPS2_36_H */

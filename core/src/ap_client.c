@@ -470,10 +470,16 @@ static ap_status_t exchange(ap_client_t *c, const ap_request_t *req, ap_response
     st = ap_http_write_head(&head, c->cfg.work_buf, c->cfg.work_buf_size, &head_len);
     if (st == AP_OK) {
         trace(c, AP_TRACE_REQUEST_HEAD, c->cfg.work_buf, head_len);
-        st = write_all(c, c->cfg.work_buf, head_len);
-    }
-    if (st == AP_OK && req->body_len > 0) {
-        st = write_all(c, req->body, req->body_len);
+        if (req->body_len > 0 && req->body_len <= c->cfg.work_buf_size - head_len) {
+            /* head and body in one TLS record and one send, where they fit */
+            memcpy(c->cfg.work_buf + head_len, req->body, req->body_len);
+            st = write_all(c, c->cfg.work_buf, head_len + req->body_len);
+        } else {
+            st = write_all(c, c->cfg.work_buf, head_len);
+            if (st == AP_OK && req->body_len > 0) {
+                st = write_all(c, req->body, req->body_len);
+            }
+        }
     }
     if (st == AP_OK) {
         st = read_response(c, &parser, resp, &leftover);

@@ -218,6 +218,25 @@ static inline int ap_compat_crypto_init(void)
 #endif
 }
 
+/**
+ * Ask for no session tickets: nothing keeps a session yet, and a TLS 1.2
+ * NewSessionTicket from nginx is 666 bytes down the wire for nothing. TLS
+ * 1.2: no session_ticket extension, so none is sent. TLS 1.3: ephemeral key
+ * exchange only, no PSK offered; a server may still send tickets (nginx
+ * with OpenSSL sends two), which Mbed TLS reads and drops.
+ */
+static inline void ap_compat_no_session_tickets(mbedtls_ssl_config *conf)
+{
+#if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
+    mbedtls_ssl_conf_session_tickets(conf, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
+#endif
+#if MBEDTLS_VERSION_MAJOR >= 3 && defined(MBEDTLS_SSL_PROTO_TLS1_3)
+    mbedtls_ssl_conf_tls13_key_exchange_modes(conf, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL);
+#else
+    (void)conf;
+#endif
+}
+
 /** Parse a private key; 3.6 wants a random generator (for blinding). */
 static inline int ap_compat_parse_key(mbedtls_pk_context *pk, const unsigned char *key,
                                       size_t key_len, const unsigned char *pwd,

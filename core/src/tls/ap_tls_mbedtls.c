@@ -392,6 +392,7 @@ ap_status_t ap_tls_setup(ap_client_t *c)
     mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
     mbedtls_ssl_conf_verify(&t->conf, verify_cb, c);
     ap_compat_set_sig_algs(&t->conf);
+    ap_compat_no_session_tickets(&t->conf);
 
     for (i = 0; i < sizeof(k_allowed_suites) / sizeof(k_allowed_suites[0]); i++) {
         if (mbedtls_ssl_ciphersuite_from_id(k_allowed_suites[i]) != NULL) {
