@@ -143,11 +143,18 @@ def main():
     requests = [e for e in events if e.get("event") == "request"]
     print("alert_case: firmware exit %d (want %d); sink recorded %s"
           % (rc, want_exit, [e.get("event") for e in events]), flush=True)
-    for m in re.finditer(r"^alert_poster: (tls pool|stack) high water.*$", uart, re.M):
+    for m in re.finditer(r"^alert_poster: ((tls pool|stack) high water|heap ).*$", uart, re.M):
         print("alert_case: " + m.group(0), flush=True)
 
     if rc != want_exit:
         return fail("exit status %d, expected %d" % (rc, want_exit))
+    # The firmware links no heap: nothing may have asked for one.
+    heap = re.search(r"^alert_poster: heap (\d+) of (\d+) bytes, (\d+) requests refused$",
+                     uart, re.M)
+    if heap is None:
+        return fail("the firmware did not report its heap")
+    if heap.group(1) != "0" or heap.group(3) != "0":
+        return fail("something allocated from the heap: " + heap.group(0))
 
     if want_exit != EXIT_DELIVERED:
         if requests:

@@ -334,6 +334,9 @@ static void report_resources(void)
            (unsigned)pool_max_blocks);
     printf("alert_poster: stack high water %u of %u bytes\n",
            (unsigned)ap_mps2_stack_high_water(), (unsigned)ap_mps2_stack_size());
+    printf("alert_poster: heap %u of %u bytes, %u requests refused\n",
+           (unsigned)ap_mps2_heap_used(), (unsigned)ap_mps2_heap_size(),
+           (unsigned)ap_mps2_heap_refused());
     printf("alert_poster: ran %" PRIu32 " ms\n", ap_mps2_now_ms() - g_start_ms);
 }
 

@@ -183,9 +183,11 @@ static void report_resources(void)
      * interrupts (the clock itself does not depend on them). */
     printf("net_probe: ran %" PRIu32 " ms, %" PRIu32 " SysTick interrupts\n",
            ap_mps2_now_ms() - g_start_ms, ap_mps2_tick_count());
-    printf("net_probe: stack high water %u of %u bytes, heap %u of %u bytes\n",
+    printf("net_probe: stack high water %u of %u bytes, heap %u of %u bytes, %u requests "
+           "refused\n",
            (unsigned)ap_mps2_stack_high_water(), (unsigned)ap_mps2_stack_size(),
-           (unsigned)ap_mps2_heap_used(), (unsigned)ap_mps2_heap_size());
+           (unsigned)ap_mps2_heap_used(), (unsigned)ap_mps2_heap_size(),
+           (unsigned)ap_mps2_heap_refused());
     printf("lan9118: rx %" PRIu32 " (errors %" PRIu32 ", dropped %" PRIu32
            "), tx %" PRIu32 " (errors %" PRIu32 ", busy %" PRIu32 ")\n",
            g_eth.rx_frames, g_eth.rx_errors, g_eth.rx_dropped, g_eth.tx_frames,

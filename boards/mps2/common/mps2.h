@@ -104,6 +104,10 @@ size_t ap_mps2_heap_used(void);
 /** The heap region's size, as the linker script reserves it, in bytes. */
 size_t ap_mps2_heap_size(void);
 
+/** Requests to grow the heap that were refused (with no heap region: every
+ *  one); a firmware that never allocates reports 0. */
+size_t ap_mps2_heap_refused(void);
+
 /* ---- Semihosting (QEMU is the debug host) ---------------------------- */
 
 /**

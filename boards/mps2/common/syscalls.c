@@ -40,12 +40,14 @@ AP_MPS2_LIBC_HOOK int _getpid(void);
 AP_MPS2_LIBC_HOOK int _gettimeofday(struct timeval *tv, void *tz);
 
 static char *g_heap_brk = __ap_heap_start;
+static size_t g_heap_refused;
 
 void *_sbrk(ptrdiff_t incr)
 {
     char *prev = g_heap_brk;
 
     if (incr > __ap_heap_end - g_heap_brk || incr < __ap_heap_start - g_heap_brk) {
+        g_heap_refused++;
         errno = ENOMEM;
         return (void *)-1;
     }
@@ -149,4 +151,9 @@ int _gettimeofday(struct timeval *tv, void *tz)
         tv->tv_usec = 0;
     }
     return 0;
+}
+
+size_t ap_mps2_heap_refused(void)
+{
+    return g_heap_refused;
 }

@@ -161,9 +161,10 @@ static int flush_flight(ap_client_t *c)
 }
 
 /*
- * During the handshake, records are held in the work buffer (free until the
- * request is written) and go out together when the client next waits for
- * the server, or when the handshake ends: one flight, one send. A server
+ * Once the server has answered, handshake records are held in the work
+ * buffer (free until the request is written) and go out together when the
+ * client next waits for the server, or when the handshake ends: one flight,
+ * one send. A server
  * that refuses the client's certificate then has the whole flight before it
  * answers, and the client never meets a reset half-way through its own
  * flight, which would hide the server's alert. A record that does not fit
@@ -178,7 +179,9 @@ static int bio_send(void *p, const unsigned char *buf, size_t len)
     int32_t n;
     int ret;
 
-    if (!t->handshake_done) {
+    /* The ClientHello goes out at once, alone in its flight: a server that
+     * is not there then meets it as it always did (a reset, not a close). */
+    if (!t->handshake_done && c->sniff.first_type != 0) {
         if (len <= c->cfg.work_buf_size - t->held) {
             watch_out_records(&t->out, buf, len);
             memcpy(c->cfg.work_buf + t->held, buf, len);
