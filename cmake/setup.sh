@@ -28,6 +28,7 @@ packages=(
   cppcheck clang-tidy python3-minimal iproute2 nginx tinyproxy-bin apache2 haproxy lighttpd lighttpd-mod-openssl lighttpd-mod-gnutls lighttpd-mod-mbedtls
   prometheus-alertmanager publicsuffix
   clang libclang-rt-14-dev
+  curl python3-requests
 )
 # LINK NAME SUITE: what CMake looks for, from which source package and release.
 sources=(
