@@ -46,8 +46,9 @@ static void connection_lines(const cli_trace_t *t)
     peer_address(t->conn, addr, sizeof(addr));
     fprintf(stderr, "* Connected to %s (%s) port %u in %u ms\n", url.host, addr,
             (unsigned)url.port, (unsigned)i->connect_ms);
-    fprintf(stderr, "* %s, %s, %s; handshake %u ms\n", ap_tls_version_str(i->tls_version),
-            i->ciphersuite, ap_tls_library_version(), (unsigned)i->handshake_ms);
+    fprintf(stderr, "* %s, %s, %s%s; handshake %u ms\n", ap_tls_version_str(i->tls_version),
+            i->ciphersuite, ap_tls_library_version(), i->resumed ? ", resumed" : "",
+            (unsigned)i->handshake_ms);
 }
 
 /* One head line, escaped; the value of a credential header masked. */

@@ -15,6 +15,7 @@ void ap_client_config_defaults(ap_client_config_t *cfg)
     if (cfg != NULL) {
         memset(cfg, 0, sizeof(*cfg));
         cfg->keep_alive = true;
+        cfg->resume_sessions = true;
     }
 }
 

@@ -328,6 +328,26 @@ http {
         return got
 
 
+class NginxResume(NginxServer):
+    """NginxServer whose access log also says, per request, whether its connection's
+    TLS session was resumed (nginx's $ssl_session_reused: "r" or "."), with
+    `tls` = (v, v) to pin one version; nginx's own session cache and tickets."""
+
+    def _config(self, pki):
+        conf = super()._config(pki)
+        conf = conf.replace("$request_length'", "$request_length $ssl_session_reused'")
+        return conf.replace("        keepalive_requests",
+                            "        ssl_session_cache shared:resume:1m;\n"
+                            "        ssl_session_tickets on;\n        keepalive_requests")
+
+    def received(self):
+        got = super().received()
+        lines = _read_text(os.path.join(self.work, "access.log")).decode().splitlines()
+        for line, req in zip(lines, got.requests):
+            req["reused"] = line.split()[8] == "r"
+        return got
+
+
 # ------------------------------------------------ Debian servers: the real-servers matrix
 #
 # Each is the Debian package's own binary, started in the foreground by the test with a

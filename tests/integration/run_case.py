@@ -31,7 +31,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from peers import (SERVER_VERSION_NAMES, ApacheServer, GnuTLSServer,  # noqa: E402
-                   HAProxyServer, LighttpdServer, LyingServerHello, NginxServer,
+                   HAProxyServer, LighttpdServer, LyingServerHello, NginxResume, NginxServer,
                    OpenSSLServer, PeerError, PySink, RefusedPort, SilentPort)
 import cases_mtls  # noqa: E402
 
@@ -201,6 +201,23 @@ def closed_cleanly(count, connections):
         resets = [l for l in got.log.splitlines() if "reset by peer" in l.lower()]
         if resets:
             errs.append("nginx logged a reset: %s" % resets[0])
+        return errs
+    return check
+
+
+def resumed_after_first(count, version):
+    """nginx answered `count` requests 204 on `count` connections of TLS `version`, and
+    resumed the session of every connection after the first (its $ssl_session_reused)."""
+    def check(got, ctx):
+        errs = []
+        codes = [r["status"] for r in got.requests]
+        if codes != [204] * count:
+            errs.append("nginx answered %r, expected %d times 204" % (codes, count))
+        if got.connections != count:
+            errs.append("nginx saw %d connections, expected %d" % (got.connections, count))
+        reused = [r.get("reused") for r in got.requests]
+        if reused != [False] + [True] * (count - 1):
+            errs.append("nginx resumed %r, expected every connection after the first" % reused)
         return errs
     return check
 
@@ -771,6 +788,21 @@ for cli in ("ap3", "ap2"):
 
 # Mutual TLS (client certificates) against the Python sink, nginx, an AWS IoT
 # Core-shaped nginx and Prometheus Alertmanager: cases_mtls.py, group "mtls".
+# Session resumption: nginx closes after each request (keepalive_requests 1), so three
+# lines take three connections; every one after the first resumes the session the
+# client kept (nginx logs it resumed, the client's -v says so), on each version.
+for cli in ("ap3", "ap2"):
+    for version in ("1.2", "1.3"):
+        if cli == "ap2" and version == "1.3":
+            continue  # 2.28 has no TLS 1.3
+        add(Case("resume.nginx_tls%s.%s" % (version, CLIS[cli]),
+                 lambda version=version: NginxResume(keepalive_requests=1,
+                                                     tls=(version, version)),
+                 [Step(cli, ["-v", "--lines"], EXIT_OK, stdin=b"one\ntwo\nthree\n",
+                       stderr=["* TLS %s, " % version, ", resumed; handshake"])],
+                 [resumed_after_first(3, version)], labels=["resume", "nginx"],
+                 skip_if=no_nginx))
+
 cases_mtls.register(sys.modules[__name__])
 
 

@@ -112,6 +112,13 @@ typedef struct ap_client_config {
 
     const char *user_agent;       /**< NULL: AP_USER_AGENT */
     bool keep_alive;              /**< reuse the connection between posts */
+    /**
+     * Keep the server's last TLS session (TLS 1.2 session ID or ticket, TLS
+     * 1.3 ticket with a fresh key exchange) and resume it on the next
+     * connection; true in ap_client_config_defaults(). False: no ticket is
+     * asked for, and every connection has a full handshake.
+     */
+    bool resume_sessions;
 
     /**
      * Scratch for the request head and for response reading. Its size bounds
@@ -183,6 +190,8 @@ typedef struct ap_client_info {
     bool client_cert_requested;
     /** this client's certificate went out in answer (cfg.identity set) */
     bool client_cert_sent;
+    /** the last handshake resumed a kept session (no server certificate) */
+    bool resumed;
     uint32_t connect_ms;           /**< TCP connect */
     uint32_t handshake_ms;         /**< TLS handshake */
     uint32_t total_ms;             /**< the whole post */
@@ -220,7 +229,7 @@ typedef struct ap_client {
     } tls;
 } ap_client_t;
 
-/** @brief Fill cfg with zeros, keep_alive true, and the documented defaults. */
+/** @brief Fill cfg with zeros, keep_alive and resume_sessions true, and the documented defaults. */
 void ap_client_config_defaults(ap_client_config_t *cfg);
 
 /**

@@ -237,6 +237,35 @@ static inline void ap_compat_no_session_tickets(mbedtls_ssl_config *conf)
 #endif
 }
 
+/* Resumption is built where the client can keep tickets (Mbed TLS with
+ * session tickets: the hosts; the firmware configurations have none and
+ * keep one full handshake per connection). */
+#if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_CLI_C)
+#define AP_TLS_RESUMPTION 1
+#else
+#define AP_TLS_RESUMPTION 0
+#endif
+
+#if AP_TLS_RESUMPTION
+/**
+ * Ask for tickets, for a client that keeps them. TLS 1.2: the session_ticket
+ * extension (session IDs need nothing). TLS 1.3: a NewSessionTicket is
+ * handed to the caller (MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET), and a
+ * ticket is offered only with a fresh (EC)DHE share, never as pure PSK, so
+ * a resumed connection keeps forward secrecy.
+ */
+static inline void ap_compat_session_tickets(mbedtls_ssl_config *conf)
+{
+    mbedtls_ssl_conf_session_tickets(conf, MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
+#if MBEDTLS_VERSION_MAJOR >= 3 && defined(MBEDTLS_SSL_PROTO_TLS1_3)
+    mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+        conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+    mbedtls_ssl_conf_tls13_key_exchange_modes(
+        conf, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ALL);
+#endif
+}
+#endif
+
 /** Parse a private key; 3.6 wants a random generator (for blinding). */
 static inline int ap_compat_parse_key(mbedtls_pk_context *pk, const unsigned char *key,
                                       size_t key_len, const unsigned char *pwd,

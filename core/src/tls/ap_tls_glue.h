@@ -58,6 +58,10 @@ typedef struct ap_tls {
     bool time_unknown;
     bool ssl_ready;           /* mbedtls_ssl_setup() succeeded */
     bool session_used;        /* a handshake ran since the last reset */
+#if AP_TLS_RESUMPTION
+    mbedtls_ssl_session saved; /* the last session with this server (ap_tls_session.c) */
+    bool saved_valid;
+#endif
 } ap_tls_t;
 
 static inline ap_tls_t *ap_tls_of(ap_client_t *c)
@@ -82,5 +86,21 @@ ap_status_t ap_tls_identity_setup(ap_client_t *c, ap_tls_t *t);
  * by Mbed TLS's own free functions. */
 void ap_tls_identity_free(ap_tls_identity_t *id);
 #endif
+
+/* ---- session resumption (ap_tls_session.c); no-ops where not built ---- */
+
+/* Ask for tickets when cfg.resume_sessions is set, else for none. */
+void ap_tls_session_configure(ap_client_t *c, ap_tls_t *t);
+
+/* Before a handshake: offer the kept session, if any. */
+void ap_tls_session_offer(ap_client_t *c, ap_tls_t *t);
+
+/* After a handshake that completed and passed every check: keep the
+ * session Mbed TLS holds (a TLS 1.2 session, or the newest TLS 1.3 ticket
+ * when called on MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET). */
+void ap_tls_session_keep(ap_client_t *c, ap_tls_t *t);
+
+/* Forget the kept session: after a failed handshake and in ap_tls_free(). */
+void ap_tls_session_drop(ap_tls_t *t);
 
 #endif /* ALERTPOST_AP_TLS_GLUE_H */

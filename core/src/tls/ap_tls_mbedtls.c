@@ -395,7 +395,7 @@ ap_status_t ap_tls_setup(ap_client_t *c)
     mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
     mbedtls_ssl_conf_verify(&t->conf, verify_cb, c);
     ap_compat_set_sig_algs(&t->conf);
-    ap_compat_no_session_tickets(&t->conf);
+    ap_tls_session_configure(c, t);
 
     for (i = 0; i < sizeof(k_allowed_suites) / sizeof(k_allowed_suites[0]); i++) {
         if (mbedtls_ssl_ciphersuite_from_id(k_allowed_suites[i]) != NULL) {
@@ -434,6 +434,7 @@ void ap_tls_free(ap_client_t *c)
 {
     ap_tls_t *t = ap_tls_of(c);
 
+    ap_tls_session_drop(t);
     mbedtls_ssl_free(&t->ssl);
     mbedtls_ssl_config_free(&t->conf);
 #if AP_CLIENT_IDENTITY
@@ -907,6 +908,7 @@ ap_status_t ap_tls_handshake(ap_client_t *c)
     t->handshake_done = false;
     c->info.client_cert_requested = false;
     c->info.client_cert_sent = false;
+    c->info.resumed = false;
     c->last_io = AP_OK;
     ap_tls_sniff_init(&c->sniff);
 
@@ -918,6 +920,7 @@ ap_status_t ap_tls_handshake(ap_client_t *c)
         return AP_ERR_TLS_SETUP;
     }
     mbedtls_ssl_set_bio(&t->ssl, c, bio_send, bio_recv, NULL);
+    ap_tls_session_offer(c, t);
 
     t->held = 0;
     do {
@@ -934,6 +937,7 @@ ap_status_t ap_tls_handshake(ap_client_t *c)
     c->info.client_cert_requested = cert_requested(t);
     c->info.client_cert_sent = c->info.client_cert_requested && c->cfg.identity != NULL;
     if (ret != 0) {
+        ap_tls_session_drop(t); /* refused, or not verified: never offered again */
         return classify_handshake_failure(c, ret);
     }
     got = ap_compat_negotiated(&t->ssl);
@@ -943,8 +947,15 @@ ap_status_t ap_tls_handshake(ap_client_t *c)
     /* Cannot happen with the range configured above; checked all the same,
      * because this is the promise the whole library exists to keep. */
     if (got < AP_TLS_FLOOR || got < c->tls_min || got > c->tls_max) {
+        ap_tls_session_drop(t);
         return refuse_version(c, -1);
     }
+    /* With verification required, a full handshake always runs the verify
+     * callback on the server's chain; only a resumed one (TLS 1.2 session
+     * or TLS 1.3 ticket) has no Certificate to verify. Both lines, public
+     * behaviour only. */
+    c->info.resumed = t->path_len == 0;
+    ap_tls_session_keep(c, t);
     trace_certificates(c);
     return AP_OK;
 }
@@ -1060,6 +1071,12 @@ int32_t ap_tls_read(ap_client_t *c, uint8_t *buf, size_t size)
 #endif
         ) {
             uint32_t left;
+
+#if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+            if (ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+                ap_tls_session_keep(c, t); /* the newest ticket replaces the last */
+            }
+#endif
 
             /* A post-handshake message was consumed, or a poll found nothing;
              * the deadline still binds, and a poll never waits. */

@@ -28,6 +28,7 @@
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/entropy.h"
 #include "mbedtls/ssl.h"
+#include "mbedtls/ssl_ticket.h"
 #include "mbedtls/version.h"
 #include "mbedtls/x509_crt.h"
 #if MBEDTLS_VERSION_MAJOR >= 3
@@ -68,7 +69,31 @@ typedef struct srv {
     mbedtls_pk_context key;
     mbedtls_entropy_context entropy;
     mbedtls_ctr_drbg_context drbg;
+    mbedtls_ssl_ticket_context ticket;
+    int ticket_accepted;  /* the current connection's ticket parsed */
 } srv_t;
+
+/* The callbacks share the server: the writer is Mbed TLS's own. */
+static int srv_ticket_write(void *p, const mbedtls_ssl_session *session, unsigned char *start,
+                            const unsigned char *end, size_t *tlen, uint32_t *lifetime)
+{
+    return mbedtls_ssl_ticket_write(&((srv_t *)p)->ticket, session, start, end, tlen,
+                                    lifetime);
+}
+
+/* Mbed TLS's own ticket parser, noting that a ticket was accepted: how the
+ * server learns, through public API on both lines, that it resumed. */
+static int srv_ticket_parse(void *p, mbedtls_ssl_session *session, unsigned char *buf,
+                            size_t len)
+{
+    srv_t *v = p;
+    int ret = mbedtls_ssl_ticket_parse(&v->ticket, session, buf, len);
+
+    if (ret == 0) {
+        v->ticket_accepted = 1;
+    }
+    return ret;
+}
 
 static int load_credentials(srv_t *v, const tls_test_server_opts_t *o)
 {
@@ -122,6 +147,14 @@ static int configure(srv_t *v, const tls_test_server_opts_t *o)
         mbedtls_ssl_conf_ca_chain(&v->conf, &v->client_ca, NULL);
         mbedtls_ssl_conf_authmode(&v->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
     }
+    if (o->connections > 1) {
+        if (mbedtls_ssl_ticket_setup(&v->ticket, mbedtls_ctr_drbg_random, &v->drbg,
+                                     MBEDTLS_CIPHER_AES_256_GCM, 300) != 0) {
+            return 12;
+        }
+        mbedtls_ssl_conf_session_tickets_cb(&v->conf, srv_ticket_write,
+                                            srv_ticket_parse, v);
+    }
     return mbedtls_ssl_setup(&v->ssl, &v->conf) != 0 ? 7 : 0;
 }
 
@@ -149,7 +182,40 @@ static int answer(srv_t *v, int out_fd)
     return 0;
 }
 
-/* Child: one TLS connection. */
+/* One of two connections: "C<handshake> <resumed> <posted>\n". */
+static int serve_again(srv_t *v, int listen_fd, int out_fd)
+{
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    struct pollfd pfd = {listen_fd, POLLIN, 0};
+    struct timeval tv = {10, 0};
+    unsigned char req[1024];
+    char line[64];
+    int fd;
+    int ret;
+    int n = 0;
+
+    if (poll(&pfd, 1, 10000) != 1 || (fd = accept(listen_fd, NULL, NULL)) < 0) {
+        return 8;
+    }
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    v->ticket_accepted = 0;
+    (void)mbedtls_ssl_session_reset(&v->ssl);
+    mbedtls_ssl_set_bio(&v->ssl, &fd, srv_send, srv_recv, NULL);
+    do {
+        ret = mbedtls_ssl_handshake(&v->ssl);
+    } while (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE);
+    if (ret == 0) {
+        n = mbedtls_ssl_read(&v->ssl, req, sizeof req - 1);
+        (void)mbedtls_ssl_write(&v->ssl, (const unsigned char *)ok, sizeof ok - 1);
+        (void)mbedtls_ssl_close_notify(&v->ssl);
+    }
+    (void)snprintf(line, sizeof line, "C%d %d %d\n", ret, v->ticket_accepted,
+                   n > 10 && memcmp(req, "POST /glue", 10) == 0);
+    (void)close(fd);
+    return write(out_fd, line, strlen(line)) < 0 ? 9 : 0;
+}
+
+/* Child: one TLS connection (or two, see tls_test_server_opts_t). */
 static int serve_one(int listen_fd, int out_fd, const tls_test_server_opts_t *o)
 {
     static srv_t v;
@@ -170,11 +236,16 @@ static int serve_one(int listen_fd, int out_fd, const tls_test_server_opts_t *o)
     mbedtls_pk_init(&v.key);
     mbedtls_entropy_init(&v.entropy);
     mbedtls_ctr_drbg_init(&v.drbg);
+    mbedtls_ssl_ticket_init(&v.ticket);
     if (mbedtls_ctr_drbg_seed(&v.drbg, mbedtls_entropy_func, &v.entropy, NULL, 0) != 0) {
         return 2;
     }
     if ((ret = load_credentials(&v, o)) != 0 || (ret = configure(&v, o)) != 0) {
         return ret;
+    }
+    if (o->connections > 1) {
+        return (ret = serve_again(&v, listen_fd, out_fd)) != 0
+                   ? ret : serve_again(&v, listen_fd, out_fd);
     }
     if (poll(&pfd, 1, 10000) != 1 || (fd = accept(listen_fd, NULL, NULL)) < 0) {
         return 8;
@@ -249,6 +320,14 @@ void tls_test_server_finish(tls_test_server_t *s, tls_test_seen_t *seen)
     seen->handshake = 1; /* "never reached the handshake" unless told otherwise */
     seen->peer[0] = '\0';
     seen->request[0] = '\0';
+    memset(seen->conn, 0, sizeof seen->conn);
+    seen->conn[0].handshake = seen->conn[1].handshake = 1;
+    if (len > 0 && buf[0] == 'C') {
+        (void)sscanf(buf, "C%d %d %d\nC%d %d %d", &seen->conn[0].handshake,
+                     &seen->conn[0].resumed, &seen->conn[0].posted, &seen->conn[1].handshake,
+                     &seen->conn[1].resumed, &seen->conn[1].posted);
+        return;
+    }
     if (len > 0 && buf[0] == 'H' && (nl = strchr(buf, '\n')) != NULL && nl[1] == 'P' &&
         (nl2 = strchr(nl + 1, '\n')) != NULL) {
         seen->handshake = atoi(buf + 1);

@@ -29,6 +29,10 @@ typedef struct tls_test_server_opts {
      * CA file of the PKI; "" accepts none (any CA will do: the test sends
      * no certificate). NULL: no client certificate asked for. */
     const char *client_ca;
+    /* 2: serve two connections, one after the other, with ticket keys
+     * (TLS 1.2 and 1.3), so the second may resume the first's session.
+     * 0 or 1: one connection, no tickets. */
+    int connections;
 } tls_test_server_opts_t;
 
 typedef struct tls_test_server {
@@ -41,6 +45,14 @@ typedef struct tls_test_seen {
     int handshake;        /* the server's mbedtls_ssl_handshake() result; 1: none */
     char peer[256];       /* subject of the verified client certificate, "" if none */
     char request[8192];   /* the request head, "" if none */
+    /* With connections 2, per connection: its handshake result, whether
+     * the server accepted the client's ticket (resumed), and whether a
+     * "POST /glue" request arrived. */
+    struct {
+        int handshake;
+        int resumed;
+        int posted;
+    } conn[2];
 } tls_test_seen_t;
 
 /* The PKI directory every path of the options is relative to. */
