@@ -196,6 +196,9 @@ static int configure(const cli_options_t *o, cli_run_state_t *r, size_t anchors_
     cfg->work_buf = r->work;
     cfg->work_buf_size = sizeof(r->work);
     cfg->identity = (r->cert != NULL) ? &r->identity : NULL;
+    /* One post in a process keeps no session for a later one: ask for no
+     * tickets then. --lines and the queue may reconnect, and resume. */
+    cfg->resume_sessions = o->lines || cli_uses_queue(o);
     cfg->public_suffixes = (const char *)r->suffixes;
     cfg->public_suffixes_len = r->suffixes_len;
     if (o->connect_timeout_s > 0) {
