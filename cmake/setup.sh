@@ -29,6 +29,7 @@ packages=(
   prometheus-alertmanager publicsuffix
   clang libclang-rt-14-dev
   curl python3-requests
+  valgrind gnuplot-nox tshark time
 )
 # LINK NAME SUITE: what CMake looks for, from which source package and release.
 sources=(

@@ -18,91 +18,24 @@ uplink and downlink bytes for each, and alertpost's ratio to curl. Not a
 test: the figures depend on the machine, and nothing is asserted.
 """
 
-import argparse
 import os
-import shutil
-import socket
-import statistics
-import subprocess
 import sys
-import threading
-import time
 
-sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from benchlib import CountingRelay, median, parse_args, run
 from peers_mtls import NginxMtls  # noqa: E402
 
 
-class CountingRelay:
-    """Forwards one connection at a time to the server, counting each way."""
-
-    def __init__(self, target_port):
-        self.target = target_port
-        self.lsock = socket.socket()
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(4)
-        self.port = self.lsock.getsockname()[1]
-        self.up = 0
-        self.down = 0
-
-    def _pump(self, src, dst, attr):
-        while True:
-            try:
-                data = src.recv(65536)
-            except OSError:
-                data = b""
-            if not data:
-                try:
-                    dst.shutdown(socket.SHUT_WR)
-                except OSError:
-                    pass
-                return
-            setattr(self, attr, getattr(self, attr) + len(data))
-            dst.sendall(data)
-
-    def serve_one(self):
-        """Relays the next connection in a thread; returns the thread to join."""
-        def run():
-            self.lsock.settimeout(20)
-            client, _ = self.lsock.accept()
-            server = socket.create_connection(("127.0.0.1", self.target))
-            t = threading.Thread(target=self._pump, args=(server, client, "down"))
-            t.start()
-            self._pump(client, server, "up")
-            t.join(20)
-            client.close()
-            server.close()
-        self.up = self.down = 0
-        th = threading.Thread(target=run)
-        th.start()
-        return th
-
-
 def one_post(argv, relay):
-    th = relay.serve_one()
-    t0 = time.monotonic()
-    p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False,
-                       timeout=60)
-    wall = time.monotonic() - t0
-    th.join(20)
-    if p.returncode != 0:
-        raise SystemExit("bench_mtls: %s failed (%d): %s" % (argv[0], p.returncode,
-                                                              p.stderr.decode(errors="replace")))
-    return wall, relay.up, relay.down
+    r = run(argv, timeout=60).check(argv[0])
+    (up, down), = relay.take()
+    return r.wall, up, down
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--alertpost", required=True)
-    ap.add_argument("--pki", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--runs", type=int, default=15)
-    ap.add_argument("--tls", default="1.3", choices=["1.2", "1.3"])
-    o = ap.parse_args()
-    o.pki = os.path.abspath(o.pki)
-    shutil.rmtree(o.work, ignore_errors=True)
-    os.makedirs(o.work)
+    def extra(ap):
+        ap.add_argument("--runs", type=int, default=15)
+        ap.add_argument("--tls", default="1.3", choices=["1.2", "1.3"])
+    o = parse_args(__doc__, extra)
     nginx = NginxMtls(tls=(o.tls, o.tls))
     port = nginx.start(o.work, o.pki)
     relay = CountingRelay(port)
@@ -113,7 +46,7 @@ def main():
     root = os.path.join(o.pki, "root.pem")
     resolve = ["--resolve", "localhost:%d:127.0.0.1" % relay.port]
     clients = {
-        "alertpost": [os.path.abspath(o.alertpost), "--cacert", root, "--cert", cert,
+        "alertpost": [o.alertpost, "--cacert", root, "--cert", cert,
                       "--key", key] + resolve + ["-d", body, url],
         "curl": ["curl", "-sS", "--cacert", root, "--cert", cert, "--key", key] + resolve +
                 ["-H", "Content-Type: application/json", "-d", body, url],
@@ -125,7 +58,7 @@ def main():
                 got[name].append(one_post(argv, relay))
     finally:
         nginx.stop()
-    med = {name: [statistics.median(x[i] for x in runs) for i in range(3)]
+    med = {name: [median([x[i] for x in runs]) for i in range(3)]
            for name, runs in got.items()}
     print("mutual TLS %s, %d one-alert processes each, medians:" % (o.tls, o.runs))
     for name, (wall, up, down) in med.items():

@@ -15,38 +15,21 @@ Prints alerts per second for each and the ratios to plain. Not a test: the
 figures depend on the disk and the machine, and nothing is asserted.
 """
 
-import argparse
 import os
-import shutil
 import socket
-import subprocess
 import sys
-import time
 
-sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from benchlib import parse_args, run
 from peers import NginxServer  # noqa: E402
 
 
 def timed(argv, stdin):
-    t0 = time.monotonic()
-    p = subprocess.run(argv, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                       check=False)
-    return time.monotonic() - t0, p.returncode, p.stderr.decode(errors="replace")
+    r = run(argv, stdin)
+    return r.wall, r.rc, r.stderr
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--alertpost", required=True)
-    ap.add_argument("--pki", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--count", type=int, default=10000)
-    o = ap.parse_args()
-    o.pki = os.path.abspath(o.pki)
-    o.alertpost = os.path.abspath(o.alertpost)
-    shutil.rmtree(o.work, ignore_errors=True)
-    os.makedirs(o.work)
+    o = parse_args(__doc__, lambda ap: ap.add_argument("--count", type=int, default=10000))
     lines = b"".join(b'{"seq":%d,"alert":"disk full","host":"db-1"}\n' % i
                      for i in range(o.count))
     nginx = NginxServer(keepalive_requests=o.count * 4)
