@@ -329,12 +329,13 @@ static int run_with(const cli_options_t *o, cli_run_state_t *r)
     forget_key(r);
     if (st != AP_OK) {
         const char *e = ap_client_error(r->client);
-        bool about_key = strstr(e, "client key") != NULL || strstr(e, "passphrase") != NULL;
+        ap_identity_fault_t fault = ap_client_info(r->client)->identity_fault;
+        bool about_key = fault == AP_IDENTITY_FAULT_KEY && o->key != NULL;
 
-        if (o->cert != NULL && (about_key || strncmp(e, "the client", 10) == 0)) {
+        if (o->cert != NULL && fault != AP_IDENTITY_FAULT_NONE) {
             /* the library's words, and which file they are about */
-            cli_error(o, "%s (%s %s)", e, about_key && o->key != NULL ? "--key" : "--cert",
-                      cli_escaped(about_key && o->key != NULL ? o->key : o->cert));
+            cli_error(o, "%s (%s %s)", e, about_key ? "--key" : "--cert",
+                      cli_escaped(about_key ? o->key : o->cert));
         } else {
             cli_error(o, "%s", ap_client_error(r->client));
         }

@@ -192,6 +192,8 @@ typedef struct ap_client_info {
     bool client_cert_sent;
     /** the last handshake resumed a kept session (no server certificate) */
     bool resumed;
+    /** after ap_client_init() failed: which part of cfg.identity was refused */
+    ap_identity_fault_t identity_fault;
     uint32_t connect_ms;           /**< TCP connect */
     uint32_t handshake_ms;         /**< TLS handshake */
     uint32_t total_ms;             /**< the whole post */

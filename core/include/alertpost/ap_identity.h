@@ -93,6 +93,19 @@ typedef struct ap_identity {
     const ap_signer_t *signer;
 } ap_identity_t;
 
+/**
+ * Which part of cfg.identity made ap_client_init() fail with
+ * AP_ERR_TLS_SETUP (ap_client_info_t.identity_fault), so that a caller can
+ * name the file at fault without reading the error text.
+ */
+typedef enum ap_identity_fault {
+    AP_IDENTITY_FAULT_NONE = 0,  /**< the identity was not the cause */
+    AP_IDENTITY_FAULT_CERT = 1,  /**< the certificate chain: missing, unreadable, no clientAuth */
+    /** the key: unreadable, encrypted without (or with a wrong) passphrase,
+     *  a form this build lacks, or not the certificate's key */
+    AP_IDENTITY_FAULT_KEY = 2
+} ap_identity_fault_t;
+
 #ifdef __cplusplus
 }
 #endif

@@ -249,22 +249,28 @@ ap_status_t ap_tls_identity_setup(ap_client_t *c, ap_tls_t *t)
     if (in == NULL) {
         return AP_OK;
     }
+    c->info.identity_fault = AP_IDENTITY_FAULT_CERT;
     if (in->cert == NULL || in->cert_len == 0) {
         ap_client_set_error(c, "the client identity has no certificate");
         return AP_ERR_TLS_SETUP;
     }
     st = parse_chain(c, id, in);
-    if (st == AP_OK) {
-        st = load_key(c, t, in);
+    if (st != AP_OK) {
+        return st;
     }
+    c->info.identity_fault = AP_IDENTITY_FAULT_KEY; /* a mismatch too: the key is not the cert's */
+    st = load_key(c, t, in);
     if (st == AP_OK) {
         st = check_pair(c, t);
     }
     if (st != AP_OK) {
         return st;
     }
+    c->info.identity_fault = AP_IDENTITY_FAULT_CERT;
     ret = mbedtls_ssl_conf_own_cert(&t->conf, &id->chain, &id->key);
-    if (ret != 0) {
+    if (ret == 0) {
+        c->info.identity_fault = AP_IDENTITY_FAULT_NONE;
+    } else {
         char why[160];
 
         ap_tls_describe(ret, why, sizeof(why));

@@ -271,8 +271,10 @@ static void test_unverified_server_never_sees_the_certificate(void **state)
     }
 }
 
-/* Each unusable identity fails ap_client_init(), before any connection. */
-static void expect_setup_error(const ap_identity_t *id, const char *words)
+/* Each unusable identity fails ap_client_init(), before any connection,
+ * and says which part of it is at fault. */
+static void expect_setup_error(const ap_identity_t *id, const char *words,
+                               ap_identity_fault_t fault)
 {
     tls_test_client_t cl;
     ap_status_t st;
@@ -286,23 +288,24 @@ static void expect_setup_error(const ap_identity_t *id, const char *words)
     }
     assert_int_equal(st, AP_ERR_TLS_SETUP);
     assert_non_null(strstr(ap_client_error(&cl.c), words));
+    assert_int_equal(ap_client_info(&cl.c)->identity_fault, fault);
     tls_test_client_done(&cl);
 }
 
 static void test_unusable_identities_fail_at_init(void **state)
 {
-    static const char *const cases[][4] = {
-        {"device.pem", "device-enc-trad.key", NULL, "is encrypted: give its passphrase"},
-        {"device.pem", "device-enc-trad.key", "wrong", "does not decrypt the client key"},
+    static const char *const cases[][5] = {
+        {"device.pem", "device-enc-trad.key", NULL, "is encrypted: give its passphrase", "key"},
+        {"device.pem", "device-enc-trad.key", "wrong", "does not decrypt the client key", "key"},
 #if MBEDTLS_VERSION_MAJOR >= 3
-        {"device.pem", "device-enc-pkcs8.key", "wrong", "does not decrypt the client key"},
+        {"device.pem", "device-enc-pkcs8.key", "wrong", "does not decrypt the client key", "key"},
 #endif
-        {"device.pem", "device-other.key", NULL, "does not match the client certificate"},
-        {"device.pem", "device-rsa.key", NULL, "does not match the client certificate"},
-        {"device.pem", "device-rsa.pem", NULL, "the client key could not be read"},
-        {"device.key", "device.key", NULL, "the client certificate could not be read"},
-        {"ecdsa-chain.pem", "ecdsa.key", NULL, "lacks clientAuth"},
-        {"device.pem", NULL, NULL, "exactly one key"},
+        {"device.pem", "device-other.key", NULL, "does not match the client certificate", "key"},
+        {"device.pem", "device-rsa.key", NULL, "does not match the client certificate", "key"},
+        {"device.pem", "device-rsa.pem", NULL, "the client key could not be read", "key"},
+        {"device.key", "device.key", NULL, "the client certificate could not be read", "cert"},
+        {"ecdsa-chain.pem", "ecdsa.key", NULL, "lacks clientAuth", "cert"},
+        {"device.pem", NULL, NULL, "exactly one key", "key"},
     };
     device_t d;
     size_t i;
@@ -310,12 +313,14 @@ static void test_unusable_identities_fail_at_init(void **state)
     (void)state;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         device_load(&d, cases[i][0], cases[i][1], cases[i][2]);
-        expect_setup_error(&d.id, cases[i][3]);
+        expect_setup_error(&d.id, cases[i][3],
+                           strcmp(cases[i][4], "key") == 0 ? AP_IDENTITY_FAULT_KEY
+                                                           : AP_IDENTITY_FAULT_CERT);
         device_free(&d);
     }
     /* The mismatch names the certificate, never the key. */
     device_load(&d, "device.pem", "device-rsa.key", NULL);
-    expect_setup_error(&d.id, DEVICE_CN);
+    expect_setup_error(&d.id, DEVICE_CN, AP_IDENTITY_FAULT_KEY);
     device_free(&d);
 }
 
@@ -383,10 +388,10 @@ static void test_line_specific_key_errors(void **state)
     (void)state;
     device_load(&d, "device.pem", NULL, NULL);
     d.id.psa_key_id = 0x0A1E0FFFu; /* not in the store */
-    expect_setup_error(&d.id, "cannot be used");
+    expect_setup_error(&d.id, "cannot be used", AP_IDENTITY_FAULT_KEY);
     d.id.psa_key_id = 0;
     d.id.signer = &signer;
-    expect_setup_error(&d.id, "on 3.6 use a PSA key id");
+    expect_setup_error(&d.id, "on 3.6 use a PSA key id", AP_IDENTITY_FAULT_KEY);
     device_free(&d);
 }
 
@@ -462,7 +467,7 @@ static void test_signer_signs_the_handshake(void **state)
     device_free(&d);
     device_load(&d, "device.pem", NULL, NULL);
     d.id.signer = &signer;
-    expect_setup_error(&d.id, "does not match");
+    expect_setup_error(&d.id, "does not match", AP_IDENTITY_FAULT_KEY);
     device_free(&d);
     element_close(&e);
 }
@@ -474,12 +479,12 @@ static void test_line_specific_key_errors(void **state)
     (void)state;
     device_load(&d, "device.pem", NULL, NULL);
     d.id.psa_key_id = 1;
-    expect_setup_error(&d.id, "has no opaque keys");
+    expect_setup_error(&d.id, "has no opaque keys", AP_IDENTITY_FAULT_KEY);
     device_free(&d);
     /* OpenSSL's default PKCS#8 encryption (PBKDF2 with HMAC-SHA256) is
      * beyond 2.28: refused at init with what to do instead. */
     device_load(&d, "device.pem", "device-enc-pkcs8.key", PASS);
-    expect_setup_error(&d.id, "re-encrypt it as a traditional PEM key");
+    expect_setup_error(&d.id, "re-encrypt it as a traditional PEM key", AP_IDENTITY_FAULT_KEY);
     device_free(&d);
 }
 

@@ -182,6 +182,23 @@ static int answer(srv_t *v, int out_fd)
     return 0;
 }
 
+/* Close a connection whose handshake failed only once the client has
+ * stopped sending (its end of stream, or the 10 s receive timeout). Closing
+ * with the rest of its flight unread would make the kernel answer with a
+ * reset, which can overtake the alert just sent: the tests assert what the
+ * client makes of that alert, so the server lingers, as nginx's lingering
+ * close does. */
+static void linger_close(int fd)
+{
+    unsigned char sink[512];
+    int rounds = 0;
+
+    (void)shutdown(fd, SHUT_WR);
+    while (rounds++ < 64 && read(fd, sink, sizeof sink) > 0) {
+    }
+    (void)close(fd);
+}
+
 /* One of two connections: "C<handshake> <resumed> <posted>\n". */
 static int serve_again(srv_t *v, int listen_fd, int out_fd)
 {
@@ -266,7 +283,11 @@ static int serve_one(int listen_fd, int out_fd, const tls_test_server_opts_t *o)
     if (write(out_fd, line, strlen(line)) < 0) {
         return 9;
     }
-    if (ret == 0 && (ret = answer(&v, out_fd)) != 0) {
+    if (ret != 0) {
+        linger_close(fd);
+        return 0;
+    }
+    if ((ret = answer(&v, out_fd)) != 0) {
         return ret;
     }
     (void)close(fd);
