@@ -36,6 +36,12 @@
 #endif
 
 static const char *g_pki = ".";
+static uint16_t g_second_max; /* tls_test_server_lower_second() */
+
+void tls_test_server_lower_second(uint16_t version)
+{
+    g_second_max = version;
+}
 
 void tls_test_server_pki(const char *dir)
 {
@@ -122,6 +128,15 @@ static int load_credentials(srv_t *v, const tls_test_server_opts_t *o)
     return 0;
 }
 
+static void set_max_version(mbedtls_ssl_config *conf, uint16_t version)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+    mbedtls_ssl_conf_max_tls_version(conf, (mbedtls_ssl_protocol_version)version);
+#else
+    mbedtls_ssl_conf_max_version(conf, 3, version & 0xFF);
+#endif
+}
+
 static int configure(srv_t *v, const tls_test_server_opts_t *o)
 {
     if (mbedtls_ssl_config_defaults(&v->conf, MBEDTLS_SSL_IS_SERVER,
@@ -134,11 +149,7 @@ static int configure(srv_t *v, const tls_test_server_opts_t *o)
         return 6;
     }
     if (o->max_version != 0) {
-#if MBEDTLS_VERSION_MAJOR >= 3
-        mbedtls_ssl_conf_max_tls_version(&v->conf, (mbedtls_ssl_protocol_version)o->max_version);
-#else
-        mbedtls_ssl_conf_max_version(&v->conf, 3, o->max_version & 0xFF);
-#endif
+        set_max_version(&v->conf, o->max_version);
     }
     if (o->suites != NULL) {
         mbedtls_ssl_conf_ciphersuites(&v->conf, o->suites);
@@ -244,8 +255,13 @@ static int serve_one(int listen_fd, int out_fd, const tls_test_server_opts_t *o)
         return ret;
     }
     if (o->connections > 1) {
-        return (ret = serve_again(&v, listen_fd, out_fd)) != 0
-                   ? ret : serve_again(&v, listen_fd, out_fd);
+        if ((ret = serve_again(&v, listen_fd, out_fd)) != 0) {
+            return ret;
+        }
+        if (g_second_max != 0) {
+            set_max_version(&v.conf, g_second_max);
+        }
+        return serve_again(&v, listen_fd, out_fd);
     }
     if (poll(&pfd, 1, 10000) != 1 || (fd = accept(listen_fd, NULL, NULL)) < 0) {
         return 8;
@@ -295,6 +311,7 @@ void tls_test_server_start(tls_test_server_t *s, const tls_test_server_opts_t *o
         (void)close(pipefd[0]);
         _exit(serve_one(lfd, pipefd[1], o));
     }
+    g_second_max = 0; /* the child has it; the next server serves as configured */
     (void)close(pipefd[1]);
     (void)close(lfd);
     s->result_fd = pipefd[0];

@@ -60,6 +60,10 @@ void tls_test_server_pki(const char *dir);
 void tls_test_path(char *out, size_t size, const char *name);
 
 void tls_test_server_start(tls_test_server_t *s, const tls_test_server_opts_t *o);
+
+/* The next server started with connections 2 offers at most version (a
+ * wire value) on its second connection, max_version on its first. */
+void tls_test_server_lower_second(uint16_t version);
 void tls_test_server_finish(tls_test_server_t *s, tls_test_seen_t *seen);
 
 /*
