@@ -91,18 +91,24 @@ def one_post(argv, relay):
     return wall, relay.up, relay.down
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__,
+def bench_options(doc, runs):
+    """The options the nginx benchmarks share, parsed; the work directory made anew."""
+    ap = argparse.ArgumentParser(description=doc,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--alertpost", required=True)
     ap.add_argument("--pki", required=True)
     ap.add_argument("--work", required=True)
-    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--runs", type=int, default=runs)
     ap.add_argument("--tls", default="1.3", choices=["1.2", "1.3"])
     o = ap.parse_args()
     o.pki = os.path.abspath(o.pki)
     shutil.rmtree(o.work, ignore_errors=True)
     os.makedirs(o.work)
+    return o
+
+
+def main():
+    o = bench_options(__doc__, 15)
     nginx = NginxMtls(tls=(o.tls, o.tls))
     port = nginx.start(o.work, o.pki)
     relay = CountingRelay(port)
