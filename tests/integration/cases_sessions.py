@@ -8,7 +8,8 @@ version:
 
   resumes        two runs with the same file: the first makes a full handshake and
                  saves its session, the second resumes it (the server says so, and
-                 the -v TLS line); the file is mode 0600 and holds one entry
+                 the -v TLS line); the file is mode 0600 and holds one entry; also
+                 against nginx without tickets (TLS 1.2 session IDs, its cache)
   other_pins     a session saved with --pinnedpubkey is not resumed without it
                  (-v: "ignored (... other public key pins ...)"), and still is by a
                  third run with the pin: the file keeps one entry per policy
@@ -35,6 +36,14 @@ RESUMED = ", resumed; handshake"
 
 def versions(cli):
     return ("1.2", "1.3") if cli == "ap3" else ("1.2",)  # 2.28 has no TLS 1.3
+
+
+class NginxSessionIds(NginxResume):
+    """NginxResume without tickets: TLS 1.2 resumes by session ID from its cache."""
+
+    def _config(self, pki):
+        return super()._config(pki).replace("ssl_session_tickets on;",
+                                            "ssl_session_tickets off;")
 
 
 class WithFiles:
@@ -128,9 +137,11 @@ def file_private(entries, extra_check=None):
 # ------------------------------------------------------------------ cases
 
 def _peer(server, version, files=None):
-    if server == "nginx":
+    if server.startswith("nginx"):
+        kind = NginxSessionIds if server == "nginx_ids" else NginxResume
+
         def make():
-            p = NginxResume(keepalive_requests=1, tls=(version, version))
+            p = kind(keepalive_requests=1, tls=(version, version))
             return WithFiles(p, files) if files else p
     else:
         def make():
@@ -140,7 +151,7 @@ def _peer(server, version, files=None):
 
 
 def _resume_cases(rc, cli, n, version):
-    for server in ("nginx", "sink"):
+    for server in ("nginx", "sink") + (("nginx_ids",) if version == "1.2" else ()):
         name = "resume.ssl_sessions.%s_tls%s.%s" % (server, version, n)
         tls = "* TLS %s, " % version
         steps = [run(rc, cli, name + ".1", stderr=[NOTE, "none yet", tls,
@@ -151,10 +162,10 @@ def _resume_cases(rc, cli, n, version):
                              tls + "", RESUMED])]
         rc.add(rc.Case(name, _peer(server, version), steps,
                        [reused([False, True]), file_private(1),
-                        answered_204(2) if server == "nginx"
+                        answered_204(2) if server.startswith("nginx")
                         else delivered_all(rc, [name + ".1", name + ".2"])],
-                       labels=["resume", server],
-                       skip_if=rc.no_nginx if server == "nginx" else None))
+                       labels=["resume", server.split("_")[0]],
+                       skip_if=rc.no_nginx if server.startswith("nginx") else None))
 
 
 def _two_roots(port, pki):

@@ -10,7 +10,8 @@
  * AP_ERR_SESSION_FOREIGN and the handshake is a full one; another port is
  * refused too; damaged, truncated and other-build blobs are
  * AP_ERR_SESSION_CORRUPT; a blob past its ticket's lifetime (300 s here) or
- * read without a wall clock is AP_ERR_SESSION_EXPIRED; a running client
+ * read without a wall clock is AP_ERR_SESSION_EXPIRED, and a TLS 1.2
+ * session ID is offered for AP_SESSION_ID_LIFETIME_S; a running client
  * stops offering a session past its lifetime; a resumed handshake still
  * holds the version range.
  *
@@ -66,6 +67,7 @@ typedef struct variant {
     int64_t clock_offset;
     bool clock_unknown;         /* then no post (nothing could verify) */
     int damage;                 /* 1 flip a byte, 2 cut the last, 3 Mbed TLS part */
+    bool session_ids;           /* the server resumes by session ID, no tickets */
 } variant_t;
 
 typedef struct outcome {
@@ -191,6 +193,9 @@ static void run(uint16_t version, const variant_t *v, outcome_t *out)
     o.connections = 2;
     g_clock_offset = 0;
     g_clock_unknown = 0;
+    if (v->session_ids) {
+        tls_test_server_session_ids();
+    }
     tls_test_server_start(&s, &o);
     len = first_client(s.port, (ap_tls_version_t)version, blob, sizeof blob);
     damage(blob, &len, v->damage);
@@ -412,6 +417,28 @@ static void test_expired_session_is_refused(void **state)
     expect_refused(&v, AP_ERR_SESSION_EXPIRED, "age is unknown");
 }
 
+/* A TLS 1.2 session ID carries no lifetime: it is offered for
+ * AP_SESSION_ID_LIFETIME_S (a day), past the 300 s a ticket here would. */
+static void test_session_id_lives_its_bound(void **state)
+{
+    variant_t v;
+    outcome_t out;
+
+    (void)state;
+    memset(&v, 0, sizeof v);
+    v.session_ids = true;
+    v.clock_offset = 3600;
+    run(AP_TLS_1_2, &v, &out);
+    assert_int_equal(out.load, AP_OK);
+    assert_true(out.resumed);
+    assert_int_equal(out.seen.conn[1].resumed, 1);
+    v.clock_offset = (int64_t)AP_SESSION_ID_LIFETIME_S + 5;
+    run(AP_TLS_1_2, &v, &out);
+    assert_int_equal(out.load, AP_ERR_SESSION_EXPIRED);
+    assert_non_null(strstr(out.error, "past its lifetime of 86400 s"));
+    expect_full(&out);
+}
+
 static void test_unknown_clock_is_refused(void **state)
 {
     variant_t v;
@@ -515,6 +542,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_other_port_is_refused),
         cmocka_unit_test(test_damaged_blobs_are_refused),
         cmocka_unit_test(test_expired_session_is_refused),
+        cmocka_unit_test(test_session_id_lives_its_bound),
         cmocka_unit_test(test_unknown_clock_is_refused),
         cmocka_unit_test(test_running_client_drops_expired_session),
         cmocka_unit_test(test_save_without_session),
