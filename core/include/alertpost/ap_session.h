@@ -97,14 +97,15 @@ ap_status_t ap_client_session_save(ap_client_t *client, uint8_t *buf, size_t buf
  *           initialised, resume_sessions off, or a build that keeps no
  *           sessions;
  *         AP_ERR_SESSION_CORRUPT: not a saved session, truncated, bytes
- *           changed (CRC-32), or Mbed TLS refused its part (another Mbed
- *           TLS version or build options);
+ *           changed (CRC-32), a lifetime over 7 days (never written so), or
+ *           Mbed TLS refused its part (another Mbed TLS version or build
+ *           options);
  *         AP_ERR_SESSION_FOREIGN: saved for another host or port, or under
  *           other trust anchors or suffix list, other pins, another TLS
  *           range or another client identity;
  *         AP_ERR_SESSION_EXPIRED: past its lifetime, or its age cannot be
  *           known (the wall clock is unknown, or is earlier than the time
- *           the session began).
+ *           the session began, or that time is before 1970).
  */
 ap_status_t ap_client_session_load(ap_client_t *client, const uint8_t *blob, size_t len);
 

@@ -69,8 +69,9 @@ uint32_t ap_tls_session_lifetime(const mbedtls_ssl_session *s, ap_tls_version_t 
 
 static bool expired_at(int64_t start, uint32_t life, int64_t now)
 {
-    if (now == AP_WALL_TIME_UNKNOWN || start == AP_WALL_TIME_UNKNOWN ||
-        start > now + AP_SESSION_CLOCK_SKEW_S) {
+    /* Both are seconds since 1970: a negative one is unknown (and keeps the
+     * subtraction below from overflowing, whatever a blob says). */
+    if (now < 0 || start < 0 || start > now + AP_SESSION_CLOCK_SKEW_S) {
         return true; /* an age that cannot be known is no valid age */
     }
     return now - start >= (int64_t)life;
@@ -201,6 +202,9 @@ static bool parse_blob(const uint8_t *b, size_t len, blob_view_t *v)
     p += 96;
     v->start = (int64_t)get_be(&p, 8);
     v->life = (uint32_t)get_be(&p, 4);
+    if (v->life > MAX_LIFETIME_S) {
+        return false; /* never written so: not a blob of this format */
+    }
     v->session_len = (size_t)get_be(&p, 2);
     v->session = p;
     if ((size_t)(p - b) + v->session_len + CRC_LEN != len) {

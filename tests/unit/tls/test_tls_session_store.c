@@ -66,7 +66,8 @@ typedef struct variant {
     ap_tls_version_t tls_min, tls_max; /* 0: as the first client */
     int64_t clock_offset;
     bool clock_unknown;         /* then no post (nothing could verify) */
-    int damage;                 /* 1 flip a byte, 2 cut the last, 3 Mbed TLS part */
+    int damage;                 /* 1 flip a byte, 2 cut the last, 3 Mbed TLS part,
+                                 * 4 start time, 5 lifetime (CRC made anew) */
     bool session_ids;           /* the server resumes by session ID, no tickets */
 } variant_t;
 
@@ -119,11 +120,22 @@ static size_t first_client(uint16_t port, ap_tls_version_t max, uint8_t *blob, s
     return len;
 }
 
+/* A blob whose frame stays intact: its CRC-32 made anew. */
+static void fix_crc(uint8_t *blob, size_t len)
+{
+    uint32_t crc = ap_crc32(0, blob, len - 4);
+
+    blob[len - 4] = (uint8_t)(crc >> 24);
+    blob[len - 3] = (uint8_t)(crc >> 16);
+    blob[len - 2] = (uint8_t)(crc >> 8);
+    blob[len - 1] = (uint8_t)crc;
+}
+
 static void damage(uint8_t *blob, size_t *len, int how)
 {
-    /* "APS\1", the host's length and "localhost", then the fixed fields */
-    const size_t session_at = 4 + 1 + 9 + 2 + 4 + 96 + 8 + 4 + 2;
-    uint32_t crc;
+    /* "APS\1", the host's length and "localhost", port, range, digests */
+    const size_t start_at = 4 + 1 + 9 + 2 + 4 + 96;
+    const size_t session_at = start_at + 8 + 4 + 2;
 
     if (how == 1) {
         blob[40] ^= 0x01;                 /* inside the anchors' digest */
@@ -131,11 +143,13 @@ static void damage(uint8_t *blob, size_t *len, int how)
         *len -= 1;
     } else if (how == 3) {
         blob[session_at] ^= 0x40;         /* Mbed TLS's version header */
-        crc = ap_crc32(0, blob, *len - 4); /* the frame stays intact */
-        blob[*len - 4] = (uint8_t)(crc >> 24);
-        blob[*len - 3] = (uint8_t)(crc >> 16);
-        blob[*len - 2] = (uint8_t)(crc >> 8);
-        blob[*len - 1] = (uint8_t)crc;
+        fix_crc(blob, *len);
+    } else if (how == 4) {
+        blob[start_at] = 0x80;            /* a start time far before 1970 */
+        fix_crc(blob, *len);
+    } else if (how == 5) {
+        blob[start_at + 8] = 0xFF;        /* a lifetime of over 136 years */
+        fix_crc(blob, *len);
     }
 }
 
@@ -415,6 +429,13 @@ static void test_expired_session_is_refused(void **state)
     /* a clock set back past the skew allowed: the age is unknown */
     v.clock_offset = -(int64_t)AP_SESSION_CLOCK_SKEW_S - 120;
     expect_refused(&v, AP_ERR_SESSION_EXPIRED, "age is unknown");
+    /* a start time no clock gives, with a valid CRC: no age, not a crash */
+    v.clock_offset = 0;
+    v.damage = 4;
+    expect_refused(&v, AP_ERR_SESSION_EXPIRED, "age is unknown");
+    /* a lifetime this format never writes */
+    v.damage = 5;
+    expect_refused(&v, AP_ERR_SESSION_CORRUPT, "truncated or damaged");
 }
 
 /* A TLS 1.2 session ID carries no lifetime: it is offered for
