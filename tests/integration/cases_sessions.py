@@ -21,6 +21,8 @@ version:
   open_to_others a file of mode 0644: ignored unread, replaced by a 0600 one
   symlink        a symbolic link in the file's place: not followed (its target is
                  unchanged), replaced by a regular 0600 file
+  umask          run under umask 277 (which would leave a new file 0400): the file
+                 is 0600 all the same
 """
 
 import base64
@@ -51,12 +53,15 @@ class WithFiles:
     is known (an entry must name it): name -> (function(port, pki) -> bytes, mode),
     or (None, target) for a symbolic link. Everything else is the peer's."""
 
-    def __init__(self, peer, files):
+    def __init__(self, peer, files, umask=None):
         self._peer = peer
         self._files = files
+        self._umask = umask   # for the CLI runs that follow (run_case.py runs one case)
 
     def start(self, work, pki):
         port = self._peer.start(work, pki)
+        if self._umask is not None:
+            os.umask(self._umask)
         for name, (make, mode) in self._files.items():
             path = os.path.join(work, name)
             if make is None:
@@ -136,7 +141,7 @@ def file_private(entries, extra_check=None):
 
 # ------------------------------------------------------------------ cases
 
-def _peer(server, version, files=None):
+def _peer(server, version, files=None, umask=None):
     if server.startswith("nginx"):
         kind = NginxSessionIds if server == "nginx_ids" else NginxResume
 
@@ -146,7 +151,7 @@ def _peer(server, version, files=None):
     else:
         def make():
             p = PySink(tls_min=version, tls_max=version)
-            return WithFiles(p, files) if files else p
+            return WithFiles(p, files or {}, umask) if files or umask else p
     return make
 
 
@@ -237,6 +242,14 @@ def _file_cases(rc, cli, n):
                     file_private(1, target_unchanged)], labels=["resume", "sink"]))
 
 
+def _umask_case(rc, cli, n):
+    name = "resume.ssl_sessions.umask.%s" % n
+    rc.add(rc.Case(name, _peer("sink", "1.2", umask=0o277),
+                   [run(rc, cli, name, stderr=["saved this run's session"])],
+                   [reused([False]), delivered_all(rc, [name]), file_private(1)],
+                   labels=["resume", "sink"]))
+
+
 def register(rc):
     """Adds every resume.ssl_sessions.* case through run_case.py's add()."""
     for cli, n in rc.CLIS.items():
@@ -244,3 +257,4 @@ def register(rc):
             _resume_cases(rc, cli, n, v)
         _policy_cases(rc, cli, n)
         _file_cases(rc, cli, n)
+        _umask_case(rc, cli, n)
