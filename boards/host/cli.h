@@ -36,7 +36,8 @@ enum {
     CLI_MAX_OWNED = CLI_MAX_HEADERS + 8,
     CLI_MAX_BODY = 1024 * 1024,
     CLI_MAX_ANCHORS = 16 * 1024 * 1024,
-    CLI_WORK_BUF = 4096
+    CLI_WORK_BUF = 4096,
+    CLI_MAX_SESSIONS = 64       /* entries kept in an --ssl-sessions file */
 };
 
 /* Defaults, stated once: --help, the README and the man page quote them. */
@@ -72,6 +73,7 @@ typedef struct cli_options {
     const char *proxy;          /* --proxy URL; "" none; NULL: from the environment */
     const char *proxy_user;     /* --proxy-user USER:PASSWORD */
     const char *noproxy;        /* --noproxy LIST; NULL: $no_proxy / $NO_PROXY */
+    const char *ssl_sessions;   /* --ssl-sessions FILE: TLS sessions kept between runs */
     /* numbers */
     double connect_timeout_s;   /* 0: the library's default */
     double max_time_s;
@@ -136,6 +138,28 @@ bool cli_uses_queue(const cli_options_t *o);
 int cli_queue_deliver(const cli_options_t *o, ap_client_t *client, const ap_platform_t *platform,
                       const uint8_t *body, size_t body_len, const ap_header_t *headers,
                       size_t header_count);
+
+/* cli_sessions.c: --ssl-sessions FILE. */
+typedef struct cli_session_entry {
+    char *host;                 /* these point into cli_sessions_t.text */
+    char *blob64;
+    uint16_t port;
+    bool keep;                  /* written back (another host's, or another policy's) */
+} cli_session_entry_t;
+
+typedef struct cli_sessions {
+    ap_url_t url;               /* this run's host and port */
+    char *text;                 /* the file as read, cut into entries */
+    size_t len;
+    cli_session_entry_t entries[CLI_MAX_SESSIONS];
+    size_t count;
+} cli_sessions_t;
+
+/* Offer the file's session for this host, port and policy to c (after
+ * ap_client_init()); store writes the file back with this run's session. */
+void cli_sessions_load(const cli_options_t *o, cli_sessions_t *s, ap_client_t *c);
+void cli_sessions_store(const cli_options_t *o, cli_sessions_t *s, ap_client_t *c);
+void cli_sessions_free(cli_sessions_t *s);
 
 /* cli_check.c: --check-chain. */
 bool cli_parse_rfc3339(const char *text, int64_t *out);

@@ -54,6 +54,8 @@ static const char usage_text[] =
     "      --public-suffix-list FILE   no wildcard certificate directly above a suffix\n"
     "                             it lists (default: " CLI_DEFAULT_PSL "\n"
     "                             if present; \"\" built-in rules only)\n"
+    "      --ssl-sessions FILE    resume the TLS session FILE keeps for this host, port\n"
+    "                             and TLS policy, and keep this run's there (mode 0600)\n"
     "      --resolve HOST:PORT:ADDR   connect to ADDR for HOST:PORT (repeatable);\n"
     "                             the certificate is still checked against HOST\n"
     "Proxy (HTTP CONNECT; TLS end to end, verified against the URL's host):\n"
@@ -88,7 +90,7 @@ enum {
     OPT_CACERT = 256, OPT_TLS_MIN, OPT_TLS_MAX, OPT_PINS, OPT_RESOLVE, OPT_CONNECT_TIMEOUT,
     OPT_LINES, OPT_DATA_BINARY, OPT_JSON, OPT_BEARER, OPT_LACKING, OPT_SPOOL, OPT_FLUSH,
     OPT_SPOOL_LIST, OPT_SPOOL_MAX_BYTES, OPT_RETRY, OPT_RETRY_MAX_TIME, OPT_RETRY_DELAY, OPT_NOPROXY, OPT_CHECK_CHAIN, OPT_AT,
-    OPT_KEY, OPT_PASS, OPT_PSL
+    OPT_KEY, OPT_PASS, OPT_PSL, OPT_SSL_SESSIONS
 };
 
 static const struct option k_longopts[] = {
@@ -107,6 +109,7 @@ static const struct option k_longopts[] = {
     {"key", required_argument, NULL, OPT_KEY},
     {"pass", required_argument, NULL, OPT_PASS},
     {"public-suffix-list", required_argument, NULL, OPT_PSL},
+    {"ssl-sessions", required_argument, NULL, OPT_SSL_SESSIONS},
     {"resolve", required_argument, NULL, OPT_RESOLVE},
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
     {"max-time", required_argument, NULL, 'm'},
@@ -411,6 +414,7 @@ static int handle_option(cli_options_t *o, int ch, const char *arg, int long_ind
     case OPT_KEY: o->key = arg; break;
     case OPT_PASS: o->pass = arg; break;
     case OPT_PSL: o->psl = arg; break;
+    case OPT_SSL_SESSIONS: o->ssl_sessions = arg; break;
     case OPT_RESOLVE: ok = add_resolve(o, arg); break;
     case OPT_CONNECT_TIMEOUT:
         ok = parse_seconds("--connect-timeout", arg, &o->connect_timeout_s);

@@ -34,6 +34,7 @@ typedef struct cli_run_state {
     cli_output_t out;
     cli_trace_t trace;
     cli_proxy_t proxy;
+    cli_sessions_t sessions;
     uint8_t work[CLI_WORK_BUF];
 } cli_run_state_t;
 
@@ -197,8 +198,9 @@ static int configure(const cli_options_t *o, cli_run_state_t *r, size_t anchors_
     cfg->work_buf_size = sizeof(r->work);
     cfg->identity = (r->cert != NULL) ? &r->identity : NULL;
     /* One post in a process keeps no session for a later one: ask for no
-     * tickets then. --lines and the queue may reconnect, and resume. */
-    cfg->resume_sessions = o->lines || cli_uses_queue(o);
+     * tickets then. --lines and the queue may reconnect, and resume; with
+     * --ssl-sessions, the next run does. */
+    cfg->resume_sessions = o->lines || cli_uses_queue(o) || o->ssl_sessions != NULL;
     cfg->public_suffixes = (const char *)r->suffixes;
     cfg->public_suffixes_len = r->suffixes_len;
     if (o->connect_timeout_s > 0) {
@@ -304,6 +306,17 @@ static int post_lines(const cli_options_t *o, cli_run_state_t *r)
     return rc;
 }
 
+static int deliver(const cli_options_t *o, cli_run_state_t *r)
+{
+    ap_status_t st;
+
+    if (cli_uses_queue(o)) {
+        return cli_queue_deliver(o, r->client, &r->platform, r->body, r->body_len, r->headers,
+                                 r->header_count);
+    }
+    return o->lines ? post_lines(o, r) : post_one(o, r, r->body, r->body_len, &st);
+}
+
 static int run_with(const cli_options_t *o, cli_run_state_t *r)
 {
     size_t anchors_len = 0;
@@ -340,14 +353,16 @@ static int run_with(const cli_options_t *o, cli_run_state_t *r)
             cli_error(o, "%s", ap_client_error(r->client));
         }
         rc = cli_exit_for(st, r->client);
-    } else if (cli_uses_queue(o)) {
-        rc = cli_queue_deliver(o, r->client, &r->platform, r->body, r->body_len, r->headers,
-                               r->header_count);
-    } else if (o->lines) {
-        rc = post_lines(o, r);
     } else {
-        rc = post_one(o, r, r->body, r->body_len, &st);
+        if (o->ssl_sessions != NULL) {
+            cli_sessions_load(o, &r->sessions, r->client);
+        }
+        rc = deliver(o, r);
+        if (o->ssl_sessions != NULL) {
+            cli_sessions_store(o, &r->sessions, r->client);
+        }
     }
+    cli_sessions_free(&r->sessions);
     ap_client_free(r->client);
     ap_posix_proxy_clear(&r->proxy.proxy);
     cli_output_close(&r->out, o);

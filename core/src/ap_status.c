@@ -35,6 +35,10 @@ const char *ap_status_str(ap_status_t status)
     case AP_ERR_QUEUE_BACKOFF: return "nothing due yet";
     case AP_ERR_TOO_LARGE:     return "record larger than the store";
     case AP_ERR_TLS_CLIENT_CERT: return "client certificate required or refused";
+    case AP_ERR_SESSION_NONE:  return "no TLS session held";
+    case AP_ERR_SESSION_CORRUPT: return "saved session unreadable";
+    case AP_ERR_SESSION_FOREIGN: return "saved session of another host or policy";
+    case AP_ERR_SESSION_EXPIRED: return "saved session expired";
     }
     return "unknown status";
 }

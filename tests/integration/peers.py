@@ -43,6 +43,7 @@ class Received:
         self.log = ""               # the peer's own output, for failure messages
         self.bodies = None          # [(conn, body)] in arrival order, where recorded
         self.client_cns = []        # per completed handshake: the client certificate's CN
+        self.resumed = []           # per completed handshake: it resumed a session (sink)
 
     def http_bytes_seen(self):
         return bool(self.requests) or bool(self.raw)
@@ -200,6 +201,7 @@ class PySink(Peer):
             if kind == "handshake_ok":
                 got.handshakes_ok.append(ev["version"])
                 got.client_cns.append(ev.get("client_cn"))
+                got.resumed.append(ev.get("resumed"))
             elif kind == "handshake_fail":
                 got.handshakes_failed.append(ev["error"])
             elif kind == "request":

@@ -34,6 +34,7 @@ from peers import (SERVER_VERSION_NAMES, ApacheServer, GnuTLSServer,  # noqa: E4
                    HAProxyServer, LighttpdServer, LyingServerHello, NginxResume, NginxServer,
                    OpenSSLServer, PeerError, PySink, RefusedPort, SilentPort)
 import cases_mtls  # noqa: E402
+import cases_sessions  # noqa: E402
 
 SKIP = 77
 WITNESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mtls_witness.py")
@@ -804,6 +805,7 @@ for cli in ("ap3", "ap2"):
                  skip_if=no_nginx))
 
 cases_mtls.register(sys.modules[__name__])
+cases_sessions.register(sys.modules[__name__])
 
 
 # ---------------------------------------------------------------- running one case

@@ -116,7 +116,8 @@ typedef struct ap_client_config {
      * Keep the server's last TLS session (TLS 1.2 session ID or ticket, TLS
      * 1.3 ticket with a fresh key exchange) and resume it on the next
      * connection; true in ap_client_config_defaults(). False: no ticket is
-     * asked for, and every connection has a full handshake.
+     * asked for, and every connection has a full handshake. To keep the
+     * session across restarts, see ap_session.h.
      */
     bool resume_sessions;
 

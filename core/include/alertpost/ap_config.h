@@ -73,6 +73,35 @@
 #define AP_CLIENT_IDENTITY 1
 #endif
 
+/**
+ * How long a saved TLS 1.2 session ID (or a ticket whose lifetime hint is
+ * 0, "unspecified") is offered after its session began: 24 hours, the upper
+ * bound RFC 5246 (F.1.4) suggests. Servers usually forget sooner (nginx and
+ * OpenSSL after 5 minutes by default); offering a forgotten one costs its
+ * 32 bytes and leads to a full handshake.
+ */
+#ifndef AP_SESSION_ID_LIFETIME_S
+#define AP_SESSION_ID_LIFETIME_S 86400u
+#endif
+
+/**
+ * How far the wall clock may be behind a saved session's start time (a
+ * clock corrected backwards between save and load) before the session's
+ * age counts as unknown and it is refused.
+ */
+#ifndef AP_SESSION_CLOCK_SKEW_S
+#define AP_SESSION_CLOCK_SKEW_S 60
+#endif
+
+/**
+ * A buffer for ap_client_session_save() that holds a session whose
+ * server's leaf certificate is under 2 KiB (Mbed TLS keeps it with the
+ * session, MBEDTLS_SSL_KEEP_PEER_CERTIFICATE) and the longest host name.
+ */
+#ifndef AP_SESSION_BLOB_SIZE
+#define AP_SESSION_BLOB_SIZE 3072u
+#endif
+
 /** Connect timeout when the caller leaves it at 0. */
 #ifndef AP_DEFAULT_CONNECT_TIMEOUT_MS
 #define AP_DEFAULT_CONNECT_TIMEOUT_MS 10000u

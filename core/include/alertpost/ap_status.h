@@ -76,7 +76,15 @@ typedef enum ap_status {
      * The server requires a client certificate and none is configured, or it
      * refused the one this client sent.
      */
-    AP_ERR_TLS_CLIENT_CERT = -26
+    AP_ERR_TLS_CLIENT_CERT = -26,
+    /** The client holds no TLS session to save (ap_session.h). */
+    AP_ERR_SESSION_NONE = -27,
+    /** A saved session is not one, is truncated, damaged or from another build. */
+    AP_ERR_SESSION_CORRUPT = -28,
+    /** A saved session belongs to another host, port, or policy (anchors, pins, TLS range, identity). */
+    AP_ERR_SESSION_FOREIGN = -29,
+    /** A saved session is past its lifetime, or its age cannot be known. */
+    AP_ERR_SESSION_EXPIRED = -30
 } ap_status_t;
 
 /**

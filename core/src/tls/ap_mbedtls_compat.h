@@ -7,6 +7,7 @@
 #ifndef ALERTPOST_AP_MBEDTLS_COMPAT_H
 #define ALERTPOST_AP_MBEDTLS_COMPAT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "mbedtls/version.h"
@@ -263,6 +264,27 @@ static inline void ap_compat_session_tickets(mbedtls_ssl_config *conf)
     mbedtls_ssl_conf_tls13_key_exchange_modes(
         conf, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ALL);
 #endif
+}
+
+/**
+ * What a client's session says of its own life: *lifetime the ticket's
+ * lifetime (TLS 1.3) or lifetime hint (TLS 1.2; 0: unspecified), 0 without
+ * a ticket; true when it holds a ticket, false for a TLS 1.2 session ID.
+ * Neither line has an accessor (3.6 keeps both fields private): read here,
+ * and only here.
+ */
+static inline bool ap_compat_session_ticket(const mbedtls_ssl_session *s, uint32_t *lifetime)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+    size_t len = s->MBEDTLS_PRIVATE(ticket_len);
+
+    *lifetime = len > 0 ? s->MBEDTLS_PRIVATE(ticket_lifetime) : 0;
+#else
+    size_t len = s->ticket_len;
+
+    *lifetime = len > 0 ? s->ticket_lifetime : 0;
+#endif
+    return len > 0;
 }
 #endif
 

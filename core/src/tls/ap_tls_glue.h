@@ -30,6 +30,15 @@ typedef struct ap_tls_out_records {
     bool certificate;        /* a plaintext handshake Certificate went out */
 } ap_tls_out_records_t;
 
+/* What a saved session is bound to besides host, port and TLS range
+ * (ap_session.h): SHA-256 of the anchors and suffix list, of the pins, of
+ * the identity certificate; zeros for no pins, no identity. */
+typedef struct ap_tls_binding {
+    uint8_t trust[32];
+    uint8_t pins[32];
+    uint8_t identity[32];
+} ap_tls_binding_t;
+
 /* This device's identity as Mbed TLS holds it (ap_identity.h). */
 typedef struct ap_tls_identity {
     mbedtls_x509_crt chain;
@@ -61,6 +70,9 @@ typedef struct ap_tls {
 #if AP_TLS_RESUMPTION
     mbedtls_ssl_session saved; /* the last session with this server (ap_tls_session.c) */
     bool saved_valid;
+    int64_t saved_at;          /* wall time its session began; AP_WALL_TIME_UNKNOWN */
+    uint32_t saved_life;       /* seconds after saved_at it may be offered */
+    ap_tls_binding_t binding;  /* this client's policy, for saved sessions */
 #endif
 } ap_tls_t;
 
@@ -102,5 +114,20 @@ void ap_tls_session_keep(ap_client_t *c, ap_tls_t *t);
 
 /* Forget the kept session: after a failed handshake and in ap_tls_free(). */
 void ap_tls_session_drop(ap_tls_t *t);
+
+#if AP_TLS_RESUMPTION
+/* ---- saved sessions (ap_tls_session_store.c) ---- */
+
+/* Compute t->binding from the configuration (during set-up: the identity's
+ * bytes are readable only then). */
+void ap_tls_session_bind(ap_client_t *c, ap_tls_t *t);
+
+/* Seconds a session may be offered after it began: from its ticket's
+ * lifetime, or AP_SESSION_ID_LIFETIME_S (ap_session.h). */
+uint32_t ap_tls_session_lifetime(const mbedtls_ssl_session *s, ap_tls_version_t version);
+
+/* Is the kept session past its lifetime (or of unknown age) at now? */
+bool ap_tls_session_expired(const ap_tls_t *t, int64_t now);
+#endif
 
 #endif /* ALERTPOST_AP_TLS_GLUE_H */

@@ -28,6 +28,7 @@
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/entropy.h"
 #include "mbedtls/ssl.h"
+#include "mbedtls/ssl_cache.h"
 #include "mbedtls/ssl_ticket.h"
 #include "mbedtls/version.h"
 #include "mbedtls/x509_crt.h"
@@ -36,6 +37,18 @@
 #endif
 
 static const char *g_pki = ".";
+static uint16_t g_second_max; /* tls_test_server_lower_second() */
+static bool g_session_ids;    /* tls_test_server_session_ids() */
+
+void tls_test_server_lower_second(uint16_t version)
+{
+    g_second_max = version;
+}
+
+void tls_test_server_session_ids(void)
+{
+    g_session_ids = true;
+}
 
 void tls_test_server_pki(const char *dir)
 {
@@ -70,7 +83,8 @@ typedef struct srv {
     mbedtls_entropy_context entropy;
     mbedtls_ctr_drbg_context drbg;
     mbedtls_ssl_ticket_context ticket;
-    int ticket_accepted;  /* the current connection's ticket parsed */
+    mbedtls_ssl_cache_context cache;
+    int ticket_accepted;  /* the current connection's ticket parsed, or its ID found */
 } srv_t;
 
 /* The callbacks share the server: the writer is Mbed TLS's own. */
@@ -94,6 +108,39 @@ static int srv_ticket_parse(void *p, mbedtls_ssl_session *session, unsigned char
     }
     return ret;
 }
+
+/* Mbed TLS's own session cache, noting that a session was found there. */
+#if MBEDTLS_VERSION_MAJOR >= 3
+static int srv_cache_get(void *p, unsigned char const *id, size_t id_len,
+                         mbedtls_ssl_session *session)
+{
+    srv_t *v = p;
+    int ret = mbedtls_ssl_cache_get(&v->cache, id, id_len, session);
+
+    v->ticket_accepted |= ret == 0;
+    return ret;
+}
+
+static int srv_cache_set(void *p, unsigned char const *id, size_t id_len,
+                         const mbedtls_ssl_session *session)
+{
+    return mbedtls_ssl_cache_set(&((srv_t *)p)->cache, id, id_len, session);
+}
+#else
+static int srv_cache_get(void *p, mbedtls_ssl_session *session)
+{
+    srv_t *v = p;
+    int ret = mbedtls_ssl_cache_get(&v->cache, session);
+
+    v->ticket_accepted |= ret == 0;
+    return ret;
+}
+
+static int srv_cache_set(void *p, const mbedtls_ssl_session *session)
+{
+    return mbedtls_ssl_cache_set(&((srv_t *)p)->cache, session);
+}
+#endif
 
 static int load_credentials(srv_t *v, const tls_test_server_opts_t *o)
 {
@@ -122,6 +169,15 @@ static int load_credentials(srv_t *v, const tls_test_server_opts_t *o)
     return 0;
 }
 
+static void set_max_version(mbedtls_ssl_config *conf, uint16_t version)
+{
+#if MBEDTLS_VERSION_MAJOR >= 3
+    mbedtls_ssl_conf_max_tls_version(conf, (mbedtls_ssl_protocol_version)version);
+#else
+    mbedtls_ssl_conf_max_version(conf, 3, version & 0xFF);
+#endif
+}
+
 static int configure(srv_t *v, const tls_test_server_opts_t *o)
 {
     if (mbedtls_ssl_config_defaults(&v->conf, MBEDTLS_SSL_IS_SERVER,
@@ -134,11 +190,7 @@ static int configure(srv_t *v, const tls_test_server_opts_t *o)
         return 6;
     }
     if (o->max_version != 0) {
-#if MBEDTLS_VERSION_MAJOR >= 3
-        mbedtls_ssl_conf_max_tls_version(&v->conf, (mbedtls_ssl_protocol_version)o->max_version);
-#else
-        mbedtls_ssl_conf_max_version(&v->conf, 3, o->max_version & 0xFF);
-#endif
+        set_max_version(&v->conf, o->max_version);
     }
     if (o->suites != NULL) {
         mbedtls_ssl_conf_ciphersuites(&v->conf, o->suites);
@@ -147,7 +199,9 @@ static int configure(srv_t *v, const tls_test_server_opts_t *o)
         mbedtls_ssl_conf_ca_chain(&v->conf, &v->client_ca, NULL);
         mbedtls_ssl_conf_authmode(&v->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
     }
-    if (o->connections > 1) {
+    if (o->connections > 1 && g_session_ids) {
+        mbedtls_ssl_conf_session_cache(&v->conf, v, srv_cache_get, srv_cache_set);
+    } else if (o->connections > 1) {
         if (mbedtls_ssl_ticket_setup(&v->ticket, mbedtls_ctr_drbg_random, &v->drbg,
                                      MBEDTLS_CIPHER_AES_256_GCM, 300) != 0) {
             return 12;
@@ -254,6 +308,7 @@ static int serve_one(int listen_fd, int out_fd, const tls_test_server_opts_t *o)
     mbedtls_entropy_init(&v.entropy);
     mbedtls_ctr_drbg_init(&v.drbg);
     mbedtls_ssl_ticket_init(&v.ticket);
+    mbedtls_ssl_cache_init(&v.cache);
     if (mbedtls_ctr_drbg_seed(&v.drbg, mbedtls_entropy_func, &v.entropy, NULL, 0) != 0) {
         return 2;
     }
@@ -261,8 +316,13 @@ static int serve_one(int listen_fd, int out_fd, const tls_test_server_opts_t *o)
         return ret;
     }
     if (o->connections > 1) {
-        return (ret = serve_again(&v, listen_fd, out_fd)) != 0
-                   ? ret : serve_again(&v, listen_fd, out_fd);
+        if ((ret = serve_again(&v, listen_fd, out_fd)) != 0) {
+            return ret;
+        }
+        if (g_second_max != 0) {
+            set_max_version(&v.conf, g_second_max);
+        }
+        return serve_again(&v, listen_fd, out_fd);
     }
     if (poll(&pfd, 1, 10000) != 1 || (fd = accept(listen_fd, NULL, NULL)) < 0) {
         return 8;
@@ -316,6 +376,8 @@ void tls_test_server_start(tls_test_server_t *s, const tls_test_server_opts_t *o
         (void)close(pipefd[0]);
         _exit(serve_one(lfd, pipefd[1], o));
     }
+    g_second_max = 0; /* the child has them; the next server serves as configured */
+    g_session_ids = false;
     (void)close(pipefd[1]);
     (void)close(lfd);
     s->result_fd = pipefd[0];

@@ -46,7 +46,7 @@ typedef struct tls_test_seen {
     char peer[256];       /* subject of the verified client certificate, "" if none */
     char request[8192];   /* the request head, "" if none */
     /* With connections 2, per connection: its handshake result, whether
-     * the server accepted the client's ticket (resumed), and whether a
+     * the server accepted the client's ticket or session ID (resumed), and whether a
      * "POST /glue" request arrived. */
     struct {
         int handshake;
@@ -60,6 +60,15 @@ void tls_test_server_pki(const char *dir);
 void tls_test_path(char *out, size_t size, const char *name);
 
 void tls_test_server_start(tls_test_server_t *s, const tls_test_server_opts_t *o);
+
+/* The next server started with connections 2 offers at most version (a
+ * wire value) on its second connection, max_version on its first. */
+void tls_test_server_lower_second(uint16_t version);
+
+/* The next server started with connections 2 issues no tickets: it keeps
+ * TLS 1.2 sessions in a cache, by session ID (conn[].resumed then says
+ * that the cache had the client's session). */
+void tls_test_server_session_ids(void);
 void tls_test_server_finish(tls_test_server_t *s, tls_test_seen_t *seen);
 
 /*
