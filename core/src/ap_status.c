@@ -35,6 +35,8 @@ const char *ap_status_str(ap_status_t status)
     case AP_ERR_QUEUE_BACKOFF: return "nothing due yet";
     case AP_ERR_TOO_LARGE:     return "record larger than the store";
     case AP_ERR_TLS_CLIENT_CERT: return "client certificate required or refused";
+    case AP_ERR_UNANSWERED:    return "unanswered: the server closed early";
+    case AP_ERR_NOT_SENT:      return "not sent";
     }
     return "unknown status";
 }

@@ -136,6 +136,24 @@
 #define AP_CLOSE_LINGER_MS 250u
 #endif
 
+/**
+ * Most requests one pipelined connection (ap_pipeline.h) keeps in flight.
+ * Each costs a few bytes in ap_pipeline_t; the bound is what keeps a
+ * pipeline free of deadlock: the window's requests and their answers must
+ * fit in the sockets' buffers while both sides write (see ap_pipeline.h).
+ */
+#ifndef AP_PIPELINE_MAX
+#define AP_PIPELINE_MAX 16
+#endif
+
+/**
+ * Bytes an ap_pipeline_t reads at a time and keeps between responses: the
+ * part of a read beyond one response belongs to the next one.
+ */
+#ifndef AP_PIPELINE_READ_SIZE
+#define AP_PIPELINE_READ_SIZE 1024
+#endif
+
 #include "alertpost/ap_config_check.h"
 
 #endif /* ALERTPOST_AP_CONFIG_H */

@@ -139,7 +139,8 @@ typedef enum ap_retry_class {
     /**
      * Try this alert again later: the network, the server's load or an
      * unknown outcome (DNS, connect, timeouts, resets, closes, truncated
-     * responses, AP_ERR_OUTCOME_UNKNOWN, 408, 425, 429, 500, 502, 503, 504).
+     * responses, AP_ERR_OUTCOME_UNKNOWN, a pipeline's AP_ERR_UNANSWERED and
+     * AP_ERR_NOT_SENT, 408, 425, 429, 500, 502, 503, 504).
      */
     AP_RETRY_AGAIN,
     /**

@@ -76,7 +76,23 @@ typedef enum ap_status {
      * The server requires a client certificate and none is configured, or it
      * refused the one this client sent.
      */
-    AP_ERR_TLS_CLIENT_CERT = -26
+    AP_ERR_TLS_CLIENT_CERT = -26,
+    /**
+     * A pipelined request (ap_pipeline.h) was written in full, and the
+     * connection ended before any byte of its response came: the server
+     * closed early. Not delivered. A server that announced the close
+     * (Connection: close on an earlier response) did not process it (RFC
+     * 9112, 9.6); after a bare end of stream it may have. Re-send it on a new
+     * connection with the same Idempotency-Key, and count the re-send.
+     */
+    AP_ERR_UNANSWERED = -27,
+    /**
+     * A pipelined request was not written: the connection was already ending
+     * (the server announced its close, or it failed) with requests in flight,
+     * or it failed before any byte of the request left. Nothing of it
+     * reached the server; sending it on a new connection is no re-send.
+     */
+    AP_ERR_NOT_SENT = -28
 } ap_status_t;
 
 /**

@@ -52,6 +52,14 @@ static int32_t fake_send(void *ctx, const uint8_t *buf, size_t len, uint32_t tim
     if (n->send_max != 0 && take > n->send_max) {
         take = n->send_max;
     }
+    if (n->send_limit != 0) {
+        if (n->sent_len >= n->send_limit) {
+            return AP_ERR_IO; /* the connection broke midway */
+        }
+        if (take > n->send_limit - n->sent_len) {
+            take = n->send_limit - n->sent_len;
+        }
+    }
     if (take > sizeof(n->sent) - n->sent_len) {
         return AP_ERR_IO;
     }

@@ -46,6 +46,7 @@ typedef struct fake_net {
     size_t send_max;      /* max bytes per send (0 = unlimited) */
     ap_status_t connect_result;
     ap_status_t send_fail;    /* AP_OK, or the failure send returns */
+    size_t send_limit;        /* 0, or sent_len past which send fails with AP_ERR_IO */
     unsigned connects;
     unsigned closes;
     bool open;
