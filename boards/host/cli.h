@@ -88,6 +88,7 @@ typedef struct cli_options {
     char *owned[CLI_MAX_OWNED]; /* strings made while parsing, freed at the end */
     size_t owned_count;
     ap_tls_version_t tls_min, tls_max;
+    unsigned pipeline;          /* --pipeline N: alerts in flight with --lines; 0 not given */
     /* switches */
     bool json;                  /* --json: Content-Type and Accept set to JSON */
     bool lines;
@@ -136,6 +137,11 @@ bool cli_uses_queue(const cli_options_t *o);
 int cli_queue_deliver(const cli_options_t *o, ap_client_t *client, const ap_platform_t *platform,
                       const uint8_t *body, size_t body_len, const ap_header_t *headers,
                       size_t header_count);
+
+/* cli_pipeline.c: --lines --pipeline N. */
+int cli_pipeline_lines(const cli_options_t *o, ap_client_t *client,
+                       const ap_platform_t *platform, const ap_header_t *headers,
+                       size_t header_count);
 
 /* cli_check.c: --check-chain. */
 bool cli_parse_rfc3339(const char *text, int64_t *out);

@@ -342,6 +342,8 @@ static int run_with(const cli_options_t *o, cli_run_state_t *r)
     } else if (cli_uses_queue(o)) {
         rc = cli_queue_deliver(o, r->client, &r->platform, r->body, r->body_len, r->headers,
                                r->header_count);
+    } else if (o->lines && o->pipeline > 0) {
+        rc = cli_pipeline_lines(o, r->client, &r->platform, r->headers, r->header_count);
     } else if (o->lines) {
         rc = post_lines(o, r);
     } else {

@@ -1,0 +1,167 @@
+"""The pipeline.* cases: --lines --pipeline N, several alerts in flight on one connection.
+
+run_case.py calls register(itself) once its case vocabulary is defined.
+
+  nginx        every line delivered once, in order, on ONE connection (nginx's
+               $connection and $connection_requests), each with its own
+               Idempotency-Key ($http_idempotency_key), in the order the CLI's -v
+               says it delivered them
+  nginx close  nginx closing after 3 requests (keepalive_requests, Connection: close)
+               with 8 in flight: all delivered once each over 3 connections, and the
+               CLI counts the 7 it had to send again
+  sink close   the Python sink reads all 8 pipelined requests, answers 3 and closes
+               (announced with Connection: close, or a bare close): every alert arrives,
+               8 distinct keys, and the alerts the sink saw twice are exactly the ones
+               the CLI counted and named as re-sent
+  bad input    --pipeline 0 or over the maximum, without --lines, with --retry or
+               --spool, or with an -H Idempotency-Key: exit 2, nothing connects
+"""
+
+import re
+
+LINES = [b"pipelined alert %d" % i for i in range(1, 13)]
+CLOSE_LINES = [b"closing alert %d" % i for i in range(1, 9)]
+MAX = 16  # AP_PIPELINE_MAX's default
+
+DELIVERED = re.compile(r'^\* alert "([0-9a-f-]+)" \(line (\d+)\): delivered', re.M)
+RESENT = re.compile(r'^\* alert "([0-9a-f-]+)" \(line (\d+)\): re-sent', re.M)
+
+
+def versions(cli):
+    return ("1.2", "1.3") if cli == "ap3" else ("1.2",)
+
+
+def _stdin(lines):
+    return b"".join(l + b"\n" for l in lines)
+
+
+def _cli_keys(ctx, pattern):
+    """Keys the CLI's -v named with `pattern`, in its order."""
+    err = ctx.get("stderr", [""])[-1]
+    return [m.group(1) for m in pattern.finditer(err)]
+
+
+def nginx_one_connection(count):
+    def check(got, ctx):
+        errs = []
+        codes = [r["status"] for r in got.requests]
+        if codes != [204] * count:
+            errs.append("nginx answered %r, expected %d times 204" % (codes, count))
+        conns = {r["conn"] for r in got.requests}
+        if len(conns) != 1:
+            errs.append("requests came on %d connections, expected one" % len(conns))
+        numbers = [r["number"] for r in got.requests]
+        if numbers != list(range(1, count + 1)):
+            errs.append("$connection_requests %r, expected 1..%d" % (numbers, count))
+        keys = [r["key"] for r in got.requests]
+        if len(set(keys)) != count or "-" in keys:
+            errs.append("Idempotency-Keys %r: expected %d distinct ones" % (keys, count))
+        said = _cli_keys(ctx, DELIVERED)
+        if keys != said:
+            errs.append("nginx logged the keys in the order %r, the CLI delivered %r"
+                        % (keys, said))
+        return errs
+    return check
+
+
+def nginx_each_once(count, connections):
+    def check(got, ctx):
+        errs = []
+        codes = [r["status"] for r in got.requests]
+        if codes != [204] * count:
+            errs.append("nginx answered %r, expected %d times 204" % (codes, count))
+        if got.connections != connections:
+            errs.append("nginx saw %d connections, expected %d" % (got.connections, connections))
+        keys = [r["key"] for r in got.requests]
+        if len(set(keys)) != count:
+            errs.append("Idempotency-Keys %r: expected %d distinct ones, each once"
+                        % (keys, count))
+        said = _cli_keys(ctx, DELIVERED)
+        if keys != said:
+            errs.append("nginx answered the keys %r, the CLI delivered %r" % (keys, said))
+        return errs
+    return check
+
+
+def sink_saw_resends(rc, bodies, answered):
+    """Every body arrived at least once, with len(bodies) distinct keys; the keys seen
+    twice are those of the lines after the first `answered`, and the CLI named exactly
+    those as re-sent."""
+    def check(got, ctx):
+        errs = []
+        seen = {}
+        for r in got.requests:
+            key = rc.header_value(r, "Idempotency-Key") or ""
+            seen.setdefault(key.strip('"'), []).append(r["body"])
+        if sorted({b for bs in seen.values() for b in bs}) != sorted(bodies):
+            errs.append("bodies %r, expected each of %r" % (seen, bodies))
+        if len(seen) != len(bodies):
+            errs.append("%d distinct keys, expected %d" % (len(seen), len(bodies)))
+        twice = sorted(k for k, bs in seen.items() if len(bs) == 2)
+        more = [k for k, bs in seen.items() if len(bs) > 2 or len(set(bs)) != 1]
+        if more:
+            errs.append("keys seen more than twice, or with two bodies: %r" % more)
+        if len(twice) != len(bodies) - answered:
+            errs.append("%d keys seen twice, expected %d" % (len(twice),
+                                                            len(bodies) - answered))
+        named = sorted(_cli_keys(ctx, RESENT))
+        if named != twice:
+            errs.append("the CLI named %r as re-sent; the sink saw %r twice" % (named, twice))
+        order = [r["body"] for r in got.requests if r["conn"] != got.requests[0]["conn"]]
+        if order != bodies[answered:]:
+            errs.append("re-sent in the order %r, expected %r" % (order, bodies[answered:]))
+        return errs
+    return check
+
+
+def register(rc):
+    for cli, n in rc.CLIS.items():
+        for v in versions(cli):
+            tag = "tls%s.%s" % (v, n)
+            rc.add(rc.Case(
+                "pipeline.nginx_one_connection.%s" % tag,
+                lambda v=v: rc.NginxPipeline(keepalive_requests=100, tls=(v, v)),
+                [rc.Step(cli, ["-v", "--lines", "--pipeline", "4"], rc.EXIT_OK,
+                         stdin=_stdin(LINES),
+                         stderr=["* TLS %s, " % v,
+                                 "* %d alert(s) delivered over 1 connection(s), up to 4 in "
+                                 "flight" % len(LINES)],
+                         stderr_lacks=["re-sent"])],
+                [nginx_one_connection(len(LINES))], labels=["pipeline", "nginx"],
+                skip_if=rc.no_nginx))
+            for close, extra in (("announced", []), ("bare", ["--bare-close"])):
+                rc.add(rc.Case(
+                    "pipeline.sink_close_after_3.%s.%s" % (close, tag),
+                    lambda v=v, extra=extra: rc.PySink(
+                        mode="pipeline-close", tls_min=v, tls_max=v,
+                        extra=["--pipeline-expect", "8", "--answer-first", "3"] + extra),
+                    [rc.Step(cli, ["-v", "--lines", "--pipeline", "8"], rc.EXIT_OK,
+                             stdin=_stdin(CLOSE_LINES),
+                             stderr=["alertpost: 5 re-sent after the server closed the "
+                                     "connection early",
+                                     "* 8 alert(s) delivered over 2 connection(s)"])],
+                    [sink_saw_resends(rc, CLOSE_LINES, 3)], labels=["pipeline", "hostile"]))
+        rc.add(rc.Case(
+            "pipeline.nginx_closes_after_3.%s" % n,
+            lambda: rc.NginxPipeline(keepalive_requests=3),
+            [rc.Step(cli, ["-v", "--lines", "--pipeline", "8"], rc.EXIT_OK,
+                     stdin=_stdin(CLOSE_LINES),
+                     stderr=["alertpost: 7 re-sent after the server closed the connection "
+                             "early", "* 8 alert(s) delivered over 3 connection(s)"])],
+            [nginx_each_once(len(CLOSE_LINES), 3)], labels=["pipeline", "nginx"],
+            skip_if=rc.no_nginx))
+        bad = [
+            (["--lines", "--pipeline", "0"], "--pipeline"),
+            (["--lines", "--pipeline", str(MAX + 1)], "--pipeline"),
+            (["-d", "x", "--pipeline", "2"], "--pipeline goes with --lines"),
+            (["--lines", "--retry", "2", "--pipeline", "2"], "without --spool or --retry"),
+            (["--lines", "--spool", "{work}/spool", "--pipeline", "2"],
+             "without --spool or --retry"),
+            (["--lines", "-H", "Idempotency-Key: \"k\"", "--pipeline", "2"],
+             "each line gets a key of its own"),
+        ]
+        rc.add(rc.Case(
+            "pipeline.bad_input.%s" % n, lambda: rc.PySink(),
+            [rc.Step(cli, args, rc.EXIT_USAGE, stdin=b"one\n", stderr=[words])
+             for args, words in bad],
+            [rc.never_connected()], labels=["pipeline"]))
