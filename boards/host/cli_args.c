@@ -28,10 +28,10 @@ static const char usage_text[] =
     "      --json TEXT|@FILE|@-   as -d, with Content-Type and Accept: application/json\n"
     "      --lines                each non-empty stdin line is one alert, over one\n"
     "                             kept-alive connection; stops at the first failure\n"
-    "      --pipeline N           with --lines: up to N alerts in flight on the connection\n"
-    "                             (1 to " CLI_XSTR(AP_PIPELINE_MAX) "; HTTP/1.1 pipelining), each with its own\n"
-    "                             Idempotency-Key; alerts a server closing early left\n"
-    "                             unanswered are re-sent on a new connection and counted\n"
+    "      --pipeline N           up to N alerts in flight on the connection (1 to " CLI_XSTR(AP_PIPELINE_MAX) ";\n"
+    "                             HTTP/1.1 pipelining), with --lines or the queue; each\n"
+    "                             line gets its own Idempotency-Key; alerts a server\n"
+    "                             closing early left unanswered are re-sent and counted\n"
     "Delivery (every queued alert carries an Idempotency-Key; see the README):\n"
     "      --spool DIR            keep each alert in DIR (one fsynced file each, made if\n"
     "                             missing) before sending, then deliver DIR oldest first\n"
@@ -514,19 +514,18 @@ static void default_anchors(cli_options_t *o)
     o->cacert_source = "default";
 }
 
-/* --pipeline: pipelined --lines only, and the keys are its own. */
+/* --pipeline: for --lines and the queue; the keys are the alerts' own. */
 static int check_pipeline(const cli_options_t *o)
 {
     size_t i;
 
-    if (!o->lines || o->spool != NULL || o->retry >= 0) {
-        cli_usage_error("--pipeline goes with --lines, without --spool or --retry (the queue "
-                        "sends one alert at a time)");
+    if (!o->lines && o->spool == NULL) {
+        cli_usage_error("--pipeline goes with --lines, or with --spool DIR (--flush)");
         return CLI_EXIT_USAGE;
     }
     for (i = 0; i < o->header_count; i++) {
         if (strcasecmp(o->headers[i].name, "Idempotency-Key") == 0) {
-            cli_usage_error("-H Idempotency-Key does not go with --pipeline: each line gets "
+            cli_usage_error("-H Idempotency-Key does not go with --pipeline: each alert gets "
                             "a key of its own");
             return CLI_EXIT_USAGE;
         }

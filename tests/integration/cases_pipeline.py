@@ -13,8 +13,12 @@ run_case.py calls register(itself) once its case vocabulary is defined.
                (announced with Connection: close, or a bare close): every alert arrives,
                8 distinct keys, and the alerts the sink saw twice are exactly the ones
                the CLI counted and named as re-sent
-  bad input    --pipeline 0 or over the maximum, without --lines, with --retry or
-               --spool, or with an -H Idempotency-Key: exit 2, nothing connects
+  spool        a spool of 10 alerts (kept while the server was down) flushed with
+               --pipeline 4 to nginx: each once, in the order kept, on one connection;
+               and to the sink closing after 2 of 4: the queue re-sends the other two,
+               counts them, and names exactly the keys the sink saw twice
+  bad input    --pipeline 0 or over the maximum, without --lines or --spool, or with
+               an -H Idempotency-Key: exit 2, nothing connects
 """
 
 import re
@@ -41,12 +45,17 @@ def _cli_keys(ctx, pattern):
     return [m.group(1) for m in pattern.finditer(err)]
 
 
+def _all_204(got, count):
+    codes = [r["status"] for r in got.requests]
+    if codes != [204] * count:
+        return ["nginx answered %r, expected %d times 204" % (codes, count)]
+    return []
+
+
 def nginx_one_connection(count):
     def check(got, ctx):
         errs = []
-        codes = [r["status"] for r in got.requests]
-        if codes != [204] * count:
-            errs.append("nginx answered %r, expected %d times 204" % (codes, count))
+        errs += _all_204(got, count)
         conns = {r["conn"] for r in got.requests}
         if len(conns) != 1:
             errs.append("requests came on %d connections, expected one" % len(conns))
@@ -67,9 +76,7 @@ def nginx_one_connection(count):
 def nginx_each_once(count, connections):
     def check(got, ctx):
         errs = []
-        codes = [r["status"] for r in got.requests]
-        if codes != [204] * count:
-            errs.append("nginx answered %r, expected %d times 204" % (codes, count))
+        errs += _all_204(got, count)
         if got.connections != connections:
             errs.append("nginx saw %d connections, expected %d" % (got.connections, connections))
         keys = [r["key"] for r in got.requests]
@@ -114,6 +121,60 @@ def sink_saw_resends(rc, bodies, answered):
     return check
 
 
+KEPT = re.compile(r'^\* alert "([0-9a-f-]+)": kept in the spool', re.M)
+RESENDING = re.compile(r're-sending alert "([0-9a-f-]+)"', re.M)
+
+
+def _kept_keys(ctx):
+    err = ctx.get("stderr", [""])[0]
+    return [m.group(1) for m in KEPT.finditer(err)]
+
+
+def nginx_spool_in_order(count):
+    def check(got, ctx):
+        errs = []
+        errs += _all_204(got, count)
+        if got.connections != 1:
+            errs.append("nginx saw %d connections, expected one" % got.connections)
+        keys = [r["key"] for r in got.requests]
+        kept = _kept_keys(ctx)
+        if keys != kept or len(set(keys)) != count:
+            errs.append("nginx got the keys %r, the spool kept %r" % (keys, kept))
+        return errs
+    return check
+
+
+def sink_saw_queue_resends(rc, count, answered):
+    def check(got, ctx):
+        errs = []
+        seen = {}
+        for r in got.requests:
+            seen.setdefault((rc.header_value(r, "Idempotency-Key") or "").strip('"'),
+                            []).append(r["body"])
+        if sorted(seen) != sorted(_kept_keys(ctx)):
+            errs.append("keys %r, the spool kept %r" % (sorted(seen), sorted(_kept_keys(ctx))))
+        twice = sorted(k for k, bs in seen.items() if len(bs) == 2)
+        if len(twice) != count - answered or any(len(bs) > 2 for bs in seen.values()):
+            errs.append("seen twice: %r, expected %d keys" % (twice, count - answered))
+        err = ctx.get("stderr", ["", ""])[-1]
+        named = sorted(m.group(1) for m in RESENDING.finditer(err))
+        if named != twice:
+            errs.append("the CLI named %r as re-sent; the sink saw %r twice" % (named, twice))
+        return errs
+    return check
+
+
+def _spool_steps(rc, cli, count, flush_args, stderr):
+    """Keep `count` alerts with the server down (port 1 refuses), then flush them."""
+    down = ["--cacert", "{pki}/root.pem", "--resolve", "localhost:1:127.0.0.1",
+            "--connect-timeout", "2", "-v", "--spool", "{work}/spool", "--lines",
+            "https://localhost:1/alerts"]
+    lines = b"".join(b"spooled alert %d\n" % i for i in range(1, count + 1))
+    return [rc.Step(cli, down, 8, stdin=lines, standard=False),
+            rc.Step(cli, ["-v", "--spool", "{work}/spool", "--flush"] + flush_args, rc.EXIT_OK,
+                    stderr=stderr)]
+
+
 def register(rc):
     for cli, n in rc.CLIS.items():
         for v in versions(cli):
@@ -150,15 +211,26 @@ def register(rc):
                              "early", "* 8 alert(s) delivered over 3 connection(s)"])],
             [nginx_each_once(len(CLOSE_LINES), 3)], labels=["pipeline", "nginx"],
             skip_if=rc.no_nginx))
+        rc.add(rc.Case(
+            "pipeline.spool_flush_nginx.%s" % n,
+            lambda: rc.NginxPipeline(keepalive_requests=100),
+            _spool_steps(rc, cli, 10, ["--pipeline", "4"], ["10 delivered"]),
+            [nginx_spool_in_order(10)], labels=["pipeline", "nginx", "queue"],
+            skip_if=rc.no_nginx))
+        rc.add(rc.Case(
+            "pipeline.spool_flush_sink_close_after_2.%s" % n,
+            lambda: rc.PySink(mode="pipeline-close",
+                              extra=["--pipeline-expect", "4", "--answer-first", "2"]),
+            _spool_steps(rc, cli, 4, ["--pipeline", "4"],
+                         ["4 delivered, 2 retried (2 re-sent after an unknown outcome)"]),
+            [sink_saw_queue_resends(rc, 4, 2)], labels=["pipeline", "hostile", "queue"]))
         bad = [
             (["--lines", "--pipeline", "0"], "--pipeline"),
             (["--lines", "--pipeline", str(MAX + 1)], "--pipeline"),
             (["-d", "x", "--pipeline", "2"], "--pipeline goes with --lines"),
-            (["--lines", "--retry", "2", "--pipeline", "2"], "without --spool or --retry"),
-            (["--lines", "--spool", "{work}/spool", "--pipeline", "2"],
-             "without --spool or --retry"),
+            (["-d", "x", "--retry", "2", "--pipeline", "2"], "--pipeline goes with --lines"),
             (["--lines", "-H", "Idempotency-Key: \"k\"", "--pipeline", "2"],
-             "each line gets a key of its own"),
+             "each alert gets a key of its own"),
         ]
         rc.add(rc.Case(
             "pipeline.bad_input.%s" % n, lambda: rc.PySink(),
