@@ -523,6 +523,11 @@ static int check_pipeline(const cli_options_t *o)
         cli_usage_error("--pipeline goes with --lines, or with --spool DIR (--flush)");
         return CLI_EXIT_USAGE;
     }
+    if ((o->spool != NULL || o->retry >= 0) && o->pipeline > AP_QUEUE_MAX_IN_FLIGHT) {
+        cli_usage_error("--pipeline: this build's queue keeps at most %u alerts in flight",
+                        (unsigned)AP_QUEUE_MAX_IN_FLIGHT);
+        return CLI_EXIT_USAGE;
+    }
     for (i = 0; i < o->header_count; i++) {
         if (strcasecmp(o->headers[i].name, "Idempotency-Key") == 0) {
             cli_usage_error("-H Idempotency-Key does not go with --pipeline: each alert gets "

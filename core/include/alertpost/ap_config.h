@@ -154,6 +154,16 @@
 #define AP_PIPELINE_READ_SIZE 1024
 #endif
 
+/**
+ * Most alerts the delivery queue keeps in flight at once
+ * (ap_queue_config_t.in_flight), at most AP_PIPELINE_MAX. Each one beyond
+ * the first costs a slot of state (about 70 bytes) in ap_queue_t; 1 leaves
+ * pipelining out of the queue on a device that posts one alert at a time.
+ */
+#ifndef AP_QUEUE_MAX_IN_FLIGHT
+#define AP_QUEUE_MAX_IN_FLIGHT AP_PIPELINE_MAX
+#endif
+
 #include "alertpost/ap_config_check.h"
 
 #endif /* ALERTPOST_AP_CONFIG_H */

@@ -45,6 +45,10 @@
 #error "AP_PIPELINE_MAX must be between 1 and 64: a larger window risks filling the sockets' buffers"
 #endif
 
+#if AP_QUEUE_MAX_IN_FLIGHT < 1 || AP_QUEUE_MAX_IN_FLIGHT > AP_PIPELINE_MAX
+#error "AP_QUEUE_MAX_IN_FLIGHT must be between 1 and AP_PIPELINE_MAX"
+#endif
+
 #if AP_PIPELINE_READ_SIZE < 64
 #error "AP_PIPELINE_READ_SIZE below 64 makes a read per status line"
 #endif

@@ -274,7 +274,7 @@ typedef struct ap_queue_config {
     uint32_t retry_max_ms;
     /**
      * Alerts in flight at once: 1 (the default) posts the oldest alone, through
-     * post. 2 to AP_PIPELINE_MAX: a step writes the oldest and up to
+     * post. 2 to AP_QUEUE_MAX_IN_FLIGHT: a step writes the oldest and up to
      * in_flight - 1 alerts behind it through send (one connection, HTTP/1.1
      * pipelining) and then reads every answer through receive, in order. An
      * alert behind the oldest that is answered 2xx is removed once it is the
@@ -327,8 +327,10 @@ typedef struct ap_queue {
     bool initialised;
     ap_queue_counters_t counters;
     ap_queue_slot_t slot;
+#if AP_QUEUE_MAX_IN_FLIGHT > 1
     /* with in_flight > 1: the alerts behind the oldest, by key */
-    ap_queue_slot_t behind[AP_PIPELINE_MAX > 1 ? AP_PIPELINE_MAX - 1 : 1];
+    ap_queue_slot_t behind[AP_QUEUE_MAX_IN_FLIGHT - 1];
+#endif
     ap_status_t last_status;
     int last_http_status;
     ap_header_t req_headers[AP_QUEUE_MAX_HEADERS + 1];
@@ -344,7 +346,8 @@ void ap_queue_config_defaults(ap_queue_config_t *cfg);
  * @return AP_OK; AP_ERR_BAD_ARG: a NULL queue, config, store (or one of its
  *         required functions), platform, now_ms, entropy, post or record
  *         buffer, a delay setting outside its documented range, or
- *         in_flight over AP_PIPELINE_MAX or above 1 without send and receive.
+ *         in_flight over AP_QUEUE_MAX_IN_FLIGHT or above 1 without send and
+ *         receive.
  */
 ap_status_t ap_queue_init(ap_queue_t *q, const ap_queue_config_t *cfg);
 

@@ -51,7 +51,7 @@ static bool ap_queue_config_ok(const ap_queue_config_t *cfg)
            cfg->backoff_base_ms >= 1 && cfg->backoff_cap_ms >= cfg->backoff_base_ms &&
            cfg->backoff_cap_ms <= AP_QUEUE_MAX_DELAY_MS &&
            cfg->retry_after_cap_ms <= AP_QUEUE_MAX_DELAY_MS &&
-           cfg->in_flight <= AP_PIPELINE_MAX &&
+           cfg->in_flight <= AP_QUEUE_MAX_IN_FLIGHT &&
            (cfg->in_flight <= 1 || (cfg->send != NULL && cfg->receive != NULL));
 }
 
@@ -363,7 +363,7 @@ ap_status_t ap_queue_step(ap_queue_t *q, uint32_t *wait_ms)
     if (st != AP_OK) {
         if (st == AP_ERR_STORE_EMPTY) {
             ap_queue_slot_reset(slot);
-            memset(q->behind, 0, sizeof(q->behind));
+            ap_queue_forget_behind(q);
         }
         return st;
     }

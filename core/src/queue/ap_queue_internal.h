@@ -35,6 +35,9 @@ void ap_queue_request(ap_queue_t *q, const ap_queue_record_t *rec, ap_request_t 
  * step kept for it behind the oldest, or start afresh. */
 void ap_queue_adopt(ap_queue_t *q, const char *key);
 
+/* The store is empty: nothing behind the oldest either. */
+void ap_queue_forget_behind(ap_queue_t *q);
+
 /* With in_flight > 1: send req (the oldest alert's, already counted) and up
  * to in_flight - 1 alerts behind it, read every answer in order, note what
  * happened to those behind, and return the oldest one's result in resp. */

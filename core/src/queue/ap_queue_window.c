@@ -10,10 +10,27 @@
  * unanswered or with an unknown outcome (its next attempt is a counted
  * re-send). Any other answer behind the oldest is simply tried again later,
  * as the oldest, where the retry rules judge it.
+ *
+ * Built without the window when AP_QUEUE_MAX_IN_FLIGHT is 1: the queue then
+ * holds no state for alerts behind the oldest.
  */
 #include <string.h>
 
 #include "ap_queue_internal.h"
+
+static void start_afresh(ap_queue_t *q, const char *key)
+{
+    memset(&q->slot, 0, sizeof(q->slot));
+    q->slot.active = true;
+    (void)memcpy(q->slot.key, key, strlen(key) + 1u);
+}
+
+#if AP_QUEUE_MAX_IN_FLIGHT > 1
+
+void ap_queue_forget_behind(ap_queue_t *q)
+{
+    memset(q->behind, 0, sizeof(q->behind));
+}
 
 static ap_queue_slot_t *find_behind(ap_queue_t *q, const char *key)
 {
@@ -36,9 +53,7 @@ void ap_queue_adopt(ap_queue_t *q, const char *key)
         memset(kept, 0, sizeof(*kept));
         return;
     }
-    memset(&q->slot, 0, sizeof(q->slot));
-    q->slot.active = true;
-    (void)memcpy(q->slot.key, key, strlen(key) + 1u);
+    start_afresh(q, key);
 }
 
 /* The slot for the alert at index i (>= 1) behind the oldest: the one kept
@@ -122,8 +137,8 @@ static size_t fill(ap_queue_t *q, ap_queue_slot_t *next, size_t *sent)
 
 ap_status_t ap_queue_post_window(ap_queue_t *q, const ap_request_t *req, ap_response_t *resp)
 {
-    ap_queue_slot_t next[AP_PIPELINE_MAX > 1 ? AP_PIPELINE_MAX - 1 : 1];
-    size_t sent[AP_PIPELINE_MAX];
+    ap_queue_slot_t next[AP_QUEUE_MAX_IN_FLIGHT - 1];
+    size_t sent[AP_QUEUE_MAX_IN_FLIGHT];
     size_t n;
     size_t k;
     ap_status_t st = q->cfg.send(q->cfg.pipe_ctx, req);
@@ -151,3 +166,25 @@ ap_status_t ap_queue_post_window(ap_queue_t *q, const ap_request_t *req, ap_resp
     (void)memcpy(q->behind, next, sizeof(next));
     return st;
 }
+
+#else /* AP_QUEUE_MAX_IN_FLIGHT == 1: ap_queue_init() refuses in_flight > 1 */
+
+void ap_queue_forget_behind(ap_queue_t *q)
+{
+    (void)q;
+}
+
+void ap_queue_adopt(ap_queue_t *q, const char *key)
+{
+    start_afresh(q, key);
+}
+
+ap_status_t ap_queue_post_window(ap_queue_t *q, const ap_request_t *req, ap_response_t *resp)
+{
+    (void)q;
+    (void)req;
+    (void)resp;
+    return AP_ERR_BAD_ARG;
+}
+
+#endif

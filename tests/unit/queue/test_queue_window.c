@@ -264,9 +264,9 @@ static void test_window_settings_are_checked(void **state)
     cfg.send = NULL;
     assert_int_equal(ap_queue_init(&q, &cfg), AP_ERR_BAD_ARG);
     cfg = q.cfg;
-    cfg.in_flight = AP_PIPELINE_MAX + 1u;
+    cfg.in_flight = AP_QUEUE_MAX_IN_FLIGHT + 1u;
     assert_int_equal(ap_queue_init(&q, &cfg), AP_ERR_BAD_ARG);
-    cfg.in_flight = AP_PIPELINE_MAX;
+    cfg.in_flight = AP_QUEUE_MAX_IN_FLIGHT;
     assert_int_equal(ap_queue_init(&q, &cfg), AP_OK);
 }
 
