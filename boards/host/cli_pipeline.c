@@ -43,12 +43,14 @@ typedef struct cli_pipe {
     bool input_done;
     bool stopped;               /* a line failed: nothing more is sent */
     int rc;                     /* the first failure's exit code */
+    char failure[AP_ERROR_TEXT_SIZE + 80];  /* and what it was, said at the end */
     unsigned long delivered;
     unsigned long resent;
     unsigned long connections;
     unsigned long conn_delivered;   /* on the current connection */
-    unsigned long after_failure;    /* delivered after the failed line */
-    unsigned long undelivered;
+    unsigned long delivered_before; /* delivered when the failed line failed */
+    unsigned long after_failure;    /* in flight behind the failed line: delivered */
+    unsigned long failed_after;     /* ... and not */
 } cli_pipe_t;
 
 /* Take lines until the window is full; each gets its key now. */
@@ -103,17 +105,21 @@ static void fail(cli_pipe_t *p, size_t i, ap_status_t st)
     const cli_pending_t *e = &p->pending[i];
 
     if (!p->stopped) {
+        /* said once the alerts in flight behind it are settled: one line */
         p->stopped = true;
         p->rc = cli_exit_for(st, p->client);
-        cli_error(p->o, "line %lu %s: %s; %lu earlier alert(s) delivered; later lines not "
-                        "sent", e->line,
-                  st == AP_ERR_OUTCOME_UNKNOWN ? "was sent, outcome unknown" : "not delivered",
-                  ap_client_error(p->client), p->delivered);
-    } else if (p->o->verbose) {
-        fprintf(stderr, "* alert %s (line %lu): not delivered (%s)\n", e->key, e->line,
-                ap_status_str(st));
+        (void)snprintf(p->failure, sizeof(p->failure), "line %lu %s: %s", e->line,
+                       st == AP_ERR_OUTCOME_UNKNOWN ? "was sent, outcome unknown"
+                                                    : "not delivered",
+                       ap_client_error(p->client));
+        p->delivered_before = p->delivered;
+    } else {
+        p->failed_after++;
+        if (p->o->verbose) {
+            fprintf(stderr, "* alert %s (line %lu): not delivered (%s)\n", e->key, e->line,
+                    ap_status_str(st));
+        }
     }
-    p->undelivered++;
     drop(p, i);
 }
 
@@ -219,10 +225,17 @@ static void report(cli_pipe_t *p)
         cli_error(o, "%lu re-sent after the server closed the connection early (the same "
                      "Idempotency-Key each time)", p->resent);
     }
-    if (p->stopped && (p->after_failure > 0 || p->undelivered > 1)) {
-        cli_error(o, "%lu alert(s) delivered in all, %lu of them after the failed line "
-                     "(already in flight); %lu not delivered", p->delivered, p->after_failure,
-                  p->undelivered);
+    if (p->stopped) {
+        unsigned long behind = p->after_failure + p->failed_after;
+        char in_flight[96] = "";
+
+        if (behind > 0) {
+            (void)snprintf(in_flight, sizeof(in_flight), "; of the %lu later line(s) already "
+                           "in flight, %lu delivered and %lu not", behind, p->after_failure,
+                           p->failed_after);
+        }
+        cli_error(o, "%s; %lu earlier alert(s) delivered%s; later lines not sent", p->failure,
+                  p->delivered_before, in_flight);
     }
     if (o->verbose) {
         fprintf(stderr, "* %lu alert(s) delivered over %lu connection(s), up to %u in flight\n",
@@ -247,7 +260,6 @@ static int run(cli_pipe_t *p)
         }
         receive_one(p);
     }
-    p->undelivered += p->count;
     while (p->count > 0) {
         drop(p, 0);
     }

@@ -17,6 +17,8 @@ run_case.py calls register(itself) once its case vocabulary is defined.
                --pipeline 4 to nginx: each once, in the order kept, on one connection;
                and to the sink closing after 2 of 4: the queue re-sends the other two,
                counts them, and names exactly the keys the sink saw twice
+  503          every answer 503: the run stops at line 1 and says, in one line, what
+               became of the two lines already in flight behind it (exit 7)
   bad input    --pipeline 0 or over the maximum, without --lines or --spool, or with
                an -H Idempotency-Key: exit 2, nothing connects
 """
@@ -224,6 +226,15 @@ def register(rc):
             _spool_steps(rc, cli, 4, ["--pipeline", "4"],
                          ["4 delivered, 2 retried (2 re-sent after an unknown outcome)"]),
             [sink_saw_queue_resends(rc, 4, 2)], labels=["pipeline", "hostile", "queue"]))
+        rc.add(rc.Case(
+            "pipeline.503_stops_the_run.%s" % n, lambda: rc.PySink(status=503),
+            [rc.Step(cli, ["--lines", "--pipeline", "4"], rc.EXIT_HTTP,
+                     stdin=b"one\ntwo\nthree\n",
+                     stderr=["line 1 not delivered", "answered 503",
+                             "of the 2 later line(s) already in flight, 0 delivered and 2 not",
+                             "later lines not sent"])],
+            [rc.bodies_once_each([b"one", b"two", b"three"], connections=1)],
+            labels=["pipeline", "http"]))
         bad = [
             (["--lines", "--pipeline", "0"], "--pipeline"),
             (["--lines", "--pipeline", str(MAX + 1)], "--pipeline"),
