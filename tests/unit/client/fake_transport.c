@@ -176,3 +176,20 @@ void fake_platform_bind(ap_platform_t *p, fake_net_t *n)
     p->wall_time = fake_wall;
     p->entropy = fake_entropy;
 }
+
+void fake_client_config(ap_client_config_t *cfg, const char *url, const ap_transport_t *t,
+                        const ap_platform_t *p, uint8_t *work, size_t work_size)
+{
+    static const char anchor[] = "test anchors (not parsed by the stand-in)";
+
+    ap_client_config_defaults(cfg);
+    cfg->url = url;
+    cfg->transport = t;
+    cfg->platform = p;
+    cfg->ca_pem = (const uint8_t *)anchor;
+    cfg->ca_pem_len = sizeof(anchor);
+    cfg->work_buf = work;
+    cfg->work_buf_size = work_size;
+    cfg->io_timeout_ms = 1000;
+    cfg->deadline_ms = 5000;
+}

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alertpost/alertpost.h"
 #include "alertpost/ap_platform.h"
 #include "alertpost/ap_transport.h"
 
@@ -63,5 +64,10 @@ typedef struct fake_net {
 void fake_net_init(fake_net_t *n, const fake_event_t *events, size_t count);
 void fake_transport_bind(ap_transport_t *t, fake_net_t *n);
 void fake_platform_bind(ap_platform_t *p, fake_net_t *n);
+
+/* A client configuration over them: url, anchors the stand-in TLS does not
+ * parse, the work buffer, 1 s per step and 5 s per post. */
+void fake_client_config(ap_client_config_t *cfg, const char *url, const ap_transport_t *t,
+                        const ap_platform_t *p, uint8_t *work, size_t work_size);
 
 #endif

@@ -17,8 +17,6 @@
 #include "alertpost/ap_pipeline.h"
 #include "fake_transport.h"
 
-static const char k_anchor[] = "test anchors (not parsed by the stand-in)";
-
 #define OK_A "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na"
 #define OK_B "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb"
 #define OK_C "HTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nc"
@@ -47,16 +45,8 @@ static void setup_with(const fake_event_t *events, size_t count)
     fake_net_init(&fx.net, events, count);
     fake_transport_bind(&fx.transport, &fx.net);
     fake_platform_bind(&fx.platform, &fx.net);
-    ap_client_config_defaults(&fx.cfg);
-    fx.cfg.url = "https://alerts.example/v1/alerts";
-    fx.cfg.transport = &fx.transport;
-    fx.cfg.platform = &fx.platform;
-    fx.cfg.ca_pem = (const uint8_t *)k_anchor;
-    fx.cfg.ca_pem_len = sizeof(k_anchor);
-    fx.cfg.work_buf = fx.work;
-    fx.cfg.work_buf_size = sizeof(fx.work);
-    fx.cfg.io_timeout_ms = 1000;
-    fx.cfg.deadline_ms = 5000;
+    fake_client_config(&fx.cfg, "https://alerts.example/v1/alerts", &fx.transport, &fx.platform, fx.work,
+                       sizeof(fx.work));
     assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
     assert_int_equal(ap_pipeline_init(&fx.pl, &fx.client), AP_OK);
 }
@@ -110,6 +100,15 @@ static const char *key_on_wire(unsigned i)
     (void)snprintf(line, sizeof(line), "Idempotency-Key: \"k%u\"\r\n", i);
     (void)requests_on_wire(); /* terminates the record */
     return strstr(fx.net.sent, line);
+}
+
+/* A send refused without a byte of it written. */
+static void assert_not_sent(unsigned i)
+{
+    size_t before = fx.net.sent_len;
+
+    assert_int_equal(send_nr(i), AP_ERR_NOT_SENT);
+    assert_int_equal(fx.net.sent_len, before);
 }
 
 static void assert_body(const char *expected)
@@ -181,7 +180,6 @@ static void test_announced_close_after_two(void **state)
     static const fake_event_t ev[] = {{FAKE_BYTES, OK_A OK_CLOSE, false, false},
                                       {FAKE_FIN, NULL, false, false},
                                       {FAKE_BYTES, OK_B, true, false}};
-    size_t sent_before;
     unsigned i;
 
     (void)state;
@@ -195,9 +193,7 @@ static void test_announced_close_after_two(void **state)
     assert_body("z");
     assert_true(ap_pipeline_closing(&fx.pl));
 
-    sent_before = fx.net.sent_len;
-    assert_int_equal(send_nr(5), AP_ERR_NOT_SENT);
-    assert_int_equal(fx.net.sent_len, sent_before); /* not a byte of it */
+    assert_not_sent(5);
     assert_int_equal(ap_pipeline_in_flight(&fx.pl), 2);
 
     assert_int_equal(receive(), AP_ERR_UNANSWERED);
@@ -370,7 +366,6 @@ static void test_window_is_bounded(void **state)
 static void test_write_failure_midway(void **state)
 {
     static const fake_event_t ev[] = {{FAKE_BYTES, OK_A, false, false}};
-    size_t before;
 
     (void)state;
     SETUP(ev);
@@ -380,9 +375,7 @@ static void test_write_failure_midway(void **state)
     assert_int_equal(ap_client_info(&fx.client)->failure, AP_ERR_IO);
     assert_int_equal(ap_pipeline_in_flight(&fx.pl), 1);
     assert_true(ap_pipeline_closing(&fx.pl));
-    before = fx.net.sent_len;
-    assert_int_equal(send_nr(3), AP_ERR_NOT_SENT);
-    assert_int_equal(fx.net.sent_len, before);
+    assert_not_sent(3);
     assert_int_equal(receive(), AP_OK);
     assert_body("a");
     assert_false(ap_pipeline_closing(&fx.pl));
@@ -394,17 +387,14 @@ static void test_write_failure_midway(void **state)
 static void test_write_failure_before_any_byte(void **state)
 {
     static const fake_event_t ev[] = {{FAKE_BYTES, OK_A, false, false}};
-    size_t before;
 
     (void)state;
     SETUP(ev);
     assert_int_equal(send_nr(1), AP_OK);
-    before = fx.net.sent_len;
     fx.net.send_fail = AP_ERR_IO;
-    assert_int_equal(send_nr(2), AP_ERR_NOT_SENT);
+    assert_not_sent(2);
     assert_int_equal(ap_client_info(&fx.client)->failure, AP_ERR_IO);
     assert_non_null(strstr(ap_client_error(&fx.client), "was not sent"));
-    assert_int_equal(fx.net.sent_len, before);
     assert_int_equal(ap_pipeline_in_flight(&fx.pl), 1);
     fx.net.send_fail = AP_OK;
     assert_int_equal(receive(), AP_OK);
