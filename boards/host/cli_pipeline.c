@@ -30,10 +30,19 @@ typedef struct cli_pending {
     bool written;               /* went out before and got no answer */
 } cli_pending_t;
 
+/* Entropy for the keys, drawn from the run's platform a pool at a time (one
+ * system call per 64 keys rather than one per line); each byte serves once. */
+typedef struct cli_key_pool {
+    const ap_platform_t *platform;
+    uint8_t bytes[1024];
+    size_t used;
+} cli_key_pool_t;
+
 typedef struct cli_pipe {
     const cli_options_t *o;
     ap_client_t *client;
-    const ap_platform_t *platform;
+    ap_platform_t platform;     /* the key pool's entropy, for the keys */
+    cli_key_pool_t pool;
     ap_pipeline_t pl;
     ap_header_t headers[CLI_MAX_HEADERS + 2];
     size_t header_count;        /* the run's own; the key goes after them */
@@ -52,6 +61,27 @@ typedef struct cli_pipe {
     unsigned long after_failure;    /* in flight behind the failed line: delivered */
     unsigned long failed_after;     /* ... and not */
 } cli_pipe_t;
+
+static ap_status_t pool_entropy(void *ctx, uint8_t *buf, size_t len)
+{
+    cli_key_pool_t *k = ctx;
+
+    if (len > sizeof(k->bytes)) {
+        return AP_ERR_ENTROPY;
+    }
+    if (sizeof(k->bytes) - k->used < len) {
+        ap_status_t st = k->platform->entropy(k->platform->ctx, k->bytes, sizeof(k->bytes));
+
+        if (st != AP_OK) {
+            return st;
+        }
+        k->used = 0;
+    }
+    memcpy(buf, k->bytes + k->used, len);
+    memset(k->bytes + k->used, 0, len); /* each byte serves one key only */
+    k->used += len;
+    return AP_OK;
+}
 
 /* Take lines until the window is full; each gets its key now. */
 static int fill(cli_pipe_t *p)
@@ -72,7 +102,7 @@ static int fill(cli_pipe_t *p)
         memcpy(e->body, p->in.line, p->in.len);
         e->len = p->in.len;
         e->line = p->in.number;
-        if (ap_queue_key_generate(p->platform, e->key) != AP_OK) {
+        if (ap_queue_key_generate(&p->platform, e->key) != AP_OK) {
             free(e->body);
             cli_error(p->o, "no Idempotency-Key could be made for line %lu: the entropy "
                             "source failed", e->line);
@@ -283,7 +313,10 @@ int cli_pipeline_lines(const cli_options_t *o, ap_client_t *client,
     }
     p->o = o;
     p->client = client;
-    p->platform = platform;
+    p->pool.platform = platform;
+    p->pool.used = sizeof(p->pool.bytes); /* drawn at the first key */
+    p->platform.ctx = &p->pool; /* for keys only: no clocks */
+    p->platform.entropy = pool_entropy;
     memcpy(p->headers, headers, header_count * sizeof(headers[0]));
     p->header_count = header_count;
     if (ap_pipeline_init(&p->pl, client) != AP_OK) {
