@@ -2,7 +2,7 @@
 """Alerts per second with HTTP/1.1 pipelining against a local nginx, next to one in flight.
 
   bench_pipeline.py --alertpost BIN --pki DIR --work DIR [--count N] [--window W]
-                    [--tls 1.2|1.3] [--repeat R]
+                    [--tls 1.2|1.3] [--repeat R] [--rtt-ms MS]
 
 Starts Debian's nginx on loopback (tests/integration/peers.py NginxPipeline,
 `return 204`, logging each request's connection and Idempotency-Key), then, for
@@ -14,6 +14,9 @@ N alerts on stdin each time:
   s_client  the ceiling: the same N requests (each with a key) written by
             `openssl s_client` as fast as it can, no window at all, the last one
             with Connection: close so that nginx ends the run; one TLS session.
+With --rtt-ms, every run goes through a relay on loopback that holds each
+chunk of bytes MS/2 milliseconds in each direction (a round trip of MS ms, as
+on a real network; the kernel here has no netem), in order.
 Each alertpost run is checked from nginx's access log: N requests answered 204
 on one connection, N distinct keys. Prints the best of R runs (default 3) in
 alerts per second and the ratio to `lines`. Not a test: the figures depend on
@@ -23,9 +26,12 @@ is where pipelining gains most.
 
 import argparse
 import os
+import queue
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
@@ -63,6 +69,56 @@ def check_log(lines, count, keyed):
     return problems
 
 
+class DelayRelay:
+    """Loopback TCP relay to `port` that delivers each chunk `delay` seconds after it
+    arrived, in order, in both directions."""
+
+    def __init__(self, port, delay):
+        self.port, self.delay = port, delay
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.listen_port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.port))
+            for a, b in ((client, server), (server, client)):
+                q = queue.Queue()
+                threading.Thread(target=self._read, args=(a, q), daemon=True).start()
+                threading.Thread(target=self._write, args=(b, q), daemon=True).start()
+
+    def _read(self, sock, q):
+        while True:
+            try:
+                data = sock.recv(65536)
+            except OSError:
+                data = b""
+            q.put((time.monotonic() + self.delay, data))
+            if not data:
+                return
+
+    @staticmethod
+    def _write(sock, q):
+        while True:
+            due, data = q.get()
+            pause = due - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            try:
+                if not data:
+                    sock.shutdown(socket.SHUT_WR)
+                    return
+                sock.sendall(data)
+            except OSError:
+                return
+
+
 def raw_requests(count, body):
     out = []
     for i in range(count):
@@ -85,6 +141,7 @@ def main():
     ap.add_argument("--window", type=int, default=16)
     ap.add_argument("--tls", default="1.3", choices=["1.2", "1.3"])
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--rtt-ms", type=float, default=0.0)
     o = ap.parse_args()
     o.pki = os.path.abspath(o.pki)
     o.alertpost = os.path.abspath(o.alertpost)
@@ -94,6 +151,8 @@ def main():
     lines = b"".join(body + b"\n" for _ in range(o.count))
     nginx = NginxPipeline(keepalive_requests=o.count * 4, tls=(o.tls, o.tls))
     port = nginx.start(o.work, o.pki)
+    if o.rtt_ms > 0:
+        port = DelayRelay(port, o.rtt_ms / 2000.0).listen_port
     url = "https://localhost:%d/alerts" % port
     cli = [o.alertpost, "--cacert", os.path.join(o.pki, "root.pem"), "--resolve",
            "localhost:%d:127.0.0.1" % port, "--lines"]
@@ -125,7 +184,9 @@ def main():
     finally:
         nginx.stop()
     base = o.count / best["lines"]
-    print("%d alerts, TLS %s, nginx on loopback, best of %d" % (o.count, o.tls, o.repeat))
+    print("%d alerts, TLS %s, nginx on loopback%s, best of %d" % (
+        o.count, o.tls, ", %.1f ms round trip through a relay" % o.rtt_ms if o.rtt_ms else "",
+        o.repeat))
     print("%-10s %10s %12s %8s" % ("run", "seconds", "alerts/s", "ratio"))
     for name, sec in best.items():
         rate = o.count / sec
