@@ -17,6 +17,9 @@ run_case.py calls register(itself) once its case vocabulary is defined.
                --pipeline 4 to nginx: each once, in the order kept, on one connection;
                and to the sink closing after 2 of 4: the queue re-sends the other two,
                counts them, and names exactly the keys the sink saw twice
+  answers none the sink reads 3 pipelined requests and closes without an answer:
+               the run ends there (no connection after one that delivered nothing),
+               nothing is re-sent, exit 7
   503          every answer 503: the run stops at line 1 and says, in one line, what
                became of the two lines already in flight behind it (exit 7)
   bad input    --pipeline 0 or over the maximum, without --lines or --spool, or with
@@ -235,6 +238,17 @@ def register(rc):
                              "later lines not sent"])],
             [rc.bodies_once_each([b"one", b"two", b"three"], connections=1)],
             labels=["pipeline", "http"]))
+        rc.add(rc.Case(
+            "pipeline.sink_answers_none.%s" % n,
+            lambda: rc.PySink(mode="pipeline-close",
+                              extra=["--pipeline-expect", "3", "--answer-first", "0"]),
+            [rc.Step(cli, ["--lines", "--pipeline", "3"], rc.EXIT_HTTP,
+                     stdin=b"one\ntwo\nthree\n",
+                     stderr=["line 1 not delivered", "closed the connection before answering",
+                             "of the 2 later line(s) already in flight, 0 delivered and 2 not"],
+                     stderr_lacks=["re-sent"])],
+            [rc.bodies_once_each([b"one", b"two", b"three"], connections=1)],
+            labels=["pipeline", "hostile"]))
         bad = [
             (["--lines", "--pipeline", "0"], "--pipeline"),
             (["--lines", "--pipeline", str(MAX + 1)], "--pipeline"),
