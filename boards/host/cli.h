@@ -90,6 +90,7 @@ typedef struct cli_options {
     char *owned[CLI_MAX_OWNED]; /* strings made while parsing, freed at the end */
     size_t owned_count;
     ap_tls_version_t tls_min, tls_max;
+    unsigned pipeline;          /* --pipeline N: alerts in flight with --lines; 0 not given */
     /* switches */
     bool json;                  /* --json: Content-Type and Accept set to JSON */
     bool lines;
@@ -160,6 +161,11 @@ typedef struct cli_sessions {
 void cli_sessions_load(const cli_options_t *o, cli_sessions_t *s, ap_client_t *c);
 void cli_sessions_store(const cli_options_t *o, cli_sessions_t *s, ap_client_t *c);
 void cli_sessions_free(cli_sessions_t *s);
+
+/* cli_pipeline.c: --lines --pipeline N. */
+int cli_pipeline_lines(const cli_options_t *o, ap_client_t *client,
+                       const ap_platform_t *platform, const ap_header_t *headers,
+                       size_t header_count);
 
 /* cli_check.c: --check-chain. */
 bool cli_parse_rfc3339(const char *text, int64_t *out);

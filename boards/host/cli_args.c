@@ -13,6 +13,9 @@
 #include "cli.h"
 #include "mbedtls/base64.h"
 
+#define CLI_STR(x) #x
+#define CLI_XSTR(x) CLI_STR(x)
+
 static const char usage_text[] =
     "usage: alertpost [options] URL\n"
     "Post an alert as an HTTPS POST, over TLS 1.2 or newer only, with the server's\n"
@@ -25,6 +28,10 @@ static const char usage_text[] =
     "      --json TEXT|@FILE|@-   as -d, with Content-Type and Accept: application/json\n"
     "      --lines                each non-empty stdin line is one alert, over one\n"
     "                             kept-alive connection; stops at the first failure\n"
+    "      --pipeline N           up to N alerts in flight on the connection (1 to " CLI_XSTR(AP_PIPELINE_MAX) ";\n"
+    "                             HTTP/1.1 pipelining), with --lines or the queue; each\n"
+    "                             line gets its own Idempotency-Key; alerts a server\n"
+    "                             closing early left unanswered are re-sent and counted\n"
     "Delivery (every queued alert carries an Idempotency-Key; see the README):\n"
     "      --spool DIR            keep each alert in DIR (one fsynced file each, made if\n"
     "                             missing) before sending, then deliver DIR oldest first\n"
@@ -90,7 +97,7 @@ enum {
     OPT_CACERT = 256, OPT_TLS_MIN, OPT_TLS_MAX, OPT_PINS, OPT_RESOLVE, OPT_CONNECT_TIMEOUT,
     OPT_LINES, OPT_DATA_BINARY, OPT_JSON, OPT_BEARER, OPT_LACKING, OPT_SPOOL, OPT_FLUSH,
     OPT_SPOOL_LIST, OPT_SPOOL_MAX_BYTES, OPT_RETRY, OPT_RETRY_MAX_TIME, OPT_RETRY_DELAY, OPT_NOPROXY, OPT_CHECK_CHAIN, OPT_AT,
-    OPT_KEY, OPT_PASS, OPT_PSL, OPT_SSL_SESSIONS
+    OPT_KEY, OPT_PASS, OPT_PSL, OPT_SSL_SESSIONS, OPT_PIPELINE
 };
 
 static const struct option k_longopts[] = {
@@ -114,6 +121,7 @@ static const struct option k_longopts[] = {
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
     {"max-time", required_argument, NULL, 'm'},
     {"lines", no_argument, NULL, OPT_LINES},
+    {"pipeline", required_argument, NULL, OPT_PIPELINE},
     {"spool", required_argument, NULL, OPT_SPOOL},
     {"flush", no_argument, NULL, OPT_FLUSH},
     {"spool-list", no_argument, NULL, OPT_SPOOL_LIST},
@@ -421,6 +429,13 @@ static int handle_option(cli_options_t *o, int ch, const char *arg, int long_ind
         break;
     case 'm': ok = parse_seconds("--max-time", arg, &o->max_time_s); break;
     case OPT_LINES: o->lines = true; break;
+    case OPT_PIPELINE: {
+        uint64_t n = 0;
+
+        ok = parse_count("--pipeline", arg, 1, AP_PIPELINE_MAX, &n);
+        o->pipeline = (unsigned)n;
+        break;
+    }
     case OPT_SPOOL: o->spool = arg; break;
     case OPT_FLUSH: o->flush = true; break;
     case OPT_SPOOL_LIST: o->spool_list = true; break;
@@ -503,6 +518,30 @@ static void default_anchors(cli_options_t *o)
     o->cacert_source = "default";
 }
 
+/* --pipeline: for --lines and the queue; the keys are the alerts' own. */
+static int check_pipeline(const cli_options_t *o)
+{
+    size_t i;
+
+    if (!o->lines && o->spool == NULL) {
+        cli_usage_error("--pipeline goes with --lines, or with --spool DIR (--flush)");
+        return CLI_EXIT_USAGE;
+    }
+    if ((o->spool != NULL || o->retry >= 0) && o->pipeline > AP_QUEUE_MAX_IN_FLIGHT) {
+        cli_usage_error("--pipeline: this build's queue keeps at most %u alerts in flight",
+                        (unsigned)AP_QUEUE_MAX_IN_FLIGHT);
+        return CLI_EXIT_USAGE;
+    }
+    for (i = 0; i < o->header_count; i++) {
+        if (strcasecmp(o->headers[i].name, "Idempotency-Key") == 0) {
+            cli_usage_error("-H Idempotency-Key does not go with --pipeline: each alert gets "
+                            "a key of its own");
+            return CLI_EXIT_USAGE;
+        }
+    }
+    return CLI_CONTINUE;
+}
+
 static int check_combination(cli_options_t *o, int argc, char **argv)
 {
     const char *problem;
@@ -554,6 +593,9 @@ static int check_combination(cli_options_t *o, int argc, char **argv)
     }
     if (o->lines && o->data != NULL) {
         cli_usage_error("--lines reads the alerts from stdin; it does not go with -d or --json");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->pipeline > 0 && check_pipeline(o) != CLI_CONTINUE) {
         return CLI_EXIT_USAGE;
     }
     if (!o->lines && o->data == NULL && !o->flush && o->check_chain == NULL) {

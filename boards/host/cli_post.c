@@ -314,6 +314,9 @@ static int deliver(const cli_options_t *o, cli_run_state_t *r)
         return cli_queue_deliver(o, r->client, &r->platform, r->body, r->body_len, r->headers,
                                  r->header_count);
     }
+    if (o->lines && o->pipeline > 0) {
+        return cli_pipeline_lines(o, r->client, &r->platform, r->headers, r->header_count);
+    }
     return o->lines ? post_lines(o, r) : post_one(o, r, r->body, r->body_len, &st);
 }
 

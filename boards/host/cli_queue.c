@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alertpost/ap_pipeline.h"
 #include "alertpost/ap_queue.h"
 #include "alertpost/ap_store_ram.h"
 #include "cli.h"
@@ -24,6 +25,7 @@ enum { CLI_MAX_CREDENTIALS = 4, CLI_RECORD_BUF = CLI_MAX_BODY + 65536 };
 typedef struct cli_queue_run {
     const cli_options_t *o;
     ap_client_t *client;
+    ap_pipeline_t pipeline;     /* --pipeline N: N alerts in flight */
     ap_queue_t queue;
     ap_store_t store;
     ap_posix_spool_t spool;
@@ -50,23 +52,45 @@ static bool is_credential(const char *name)
            strcasecmp(name, "Proxy-Authorization") == 0 || strcasecmp(name, "Cookie") == 0;
 }
 
-/* The post function: the queue's request plus this run's credentials. */
-static ap_status_t post_with_credentials(void *ctx, const ap_request_t *req, ap_response_t *resp)
+/* The queue's request plus this run's credentials. */
+static void with_credentials(cli_queue_run_t *r, const ap_request_t *req, ap_request_t *full)
 {
-    cli_queue_run_t *r = ctx;
-    ap_request_t full = *req;
     size_t n = 0;
     size_t i;
 
+    *full = *req;
     for (i = 0; i < req->header_count; i++) {
         r->post_headers[n++] = req->headers[i];
     }
     for (i = 0; i < r->credential_count; i++) {
         r->post_headers[n++] = r->credentials[i];
     }
-    full.headers = n ? r->post_headers : NULL;
-    full.header_count = n;
+    full->headers = n ? r->post_headers : NULL;
+    full->header_count = n;
+}
+
+static ap_status_t post_with_credentials(void *ctx, const ap_request_t *req, ap_response_t *resp)
+{
+    cli_queue_run_t *r = ctx;
+    ap_request_t full;
+
+    with_credentials(r, req, &full);
     return ap_post(r->client, &full, resp);
+}
+
+/* --pipeline N: the same, with several in flight on one connection. */
+static ap_status_t send_with_credentials(void *ctx, const ap_request_t *req)
+{
+    cli_queue_run_t *r = ctx;
+    ap_request_t full;
+
+    with_credentials(r, req, &full);
+    return ap_pipeline_send(&r->pipeline, &full);
+}
+
+static ap_status_t receive_answer(void *ctx, ap_response_t *resp)
+{
+    return ap_pipeline_receive(&((cli_queue_run_t *)ctx)->pipeline, resp);
 }
 
 static void progress(cli_queue_run_t *r, bool last)
@@ -102,7 +126,8 @@ static void on_event(void *ctx, const ap_queue_event_t *ev)
     case AP_QUEUE_EV_RESEND:
         /* always named: the server may now see this alert twice (same key) */
         cli_error(o, "re-sending alert %s (attempt %u): the previous attempt's outcome is "
-                     "unknown", ev->key, (unsigned)ev->attempt);
+                     "unknown%s", ev->key, (unsigned)ev->attempt,
+                  o->pipeline > 1 ? " (or it was left unanswered by an early close)" : "");
         break;
     case AP_QUEUE_EV_CORRUPT:
         cli_error(o, "a spooled record failed its check and was set aside: %s",
@@ -176,6 +201,16 @@ static int setup_queue(cli_queue_run_t *r, const ap_platform_t *platform)
 
         cfg.backoff_base_ms = ms > 0 ? ms : 1u;
         cfg.backoff_cap_ms = cfg.backoff_base_ms;
+    }
+    if (o->pipeline > 1) {
+        if (ap_pipeline_init(&r->pipeline, r->client) != AP_OK) {
+            cli_error(o, "%s", ap_client_error(r->client));
+            return CLI_EXIT_USAGE;
+        }
+        cfg.in_flight = o->pipeline;
+        cfg.send = send_with_credentials;
+        cfg.receive = receive_answer;
+        cfg.pipe_ctx = r;
     }
     cfg.record_buf = r->record_buf;
     cfg.record_buf_size = CLI_RECORD_BUF;

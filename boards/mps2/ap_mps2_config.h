@@ -32,4 +32,8 @@
 /* The firmware prints no -v trace: leave the certificate's names unformatted. */
 #define AP_TRACE_CERT_NAMES 0
 
+/* The firmware's queue posts one alert at a time: no state is kept for
+ * alerts in flight behind the oldest (ap_queue.h's in_flight). */
+#define AP_QUEUE_MAX_IN_FLIGHT 1
+
 #endif /* AP_MPS2_CONFIG_H */

@@ -281,6 +281,48 @@ static void keep_body(ap_response_t *resp, const uint8_t *body, size_t len)
     resp->body_total += len;
 }
 
+/* Feed bytes of a response to the parser, tracing its head and keeping its
+ * body; *used says how many it took (bytes after a complete response are
+ * left). AP_ERR_NEED_MORE while the response goes on. */
+ap_status_t ap_client_feed_response(ap_client_t *c, ap_http_parser_t *p, ap_response_t *resp,
+                                    const uint8_t *buf, size_t n, size_t *used_out)
+{
+    ap_status_t st = AP_ERR_NEED_MORE;
+    size_t off = 0;
+
+    while (off < n) {
+        const uint8_t *body = NULL;
+        size_t body_len = 0;
+        size_t used = 0;
+
+        bool in_head = !p->head_done;
+
+        st = ap_http_parser_feed(p, buf + off, n - off, &used, &body, &body_len);
+        if (in_head) {
+            /* the head part of what was consumed: up to the first body byte */
+            trace(c, AP_TRACE_RESPONSE_HEAD, buf + off,
+                  (body_len > 0) ? (size_t)(body - (buf + off)) : used);
+        }
+        off += used;
+        if (body_len > 0) {
+            keep_body(resp, body, body_len);
+        }
+        if (p->head_done) {
+            resp->status_code = p->status_code;
+            (void)memcpy(resp->retry_after, p->retry_after, sizeof(resp->retry_after));
+        }
+        if (st != AP_ERR_NEED_MORE) {
+            break;
+        }
+        if (used == 0) {
+            st = AP_ERR_HTTP_RESPONSE; /* a parser that stalls is a bug; fail safe */
+            break;
+        }
+    }
+    *used_out = off;
+    return st;
+}
+
 /* Read until the response is complete. *leftover: the stream must not be
  * reused (it ended, or holds bytes beyond the response). */
 static ap_status_t read_response(ap_client_t *c, ap_http_parser_t *p, ap_response_t *resp,
@@ -308,35 +350,7 @@ static ap_status_t read_response(ap_client_t *c, ap_http_parser_t *p, ap_respons
             break;
         }
         any_response = true;
-        while (off < (size_t)n) {
-            const uint8_t *body = NULL;
-            size_t body_len = 0;
-            size_t used = 0;
-
-            bool in_head = !p->head_done;
-
-            st = ap_http_parser_feed(p, buf + off, (size_t)n - off, &used, &body, &body_len);
-            if (in_head) {
-                /* the head part of what was consumed: up to the first body byte */
-                trace(c, AP_TRACE_RESPONSE_HEAD, buf + off,
-                      (body_len > 0) ? (size_t)(body - (buf + off)) : used);
-            }
-            off += used;
-            if (body_len > 0) {
-                keep_body(resp, body, body_len);
-            }
-            if (p->head_done) {
-                resp->status_code = p->status_code;
-                (void)memcpy(resp->retry_after, p->retry_after, sizeof(resp->retry_after));
-            }
-            if (st != AP_ERR_NEED_MORE) {
-                break;
-            }
-            if (used == 0) {
-                st = AP_ERR_HTTP_RESPONSE; /* a parser that stalls is a bug; fail safe */
-                break;
-            }
-        }
+        st = ap_client_feed_response(c, p, resp, buf, (size_t)n, &off);
         if (st == AP_OK && off < (size_t)n) {
             *leftover = true; /* bytes after the response: not a stream to reuse */
         }
@@ -456,14 +470,12 @@ static void head_for(const ap_client_t *c, const ap_request_t *req, ap_http_requ
     head->keep_alive = c->cfg.keep_alive;
 }
 
-/* One request and its response over the open connection. c->wire_sent says
- * afterwards whether any byte of it left. */
-static ap_status_t exchange(ap_client_t *c, const ap_request_t *req, ap_response_t *resp)
+/* Write one request (head and body) over the open connection. c->wire_sent
+ * says afterwards how much of it left. */
+ap_status_t ap_client_send_request(ap_client_t *c, const ap_request_t *req)
 {
     ap_http_request_head_t head;
-    ap_http_parser_t parser;
     size_t head_len = 0;
-    bool leftover = false;
     ap_status_t st;
 
     head_for(c, req, &head);
@@ -482,6 +494,18 @@ static ap_status_t exchange(ap_client_t *c, const ap_request_t *req, ap_response
             }
         }
     }
+    return st;
+}
+
+/* One request and its response over the open connection. c->wire_sent says
+ * afterwards whether any byte of it left. */
+static ap_status_t exchange(ap_client_t *c, const ap_request_t *req, ap_response_t *resp)
+{
+    ap_http_parser_t parser;
+    bool leftover = false;
+    ap_status_t st;
+
+    st = ap_client_send_request(c, req);
     if (st == AP_OK) {
         st = read_response(c, &parser, resp, &leftover);
     }
@@ -576,6 +600,16 @@ static ap_status_t describe_status(ap_client_t *c, const ap_response_t *resp)
     return AP_ERR_HTTP_STATUS;
 }
 
+void ap_client_begin_call(ap_client_t *c)
+{
+    c->error[0] = '\0';
+    c->post_start_ms = now_ms(c);
+    c->post_limit_ms = c->cfg.deadline_ms;
+    c->step_ms = c->cfg.io_timeout_ms;
+    c->info.stale_connections = 0;
+    c->info.failure = AP_OK;
+}
+
 ap_status_t ap_post(ap_client_t *c, const ap_request_t *req, ap_response_t *resp)
 {
     ap_status_t st = AP_ERR_IO;
@@ -586,12 +620,7 @@ ap_status_t ap_post(ap_client_t *c, const ap_request_t *req, ap_response_t *resp
         (req->headers == NULL && req->header_count > 0)) {
         return AP_ERR_BAD_ARG;
     }
-    c->error[0] = '\0';
-    c->post_start_ms = now_ms(c);
-    c->post_limit_ms = c->cfg.deadline_ms;
-    c->step_ms = c->cfg.io_timeout_ms;
-    c->info.stale_connections = 0;
-    c->info.failure = AP_OK;
+    ap_client_begin_call(c);
     reset_response(resp);
 
     for (attempt = 0; attempt < 2; attempt++) {
@@ -632,6 +661,50 @@ ap_status_t ap_post(ap_client_t *c, const ap_request_t *req, ap_response_t *resp
     }
     c->info.total_ms = now_ms(c) - c->post_start_ms;
     return st;
+}
+
+/* ---- Seams for the pipeline (ap_pipeline.c) ------------------------------ */
+
+ap_status_t ap_client_connect(ap_client_t *c)
+{
+    bool reused = c->connected && still_usable(c);
+
+    c->info.reused_connection = reused;
+    if (reused) {
+        return AP_OK;
+    }
+    reset_connection_info(c);
+    return open_connection(c);
+}
+
+void ap_client_drop(ap_client_t *c, bool server_first)
+{
+    drop_connection(c, server_first ? CLOSE_SERVER_FIRST : CLOSE_ABORT);
+}
+
+ap_status_t ap_client_unsent(ap_client_t *c, ap_status_t st)
+{
+    return describe_unsent(c, st);
+}
+
+ap_status_t ap_client_unknown(ap_client_t *c, ap_status_t st, const ap_response_t *resp)
+{
+    return describe_unknown(c, st, resp);
+}
+
+ap_status_t ap_client_not_2xx(ap_client_t *c, const ap_response_t *resp)
+{
+    return describe_status(c, resp);
+}
+
+void ap_client_reset_response(ap_response_t *resp)
+{
+    reset_response(resp);
+}
+
+void ap_client_end_call(ap_client_t *c)
+{
+    c->info.total_ms = now_ms(c) - c->post_start_ms;
 }
 
 ap_status_t ap_check_chain(ap_client_t *c, const uint8_t *chain, size_t chain_len)

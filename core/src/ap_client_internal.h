@@ -74,4 +74,44 @@ void ap_client_set_error(ap_client_t *c, const char *fmt, ...)
 #endif
     ;
 
+/* ---- The client loop's parts, for the pipeline (ap_pipeline.c) ---- */
+
+/* Start a call's clock (deadline_ms from now, io_timeout_ms per step) and
+ * clear its error, failure and stale count. */
+void ap_client_begin_call(ap_client_t *c);
+
+/* Set info.total_ms from the call's start. */
+void ap_client_end_call(ap_client_t *c);
+
+/* Reuse the kept-alive connection if a poll finds it usable (it MUST carry
+ * no request in flight: waiting bytes count as unsolicited), else connect
+ * and handshake. AP_OK or what ap_post() returns before sending. */
+ap_status_t ap_client_connect(ap_client_t *c);
+
+/* Write one request, head and body; c->wire_sent says how much left.
+ * AP_OK; AP_ERR_NO_SPACE, AP_ERR_BAD_ARG (the head); AP_ERR_TIMEOUT,
+ * AP_ERR_IO, AP_ERR_CLOSED, AP_ERR_TLS (the write). */
+ap_status_t ap_client_send_request(ap_client_t *c, const ap_request_t *req);
+
+/* Feed n bytes of a response to p, tracing its head and keeping its body in
+ * resp; *used: bytes taken (the rest belongs to what follows a complete
+ * response). AP_ERR_NEED_MORE, AP_OK (complete), AP_ERR_HTTP_RESPONSE. */
+ap_status_t ap_client_feed_response(ap_client_t *c, ap_http_parser_t *p, ap_response_t *resp,
+                                    const uint8_t *buf, size_t n, size_t *used);
+
+/* Close the connection: at once, or after collecting the server's close
+ * (server_first: it announced Connection: close). No-op when not connected. */
+void ap_client_drop(ap_client_t *c, bool server_first);
+
+/* The error texts and statuses of ap_post(): nothing of the request sent
+ * (returns st); sent without a complete answer (sets info.failure, returns
+ * AP_ERR_OUTCOME_UNKNOWN); a complete non-2xx answer (AP_ERR_HTTP_STATUS or
+ * AP_ERR_TLS_CLIENT_CERT). */
+ap_status_t ap_client_unsent(ap_client_t *c, ap_status_t st);
+ap_status_t ap_client_unknown(ap_client_t *c, ap_status_t st, const ap_response_t *resp);
+ap_status_t ap_client_not_2xx(ap_client_t *c, const ap_response_t *resp);
+
+/* Clear a response's outputs (status, Retry-After, body counts). */
+void ap_client_reset_response(ap_response_t *resp);
+
 #endif /* ALERTPOST_AP_CLIENT_INTERNAL_H */

@@ -39,6 +39,8 @@ const char *ap_status_str(ap_status_t status)
     case AP_ERR_SESSION_CORRUPT: return "saved session unreadable";
     case AP_ERR_SESSION_FOREIGN: return "saved session of another host or policy";
     case AP_ERR_SESSION_EXPIRED: return "saved session expired";
+    case AP_ERR_UNANSWERED:    return "unanswered: the server closed early";
+    case AP_ERR_NOT_SENT:      return "not sent";
     }
     return "unknown status";
 }

@@ -350,6 +350,23 @@ class NginxResume(NginxServer):
         return got
 
 
+class NginxPipeline(NginxServer):
+    """NginxServer whose access log also gives each request's Idempotency-Key
+    ($http_idempotency_key, quotes logged as \\x22): with $connection and
+    $connection_requests it shows which requests shared a connection, in what order."""
+
+    def _config(self, pki):
+        conf = super()._config(pki)
+        return conf.replace("$request_length'", "$request_length $http_idempotency_key'")
+
+    def received(self):
+        got = super().received()
+        lines = _read_text(os.path.join(self.work, "access.log")).decode().splitlines()
+        for line, req in zip(lines, got.requests):
+            req["key"] = line.split()[8].replace("\\x22", "")
+        return got
+
+
 # ------------------------------------------------ Debian servers: the real-servers matrix
 #
 # Each is the Debian package's own binary, started in the foreground by the test with a

@@ -31,10 +31,12 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from peers import (SERVER_VERSION_NAMES, ApacheServer, GnuTLSServer,  # noqa: E402
-                   HAProxyServer, LighttpdServer, LyingServerHello, NginxResume, NginxServer,
-                   OpenSSLServer, PeerError, PySink, RefusedPort, SilentPort)
+                   HAProxyServer, LighttpdServer, LyingServerHello, NginxPipeline, NginxResume,
+                   NginxServer, OpenSSLServer, PeerError, PySink, RefusedPort,
+                   SilentPort)
 import cases_mtls  # noqa: E402
 import cases_sessions  # noqa: E402
+import cases_pipeline  # noqa: E402
 
 SKIP = 77
 WITNESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mtls_witness.py")
@@ -806,6 +808,8 @@ for cli in ("ap3", "ap2"):
 
 cases_mtls.register(sys.modules[__name__])
 cases_sessions.register(sys.modules[__name__])
+# HTTP/1.1 pipelining (--lines --pipeline N): cases_pipeline.py, group "pipeline".
+cases_pipeline.register(sys.modules[__name__])
 
 
 # ---------------------------------------------------------------- running one case
@@ -1026,6 +1030,7 @@ def run_step(step, binary, ctx, work, index):
     raw_out = proc.stdout or b""
     out = raw_out.decode("utf-8", "replace")
     err = proc.stderr.decode("utf-8", "replace")
+    ctx.setdefault("stderr", []).append(err)   # for checks that compare both sides
     sys.stderr.write("  exit %d after %.2f s\n" % (proc.returncode, elapsed))
     for line in err.splitlines():
         sys.stderr.write("  stderr| %s\n" % line)

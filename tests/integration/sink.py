@@ -42,6 +42,11 @@ Modes (the answer to each request):
                          as servers do when they time out an idle kept-alive connection
   close-unanswered       answer the first --answer-first requests of each connection,
                          then read the next one and close without answering
+  pipeline-close         on the first connection, read --pipeline-expect requests
+                         (pipelined: none is answered before all have arrived), answer
+                         the first --answer-first, the last of them with Connection:
+                         close (--bare-close: without it), and close; every later
+                         connection is answered as normal
  Network faults (tests/integration/run_case.py, group "fault"):
   rst-after-request      read the request, then reset the TCP connection
   rst-mid-body           Content-Length 100, 10 body bytes, then a reset
@@ -303,6 +308,26 @@ def respond_close_unanswered(conn, req, opts):
     return False
 
 
+def respond_pipeline_close(conn, req, opts):
+    state = opts.pipeline_state
+    with state["lock"]:
+        if state["first"] is None:
+            state["first"] = conn  # the object, not its id(): a later one may reuse that
+    if state["first"] is not conn:
+        return respond_normal(conn, req, opts)
+    state["held"].append(req)
+    if len(state["held"]) < opts.pipeline_expect:
+        return True  # keep reading: the rest of the pipeline is on its way
+    out = b""
+    for i in range(min(opts.answer_first, len(state["held"]))):
+        last = i == opts.answer_first - 1
+        out += (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n" +
+                (b"Connection: close\r\n" if last and not opts.bare_close else b"") +
+                b"\r\nok\n")
+    conn.sendall(out)
+    return False
+
+
 def reset(conn):
     """Abort the TCP connection: an RST, with neither close_notify nor FIN."""
     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -409,6 +434,7 @@ MODES = {
     "flapping": respond_flapping,
     "slow-ok": respond_slow_ok,
     "close-unanswered": respond_close_unanswered,
+    "pipeline-close": respond_pipeline_close,
     "rst-after-request": respond_rst_after_request,
     "rst-mid-body": respond_rst_mid_body,
     "complete-half-close": respond_complete_half_close,
@@ -558,11 +584,16 @@ def main():
                     help="response body bytes in big-body mode")
     ap.add_argument("--answer-first", type=int, default=1,
                     help="requests answered per connection in close-unanswered mode")
+    ap.add_argument("--pipeline-expect", type=int, default=1,
+                    help="requests read before answering in pipeline-close mode")
+    ap.add_argument("--bare-close", action="store_true",
+                    help="pipeline-close: close without announcing it (no Connection: close)")
     ap.add_argument("--io-timeout", type=float, default=20.0)
     ap.add_argument("--max-seconds", type=float, default=60.0)
     ap.add_argument("--max-connections", type=int, default=64)
     opts = ap.parse_args()
     opts.answered = {}
+    opts.pipeline_state = {"lock": threading.Lock(), "first": None, "held": []}
     opts.flap_lock = threading.Lock()
     opts.flap_count = 0
     if VERSIONS[opts.tls_min] > VERSIONS[opts.tls_max]:

@@ -165,6 +165,34 @@
 #define AP_CLOSE_LINGER_MS 250u
 #endif
 
+/**
+ * Most requests one pipelined connection (ap_pipeline.h) keeps in flight.
+ * Each costs a few bytes in ap_pipeline_t; the bound is what keeps a
+ * pipeline free of deadlock: the window's requests and their answers must
+ * fit in the sockets' buffers while both sides write (see ap_pipeline.h).
+ */
+#ifndef AP_PIPELINE_MAX
+#define AP_PIPELINE_MAX 16
+#endif
+
+/**
+ * Bytes an ap_pipeline_t reads at a time and keeps between responses: the
+ * part of a read beyond one response belongs to the next one.
+ */
+#ifndef AP_PIPELINE_READ_SIZE
+#define AP_PIPELINE_READ_SIZE 1024
+#endif
+
+/**
+ * Most alerts the delivery queue keeps in flight at once
+ * (ap_queue_config_t.in_flight), at most AP_PIPELINE_MAX. Each one beyond
+ * the first costs a slot of state (about 70 bytes) in ap_queue_t; 1 leaves
+ * pipelining out of the queue on a device that posts one alert at a time.
+ */
+#ifndef AP_QUEUE_MAX_IN_FLIGHT
+#define AP_QUEUE_MAX_IN_FLIGHT AP_PIPELINE_MAX
+#endif
+
 #include "alertpost/ap_config_check.h"
 
 #endif /* ALERTPOST_AP_CONFIG_H */

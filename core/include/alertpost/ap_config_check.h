@@ -41,4 +41,16 @@
 #error "a delay must stay below 2^31 ms for wrap-safe comparison with a 32-bit clock"
 #endif
 
+#if AP_PIPELINE_MAX < 1 || AP_PIPELINE_MAX > 64
+#error "AP_PIPELINE_MAX must be between 1 and 64: a larger window risks filling the sockets' buffers"
+#endif
+
+#if AP_QUEUE_MAX_IN_FLIGHT < 1 || AP_QUEUE_MAX_IN_FLIGHT > AP_PIPELINE_MAX
+#error "AP_QUEUE_MAX_IN_FLIGHT must be between 1 and AP_PIPELINE_MAX"
+#endif
+
+#if AP_PIPELINE_READ_SIZE < 64
+#error "AP_PIPELINE_READ_SIZE below 64 makes a read per status line"
+#endif
+
 #endif /* ALERTPOST_AP_CONFIG_CHECK_H */

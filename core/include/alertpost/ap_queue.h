@@ -139,7 +139,8 @@ typedef enum ap_retry_class {
     /**
      * Try this alert again later: the network, the server's load or an
      * unknown outcome (DNS, connect, timeouts, resets, closes, truncated
-     * responses, AP_ERR_OUTCOME_UNKNOWN, 408, 425, 429, 500, 502, 503, 504).
+     * responses, AP_ERR_OUTCOME_UNKNOWN, a pipeline's AP_ERR_UNANSWERED and
+     * AP_ERR_NOT_SENT, 408, 425, 429, 500, 502, 503, 504).
      */
     AP_RETRY_AGAIN,
     /**
@@ -201,6 +202,25 @@ typedef ap_status_t (*ap_queue_post_fn)(void *ctx, const ap_request_t *req,
  */
 ap_status_t ap_queue_post_client(void *ctx, const ap_request_t *req, ap_response_t *resp);
 
+/**
+ * With several alerts in flight (ap_queue_config_t.in_flight > 1): write one
+ * request without waiting for its answer, as ap_pipeline_send() does; only
+ * AP_OK puts it in flight, and AP_ERR_NOT_SENT says nothing of it went out.
+ */
+typedef ap_status_t (*ap_queue_send_fn)(void *ctx, const ap_request_t *req);
+
+/**
+ * The answer to the oldest request in flight, as ap_pipeline_receive() gives
+ * it (AP_ERR_UNANSWERED after an early close); resp->body is NULL.
+ */
+typedef ap_status_t (*ap_queue_receive_fn)(void *ctx, ap_response_t *resp);
+
+/** @brief ap_pipeline_send() as an ap_queue_send_fn: ctx is an ap_pipeline_t. */
+ap_status_t ap_queue_send_pipeline(void *ctx, const ap_request_t *req);
+
+/** @brief ap_pipeline_receive() as an ap_queue_receive_fn: ctx is an ap_pipeline_t. */
+ap_status_t ap_queue_receive_pipeline(void *ctx, ap_response_t *resp);
+
 /** What the queue reports as it works, for -v lines and a summary. */
 typedef enum ap_queue_event_kind {
     AP_QUEUE_EV_ATTEMPT = 0,    /**< about to post (first try or a retry) */
@@ -216,7 +236,9 @@ typedef enum ap_queue_event_kind {
 typedef struct ap_queue_event {
     ap_queue_event_kind_t kind;
     const char *key;            /**< the alert's key; NULL for AP_QUEUE_EV_CORRUPT */
-    size_t index;               /**< position in the live part (0: oldest) */
+    size_t index;               /**< position in the live part (0: oldest); with
+                                     in_flight > 1, the alerts behind the oldest have
+                                     ATTEMPT and RESEND events of their own */
     uint32_t attempt;           /**< 1 for the first attempt of this run */
     ap_status_t status;         /**< the attempt's result (RETRY, DEAD_LETTER, STOPPED,
                                      CORRUPT); AP_OK otherwise */
@@ -250,6 +272,21 @@ typedef struct ap_queue_config {
      * first attempt (curl's --retry-max-time); 0: unlimited.
      */
     uint32_t retry_max_ms;
+    /**
+     * Alerts in flight at once: 1 (the default) posts the oldest alone, through
+     * post. 2 to AP_QUEUE_MAX_IN_FLIGHT: a step writes the oldest and up to
+     * in_flight - 1 alerts behind it through send (one connection, HTTP/1.1
+     * pipelining) and then reads every answer through receive, in order. An
+     * alert behind the oldest that is answered 2xx is removed once it is the
+     * oldest, without being sent again; one left unanswered (the server closed
+     * early) or with an unknown outcome is counted as a re-send when it goes
+     * out again. Ordering changes: a server may see later alerts before an
+     * earlier one is retried.
+     */
+    uint32_t in_flight;
+    ap_queue_send_fn send;          /**< required with in_flight > 1 */
+    ap_queue_receive_fn receive;    /**< required with in_flight > 1 */
+    void *pipe_ctx;
     /** Scratch for one record; its size bounds the largest alert. */
     uint8_t *record_buf;
     size_t record_buf_size;
@@ -268,14 +305,15 @@ typedef struct ap_queue_counters {
 } ap_queue_counters_t;
 
 /*
- * Delivery state of one alert in flight. One slot today (the oldest alert);
- * pipelining (several in flight) adds slots for indices 1..N-1 of the store
- * without changing the functions below.
+ * Delivery state of one alert in flight: the oldest alert's, and with
+ * in_flight > 1 those of the alerts behind it, found again by key.
  */
 typedef struct ap_queue_slot {
     bool active;                 /* key names the alert this state is about */
     bool resend;                 /* the next attempt may duplicate an earlier one */
     bool waiting;                /* a retry is scheduled */
+    bool delivered;              /* answered 2xx behind the oldest: remove, do not send */
+    int answer;                  /* that answer's status code */
     char key[AP_QUEUE_KEY_SIZE];
     uint32_t attempts;           /* attempts in this run */
     uint32_t first_ms;           /* when the first of them began */
@@ -289,6 +327,10 @@ typedef struct ap_queue {
     bool initialised;
     ap_queue_counters_t counters;
     ap_queue_slot_t slot;
+#if AP_QUEUE_MAX_IN_FLIGHT > 1
+    /* with in_flight > 1: the alerts behind the oldest, by key */
+    ap_queue_slot_t behind[AP_QUEUE_MAX_IN_FLIGHT - 1];
+#endif
     ap_status_t last_status;
     int last_http_status;
     ap_header_t req_headers[AP_QUEUE_MAX_HEADERS + 1];
@@ -303,7 +345,9 @@ void ap_queue_config_defaults(ap_queue_config_t *cfg);
  * Every pointer in cfg MUST stay valid while the queue is used.
  * @return AP_OK; AP_ERR_BAD_ARG: a NULL queue, config, store (or one of its
  *         required functions), platform, now_ms, entropy, post or record
- *         buffer, or a delay setting outside its documented range.
+ *         buffer, a delay setting outside its documented range, or
+ *         in_flight over AP_QUEUE_MAX_IN_FLIGHT or above 1 without send and
+ *         receive.
  */
 ap_status_t ap_queue_init(ap_queue_t *q, const ap_queue_config_t *cfg);
 
@@ -324,8 +368,9 @@ ap_status_t ap_queue_enqueue(ap_queue_t *q, const ap_request_t *alert,
                              char key_out[AP_QUEUE_KEY_SIZE]);
 
 /**
- * @brief Make at most one attempt, for the oldest alert, if it is due.
- * Never sleeps.
+ * @brief Make at most one attempt, for the oldest alert, if it is due (with
+ * in_flight > 1: and for up to in_flight - 1 alerts behind it, on the same
+ * connection). Never sleeps.
  *
  * A record that fails its check is set aside (the store's own check, or
  * the codec's: then it is moved to the dead-letter part), counted and

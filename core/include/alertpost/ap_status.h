@@ -84,7 +84,23 @@ typedef enum ap_status {
     /** A saved session belongs to another host, port, or policy (anchors, pins, TLS range, identity). */
     AP_ERR_SESSION_FOREIGN = -29,
     /** A saved session is past its lifetime, or its age cannot be known. */
-    AP_ERR_SESSION_EXPIRED = -30
+    AP_ERR_SESSION_EXPIRED = -30,
+    /**
+     * A pipelined request (ap_pipeline.h) was written in full, and the
+     * connection ended before any byte of its response came: the server
+     * closed early. Not delivered. A server that announced the close
+     * (Connection: close on an earlier response) did not process it (RFC
+     * 9112, 9.6); after a bare end of stream it may have. Re-send it on a new
+     * connection with the same Idempotency-Key, and count the re-send.
+     */
+    AP_ERR_UNANSWERED = -31,
+    /**
+     * A pipelined request was not written: the connection was already ending
+     * (the server announced its close, or it failed) with requests in flight,
+     * or it failed before any byte of the request left. Nothing of it
+     * reached the server; sending it on a new connection is no re-send.
+     */
+    AP_ERR_NOT_SENT = -32
 } ap_status_t;
 
 /**

@@ -11,9 +11,12 @@
  *
  * Ordering: only the oldest alert is attempted, and the next one only once
  * it has left the live part, so alerts arrive in the order they were queued
- * (a server sees a retried alert before any later one).
+ * (a server sees a retried alert before any later one). With in_flight > 1
+ * the alerts behind the oldest go out with it (ap_queue_window.c), and this
+ * file only learns the oldest one's answer.
  */
 #include "alertpost/ap_queue.h"
+#include "ap_queue_internal.h"
 
 #include <string.h>
 
@@ -34,6 +37,7 @@ void ap_queue_config_defaults(ap_queue_config_t *cfg)
     cfg->backoff_base_ms = AP_DEFAULT_BACKOFF_BASE_MS;
     cfg->backoff_cap_ms = AP_DEFAULT_BACKOFF_CAP_MS;
     cfg->retry_after_cap_ms = AP_DEFAULT_RETRY_AFTER_CAP_MS;
+    cfg->in_flight = 1;
 }
 
 static bool ap_queue_config_ok(const ap_queue_config_t *cfg)
@@ -46,7 +50,9 @@ static bool ap_queue_config_ok(const ap_queue_config_t *cfg)
            cfg->post != NULL && cfg->record_buf != NULL && cfg->record_buf_size > 0 &&
            cfg->backoff_base_ms >= 1 && cfg->backoff_cap_ms >= cfg->backoff_base_ms &&
            cfg->backoff_cap_ms <= AP_QUEUE_MAX_DELAY_MS &&
-           cfg->retry_after_cap_ms <= AP_QUEUE_MAX_DELAY_MS;
+           cfg->retry_after_cap_ms <= AP_QUEUE_MAX_DELAY_MS &&
+           cfg->in_flight <= AP_QUEUE_MAX_IN_FLIGHT &&
+           (cfg->in_flight <= 1 || (cfg->send != NULL && cfg->receive != NULL));
 }
 
 ap_status_t ap_queue_init(ap_queue_t *q, const ap_queue_config_t *cfg)
@@ -56,6 +62,9 @@ ap_status_t ap_queue_init(ap_queue_t *q, const ap_queue_config_t *cfg)
     }
     memset(q, 0, sizeof(*q));
     q->cfg = *cfg;
+    if (q->cfg.in_flight == 0) {
+        q->cfg.in_flight = 1;
+    }
     q->last_status = AP_OK;
     q->initialised = true;
     return AP_OK;
@@ -99,11 +108,11 @@ ap_status_t ap_queue_enqueue(ap_queue_t *q, const ap_request_t *alert,
     return AP_OK;
 }
 
-static void ap_queue_emit(const ap_queue_t *q, ap_queue_event_kind_t kind, ap_status_t status,
-                          uint32_t delay_ms, bool from_retry_after)
+void ap_queue_emit_for(const ap_queue_t *q, const ap_queue_slot_t *slot, size_t index,
+                       ap_queue_event_kind_t kind, ap_status_t status, uint32_t delay_ms,
+                       bool from_retry_after)
 {
     ap_queue_event_t ev;
-    const ap_queue_slot_t *slot = &q->slot;
 
     if (q->cfg.on_event == NULL) {
         return;
@@ -111,13 +120,19 @@ static void ap_queue_emit(const ap_queue_t *q, ap_queue_event_kind_t kind, ap_st
     memset(&ev, 0, sizeof(ev));
     ev.kind = kind;
     ev.key = (kind == AP_QUEUE_EV_CORRUPT) ? NULL : slot->key;
-    ev.index = 0;
+    ev.index = index;
     ev.attempt = slot->attempts;
     ev.status = status;
     ev.http_status = (kind == AP_QUEUE_EV_CORRUPT) ? 0 : q->last_http_status;
     ev.delay_ms = delay_ms;
     ev.from_retry_after = from_retry_after;
     q->cfg.on_event(q->cfg.event_ctx, &ev);
+}
+
+static void ap_queue_emit(const ap_queue_t *q, ap_queue_event_kind_t kind, ap_status_t status,
+                          uint32_t delay_ms, bool from_retry_after)
+{
+    ap_queue_emit_for(q, &q->slot, 0, kind, status, delay_ms, from_retry_after);
 }
 
 static void ap_queue_slot_reset(ap_queue_slot_t *slot)
@@ -176,7 +191,7 @@ static ap_status_t ap_queue_load(ap_queue_t *q, ap_queue_record_t *rec)
 }
 
 /* The request for a decoded record: its key first, then its own headers. */
-static void ap_queue_request(ap_queue_t *q, const ap_queue_record_t *rec, ap_request_t *req)
+void ap_queue_request(ap_queue_t *q, const ap_queue_record_t *rec, ap_request_t *req)
 {
     size_t i;
 
@@ -270,7 +285,7 @@ static ap_status_t ap_queue_schedule(ap_queue_t *q, ap_status_t cause, const ap_
     uint32_t delay = 0;
     bool from_retry_after;
 
-    if (cause == AP_ERR_OUTCOME_UNKNOWN) {
+    if (cause == AP_ERR_OUTCOME_UNKNOWN || cause == AP_ERR_UNANSWERED) {
         slot->resend = true;
     }
     if ((q->cfg.max_attempts != 0 && slot->attempts >= q->cfg.max_attempts) ||
@@ -348,19 +363,26 @@ ap_status_t ap_queue_step(ap_queue_t *q, uint32_t *wait_ms)
     if (st != AP_OK) {
         if (st == AP_ERR_STORE_EMPTY) {
             ap_queue_slot_reset(slot);
+            ap_queue_forget_behind(q);
         }
         return st;
     }
     if (!slot->active || strcmp(slot->key, rec.key) != 0) {
-        ap_queue_slot_reset(slot);
-        slot->active = true;
-        (void)memcpy(slot->key, rec.key, strlen(rec.key) + 1u);
+        ap_queue_adopt(q, rec.key);
+    }
+    if (slot->delivered) {
+        q->last_http_status = slot->answer;
+        return ap_queue_delivered(q); /* answered 2xx while behind: not sent again */
     }
     ap_queue_begin_attempt(q);
 
     ap_queue_request(q, &rec, &req);
     memset(&resp, 0, sizeof(resp));
-    st = q->cfg.post(q->cfg.post_ctx, &req, &resp);
+    if (q->cfg.in_flight > 1) {
+        st = ap_queue_post_window(q, &req, &resp); /* record_buf is reused in there */
+    } else {
+        st = q->cfg.post(q->cfg.post_ctx, &req, &resp);
+    }
     resp.retry_after[sizeof(resp.retry_after) - 1u] = '\0';
     q->last_status = st;
     q->last_http_status = resp.status_code;

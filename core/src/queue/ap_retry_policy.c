@@ -54,6 +54,8 @@ ap_retry_class_t ap_retry_classify(ap_status_t status, int http_status)
     case AP_ERR_CLOSED:
     case AP_ERR_TRUNCATED:
     case AP_ERR_OUTCOME_UNKNOWN:
+    case AP_ERR_UNANSWERED:
+    case AP_ERR_NOT_SENT:
         return AP_RETRY_AGAIN;
     default:
         /* TLS version, certificate, pin, client certificate, TLS setup, any

@@ -52,6 +52,14 @@ static int32_t fake_send(void *ctx, const uint8_t *buf, size_t len, uint32_t tim
     if (n->send_max != 0 && take > n->send_max) {
         take = n->send_max;
     }
+    if (n->send_limit != 0) {
+        if (n->sent_len >= n->send_limit) {
+            return AP_ERR_IO; /* the connection broke midway */
+        }
+        if (take > n->send_limit - n->sent_len) {
+            take = n->send_limit - n->sent_len;
+        }
+    }
     if (take > sizeof(n->sent) - n->sent_len) {
         return AP_ERR_IO;
     }
@@ -167,4 +175,21 @@ void fake_platform_bind(ap_platform_t *p, fake_net_t *n)
     p->now_ms = fake_now;
     p->wall_time = fake_wall;
     p->entropy = fake_entropy;
+}
+
+void fake_client_config(ap_client_config_t *cfg, const char *url, const ap_transport_t *t,
+                        const ap_platform_t *p, uint8_t *work, size_t work_size)
+{
+    static const char anchor[] = "test anchors (not parsed by the stand-in)";
+
+    ap_client_config_defaults(cfg);
+    cfg->url = url;
+    cfg->transport = t;
+    cfg->platform = p;
+    cfg->ca_pem = (const uint8_t *)anchor;
+    cfg->ca_pem_len = sizeof(anchor);
+    cfg->work_buf = work;
+    cfg->work_buf_size = work_size;
+    cfg->io_timeout_ms = 1000;
+    cfg->deadline_ms = 5000;
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alertpost/alertpost.h"
 #include "alertpost/ap_platform.h"
 #include "alertpost/ap_transport.h"
 
@@ -46,6 +47,7 @@ typedef struct fake_net {
     size_t send_max;      /* max bytes per send (0 = unlimited) */
     ap_status_t connect_result;
     ap_status_t send_fail;    /* AP_OK, or the failure send returns */
+    size_t send_limit;        /* 0, or sent_len past which send fails with AP_ERR_IO */
     unsigned connects;
     unsigned closes;
     bool open;
@@ -62,5 +64,10 @@ typedef struct fake_net {
 void fake_net_init(fake_net_t *n, const fake_event_t *events, size_t count);
 void fake_transport_bind(ap_transport_t *t, fake_net_t *n);
 void fake_platform_bind(ap_platform_t *p, fake_net_t *n);
+
+/* A client configuration over them: url, anchors the stand-in TLS does not
+ * parse, the work buffer, 1 s per step and 5 s per post. */
+void fake_client_config(ap_client_config_t *cfg, const char *url, const ap_transport_t *t,
+                        const ap_platform_t *p, uint8_t *work, size_t work_size);
 
 #endif

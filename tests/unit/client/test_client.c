@@ -19,7 +19,6 @@ extern unsigned plain_tls_handshakes;
 extern unsigned plain_tls_notifies;
 extern uint32_t plain_tls_handshake_budget;
 
-static const char k_anchor[] = "test anchors (not parsed by the stand-in)";
 static const char k_body[] = "{\"device\":\"d1\",\"seq\":7}";
 static const char k_expected_request[] =
     "POST /v1/alerts?x=1 HTTP/1.1\r\n"
@@ -53,16 +52,8 @@ static void setup_with(const fake_event_t *events, size_t count)
     fake_net_init(&fx.net, events, count);
     fake_transport_bind(&fx.transport, &fx.net);
     fake_platform_bind(&fx.platform, &fx.net);
-    ap_client_config_defaults(&fx.cfg);
-    fx.cfg.url = "https://Alerts.Example:8443/v1/alerts?x=1#frag";
-    fx.cfg.transport = &fx.transport;
-    fx.cfg.platform = &fx.platform;
-    fx.cfg.ca_pem = (const uint8_t *)k_anchor;
-    fx.cfg.ca_pem_len = sizeof(k_anchor);
-    fx.cfg.work_buf = fx.work;
-    fx.cfg.work_buf_size = sizeof(fx.work);
-    fx.cfg.io_timeout_ms = 1000;
-    fx.cfg.deadline_ms = 5000;
+    fake_client_config(&fx.cfg, "https://Alerts.Example:8443/v1/alerts?x=1#frag", &fx.transport, &fx.platform, fx.work,
+                       sizeof(fx.work));
     fx.resp.body = fx.keep;
     fx.resp.body_size = sizeof(fx.keep);
 }

@@ -10,7 +10,7 @@
 #include "alertpost/ap_status.h"
 
 #define FIRST_STATUS AP_OK
-#define LAST_STATUS AP_ERR_SESSION_EXPIRED
+#define LAST_STATUS AP_ERR_NOT_SENT
 
 static void test_every_status_has_distinct_phrase(void **state)
 {

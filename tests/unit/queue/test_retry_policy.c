@@ -20,7 +20,7 @@ static void test_classify_statuses(void **state)
 {
     static const ap_status_t again[] = {
         AP_ERR_DNS, AP_ERR_CONNECT, AP_ERR_TIMEOUT, AP_ERR_IO, AP_ERR_CLOSED,
-        AP_ERR_TRUNCATED, AP_ERR_OUTCOME_UNKNOWN,
+        AP_ERR_TRUNCATED, AP_ERR_OUTCOME_UNKNOWN, AP_ERR_UNANSWERED, AP_ERR_NOT_SENT,
     };
     static const ap_status_t stop[] = {
         AP_ERR_TLS_VERSION, AP_ERR_TLS_CERT, AP_ERR_TLS_PIN, AP_ERR_TLS_CLIENT_CERT,
