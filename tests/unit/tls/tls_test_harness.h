@@ -33,6 +33,10 @@ typedef struct tls_test_server_opts {
      * (TLS 1.2 and 1.3), so the second may resume the first's session.
      * 0 or 1: one connection, no tickets. */
     int connections;
+    /* With connections 2 (Mbed TLS builds with TLS 1.3 early data): 1, its
+     * tickets grant early data and both connections accept it; 2, tickets
+     * grant it but the second connection refuses it. 0: no early data. */
+    int early_data;
 } tls_test_server_opts_t;
 
 typedef struct tls_test_server {
@@ -46,12 +50,16 @@ typedef struct tls_test_seen {
     char peer[256];       /* subject of the verified client certificate, "" if none */
     char request[8192];   /* the request head, "" if none */
     /* With connections 2, per connection: its handshake result, whether
-     * the server accepted the client's ticket (resumed), and whether a
-     * "POST /glue" request arrived. */
+     * the server accepted the client's ticket (resumed), how many
+     * "POST /glue" requests arrived (early data and after the handshake
+     * together), whether the request arrived as early data, and whether
+     * the ClientHello announced early data (its early_data extension). */
     struct {
         int handshake;
         int resumed;
         int posted;
+        int early;
+        int offered;
     } conn[2];
 } tls_test_seen_t;
 
