@@ -48,7 +48,7 @@ const char *ap_early_data_str(ap_early_data_t early)
     case AP_EARLY_DATA_NOT_BUILT:   return "not offered (this Mbed TLS has no TLS 1.3 early data)";
     case AP_EARLY_DATA_NO_KEY:      return "not offered (the alert has no Idempotency-Key)";
     case AP_EARLY_DATA_KEPT_ALIVE:  return "not offered (kept-alive connection)";
-    case AP_EARLY_DATA_NO_TICKET:   return "not offered (no TLS 1.3 ticket: full handshake)";
+    case AP_EARLY_DATA_NO_TICKET:   return "not offered (no TLS 1.3 ticket kept)";
     case AP_EARLY_DATA_NOT_ALLOWED: return "not offered (the server's ticket allows none)";
     case AP_EARLY_DATA_TOO_LARGE:   return "not offered (the alert exceeds the ticket's limit)";
     case AP_EARLY_DATA_NOT_RESUMED: return "not offered (the ticket was not usable)";

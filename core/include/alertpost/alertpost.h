@@ -71,7 +71,8 @@ typedef enum ap_early_data {
     AP_EARLY_DATA_NOT_BUILT,      /**< not offered: this Mbed TLS has no 0-RTT (2.28) */
     AP_EARLY_DATA_NO_KEY,         /**< not offered: the request has no Idempotency-Key */
     AP_EARLY_DATA_KEPT_ALIVE,     /**< not offered: a kept-alive connection, no handshake */
-    AP_EARLY_DATA_NO_TICKET,      /**< not offered: no TLS 1.3 ticket kept (a full handshake) */
+    AP_EARLY_DATA_NO_TICKET,      /**< not offered: no TLS 1.3 ticket kept (a full handshake,
+                                       or a TLS 1.2 session) */
     AP_EARLY_DATA_NOT_ALLOWED,    /**< not offered: the server's ticket allows no early data */
     AP_EARLY_DATA_TOO_LARGE,      /**< not offered: the request exceeds the ticket's early-data
                                        limit, or is not whole in the work buffer */
