@@ -584,10 +584,15 @@ static void reset_connection_info(ap_client_t *c)
 /* May the failed attempt be made again on a new connection? Only when it
  * cannot be a re-send: nothing of the request left over a reused connection
  * that turned out dead, or the server answered 408 on it (it says it did not
- * process the request). */
+ * process the request), or 425 Too Early to a request it accepted as early
+ * data (RFC 8470: not processed; the retry sends none). */
 static bool safe_to_retry(const ap_client_t *c, ap_status_t st, const ap_response_t *resp,
                           bool reused)
 {
+    if (st == AP_ERR_HTTP_STATUS && resp->status_code == 425 &&
+        c->info.early_data == AP_EARLY_DATA_ACCEPTED) {
+        return true;
+    }
     if (!reused) {
         return false;
     }
@@ -624,6 +629,7 @@ static ap_status_t describe_status(ap_client_t *c, const ap_response_t *resp)
 ap_status_t ap_post(ap_client_t *c, const ap_request_t *req, ap_response_t *resp)
 {
     ap_status_t st = AP_ERR_IO;
+    bool too_early = false; /* the last attempt's early data met 425 Too Early */
     int attempt;
 
     if (c == NULL || !c->initialised || req == NULL || resp == NULL ||
@@ -644,6 +650,10 @@ ap_status_t ap_post(ap_client_t *c, const ap_request_t *req, ap_response_t *resp
 
         c->info.reused_connection = reused;
         early_prepare(c, req, reused);
+        if (too_early) {
+            c->early_len = 0; /* after 425 Too Early: the same request, without */
+            c->info.early_data = AP_EARLY_DATA_TOO_EARLY;
+        }
         if (!reused) {
             reset_connection_info(c);
             st = open_connection(c);
@@ -673,6 +683,7 @@ ap_status_t ap_post(ap_client_t *c, const ap_request_t *req, ap_response_t *resp
         drop_connection(c, CLOSE_ABORT);
         c->info.stale_connections++;
         c->error[0] = '\0';
+        too_early = st == AP_ERR_HTTP_STATUS && resp->status_code == 425;
         reset_response(resp);
     }
     if (st == AP_ERR_HTTP_STATUS) {

@@ -349,6 +349,40 @@ class NginxResume(NginxServer):
         return got
 
 
+class _Acceptor:
+    """A loopback listener that gives each connection, numbered from 1, a thread of its
+    own (self._serve), for 60 s at most."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.stopping = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        deadline = time.monotonic() + 60
+        n = 0
+        while not self.stopping and time.monotonic() < deadline:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            n += 1
+            threading.Thread(target=self._serve, args=(conn, n), daemon=True).start()
+
+    def _serve(self, conn, n):
+        raise NotImplementedError
+
+    def stop(self):
+        self.stopping = True
+        self.thread.join(timeout=2)
+        self.sock.close()
+
+
 def _record_types(state, data):
     """Feeds bytes of one direction of a TLS stream to `state` (a dict with "buf"), and
     returns the content types of the records completed by them."""
@@ -363,42 +397,32 @@ def _record_types(state, data):
     return types
 
 
-class FlightGate:
+class FlightGate(_Acceptor):
     """A TCP relay in front of a TLS server that stands in for a network's round trip.
 
     It passes the client's first flight (its bytes before the server's first one) at
-    once, noting the record types in it, and holds the client's next flight until the
-    server has sent `release` protected records (type 23), or RELEASE_S has passed.
-    A resumed TLS 1.3 server sends two (EncryptedExtensions, Finished) before the
-    client's Finished, a full handshake four; a third on a resumed connection is data
-    the server wrote before the handshake completed: its answer to a request it took
-    from 0-RTT early data. So a server that processes early data is seen to do so
-    before the handshake completes, however fast loopback is."""
+    once, noting the record types in it, and when that flight carried early data (a
+    protected record, type 23), holds the client's next flight until the server has
+    sent `release` protected records, or RELEASE_S has passed. A resumed TLS 1.3
+    server sends two (EncryptedExtensions, Finished) before the client's Finished; a
+    third is data the server wrote before the handshake completed: its answer to a
+    request it took from the early data. So a server that processes early data is
+    seen to do so before the handshake completes, however fast loopback is."""
 
     RELEASE_S = 5.0
 
     def __init__(self, target_port, release=3):
         self.target_port, self.release = target_port, release
-        self.first_flights = []      # per connection: the record types of its first flight
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.stopping = False
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
+        self.flights = {}            # connection number: the record types of its first flight
+        super().__init__()
 
-    def _accept(self):
-        deadline = time.monotonic() + 60
-        while not self.stopping and time.monotonic() < deadline:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            first = []
-            self.first_flights.append(first)
-            threading.Thread(target=self._relay, args=(conn, first), daemon=True).start()
+    @property
+    def first_flights(self):
+        return [self.flights[n] for n in sorted(self.flights)]
+
+    def _serve(self, conn, n):
+        self.flights[n] = []
+        self._relay(conn, self.flights[n])
 
     def _relay(self, client, first):
         server = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
@@ -406,7 +430,7 @@ class FlightGate:
         held, answered, protected, opened = b"", False, 0, time.monotonic()
         with client, server:
             while True:
-                gate_open = protected >= self.release or \
+                gate_open = 23 not in first or protected >= self.release or \
                     time.monotonic() - opened > self.RELEASE_S
                 if held and gate_open:
                     server.sendall(held)
@@ -432,11 +456,6 @@ class FlightGate:
                 except OSError:
                     return
 
-    def stop(self):
-        self.stopping = True
-        self.thread.join(timeout=2)
-        self.sock.close()
-
 
 class NginxEarlyData(NginxResume):
     """NginxResume with TLS 1.3 early data (`early`: nginx's ssl_early_data on or off),
@@ -447,11 +466,12 @@ class NginxEarlyData(NginxResume):
     ssl_ecdh_curve): one the client does not send a share for first makes nginx answer
     with a HelloRetryRequest, which refuses the early data of that connection. With
     `gate`, the client reaches nginx through a FlightGate, which records each
-    connection's first flight."""
+    connection's first flight. With `too_early`, nginx answers a request that came as
+    early data 425 Too Early (RFC 8470), as a server unwilling to risk a replay does."""
 
-    def __init__(self, early=True, curve=None, gate=False, **kw):
+    def __init__(self, early=True, curve=None, gate=False, too_early=False, **kw):
         super().__init__(**kw)
-        self.early, self.curve = early, curve
+        self.early, self.curve, self.too_early = early, curve, too_early
         self.gate = None if not gate else True   # a FlightGate in front, once started
 
     def start(self, work, pki):
@@ -473,8 +493,11 @@ class NginxEarlyData(NginxResume):
         # Finished may have completed the handshake.
         conf = conf.replace("$ssl_session_reused'",
                             "$ssl_session_reused $early $http_idempotency_key'")
+        # too_early: RFC 8470's pattern, 425 to a request that came as early data
+        refuse = "if ($early = e1) { return 425; } " if self.too_early else ""
         conf = conf.replace("location /alerts { return 204; }",
-                            "location /alerts { set $early \"e$ssl_early_data\"; return 204; }")
+                            "location /alerts { set $early \"e$ssl_early_data\"; %s"
+                            "return 204; }" % refuse)
         extra = "        ssl_early_data %s;\n" % ("on" if self.early else "off")
         if self.curve:
             extra += "        ssl_ecdh_curve %s;\n" % self.curve
@@ -771,31 +794,13 @@ $HTTP["url"] == "/alerts" { cgi.assign = ("" => "/bin/sh") }
         return got
 
 
-class _BodyRecorder:
+class _BodyRecorder(_Acceptor):
     """The plain-HTTP backend behind HAProxy: records every request, answers 204."""
 
     def __init__(self):
         self.requests = []
         self.lock = threading.Lock()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.stopping = False
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self):
-        deadline = time.monotonic() + 60
-        n = 0
-        while not self.stopping and time.monotonic() < deadline:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            n += 1
-            threading.Thread(target=self._serve, args=(conn, n), daemon=True).start()
+        super().__init__()
 
     def _serve(self, conn, n):
         conn.settimeout(15)
@@ -815,11 +820,6 @@ class _BodyRecorder:
                     conn.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
                 except OSError:
                     return
-
-    def stop(self):
-        self.stopping = True
-        self.thread.join(timeout=2)
-        self.sock.close()
 
 
 class HAProxyServer(_ConfiguredServer):

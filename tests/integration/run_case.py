@@ -223,11 +223,15 @@ def resumed_after_first(count, version):
     return check
 
 
+QUEUE_KEYS = "the queue's own"
+
+
 def early_data_as(lines, early, key, first_flights=None):
     """nginx answered one request 204 per line, in order and each once (its
     Content-Length is the line's length), on one connection each, every one after the
     first resumed; `early` lists which arrived as 0-RTT early data ($ssl_early_data),
-    and each carried the Idempotency-Key `key` (None: none). `first_flights`: the
+    and each carried the Idempotency-Key `key` (None: none; QUEUE_KEYS: one of its
+    own, made by the queue). `first_flights`: the
     record types each connection's first flight had (NginxEarlyData's gate)."""
     def check(got, ctx):
         errs = []
@@ -251,8 +255,33 @@ def early_data_as(lines, early, key, first_flights=None):
         if got_early != list(early):
             errs.append("nginx took early data %r, expected %r" % (got_early, list(early)))
         keys = [r.get("key") for r in got.requests]
-        if keys != [key] * count:
+        if key == QUEUE_KEYS:
+            if None in keys or len(set(keys)) != count:
+                errs.append("nginx logged Idempotency-Keys %r, expected one per alert" % keys)
+        elif keys != [key] * count:
             errs.append("nginx logged Idempotency-Keys %r, expected %r" % (keys, key))
+        return errs
+    return check
+
+
+def too_early_retried(lines, key):
+    """nginx answered the first line 204, then each later one first 425 Too Early as
+    early data and then 204 on a new resumed connection without early data: each
+    alert processed once (a 425 is not processed), in order."""
+    def check(got, ctx):
+        want = [(204, len(lines[0]), False, False)]
+        for line in lines[1:]:
+            want += [(425, len(line), True, True), (204, len(line), True, False)]
+        seen = [(r["status"], r["length"], r.get("reused"), r.get("early"))
+                for r in got.requests]
+        errs = []
+        if seen != want:
+            errs.append("nginx logged (status, length, resumed, early data) %r, expected %r"
+                        % (seen, want))
+        if got.connections != len(want):
+            errs.append("nginx saw %d connections, expected %d" % (got.connections, len(want)))
+        if [r.get("key") for r in got.requests] != [key] * len(want):
+            errs.append("an attempt without the Idempotency-Key %r" % key)
         return errs
     return check
 
@@ -878,6 +907,29 @@ for name, cli, tls, peer_kw, early, words, key in (
                             EARLY_FIRST_FLIGHTS if peer_kw.get("gate") else None)],
              labels=["early_data", "nginx"],
              skip_if=no_nginx))
+
+# Through the queue (--retry): each alert has a key of its own, made by the queue.
+add(Case("early_data.nginx_queue.alertpost",
+         lambda: NginxEarlyData(keepalive_requests=1, tls=("1.3", "1.3"), gate=True),
+         [Step("ap3", ["-v", "--retry", "2", "--lines"], EXIT_OK,
+               stdin=b"\n".join(EARLY_LINES) + b"\n",
+               stderr=["* Early data: accepted", ", resumed; handshake",
+                       "3 delivered, 0 retried"])],
+         [early_data_as(EARLY_LINES, [False, True, True], QUEUE_KEYS, EARLY_FIRST_FLIGHTS)],
+         labels=["early_data", "nginx", "queue"], skip_if=no_nginx))
+
+# A server that answers early data with 425 Too Early (RFC 8470) did not process it:
+# the client sends the alert once more on a new connection, without early data.
+add(Case("early_data.nginx_too_early.alertpost",
+         lambda: NginxEarlyData(keepalive_requests=1, tls=("1.3", "1.3"), gate=True,
+                                too_early=True),
+         [Step("ap3", ["-v", "--lines", "-H", "Idempotency-Key: " + EARLY_KEY], EXIT_OK,
+               stdin=b"\n".join(EARLY_LINES) + b"\n",
+               stderr=["* Early data: accepted", "< HTTP/1.1 425",
+                       "* Early data: not offered (the server answered 425 Too Early to it)",
+                       "* 3 alert(s) delivered"])],
+         [too_early_retried(EARLY_LINES, EARLY_KEY)], labels=["early_data", "nginx"],
+         skip_if=no_nginx))
 
 cases_mtls.register(sys.modules[__name__])
 

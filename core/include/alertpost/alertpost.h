@@ -77,6 +77,10 @@ typedef enum ap_early_data {
     AP_EARLY_DATA_TOO_LARGE,      /**< not offered: the request exceeds the ticket's early-data
                                        limit, or is not whole in the work buffer */
     AP_EARLY_DATA_NOT_RESUMED,    /**< not offered: the ticket was not usable (expired) */
+    /** not offered: the server answered the first attempt's early data with 425 Too
+     *  Early (RFC 8470: not processed), and this retry sent the request after the
+     *  handshake, once */
+    AP_EARLY_DATA_TOO_EARLY,
     /** offered, and the server processed it: the request left with the first flight */
     AP_EARLY_DATA_ACCEPTED,
     /** offered and refused by the server, which discarded it unread: the request
@@ -217,8 +221,9 @@ typedef struct ap_client_info {
     /**
      * Kept-alive connections this post found unusable and replaced by a new
      * one: closed by the server, with unsolicited bytes waiting (an idle
-     * 408), failed before any byte of the alert left, or answered 408. The
-     * alert was not processed on them, so the new connection is no re-send.
+     * 408), failed before any byte of the alert left, or answered 408; and
+     * connections whose early data was answered 425 Too Early. The alert
+     * was not processed on them, so the new connection is no re-send.
      */
     unsigned stale_connections;
     /**
@@ -316,7 +321,9 @@ ap_status_t ap_client_init(ap_client_t *client, const ap_client_config_t *cfg);
  * new connection before any byte of the alert is written. It is also
  * replaced, once, if it fails before any byte of the request left, or if
  * the server answers the request on it with 408 (it says it did not process
- * it). Once any byte of the request has been written, a failure without a
+ * it). Likewise, a request sent as 0-RTT early data (cfg.early_data) that the
+ * server answers 425 Too Early (RFC 8470: it did not process it) is sent
+ * once more, on a new connection, without early data. Once any byte of the request has been written, a failure without a
  * complete response is AP_ERR_OUTCOME_UNKNOWN: the alert may or may not have
  * arrived, and ap_post() does not send it again. info.failure names what
  * ended the exchange. Re-sending is the caller's decision (the queue,

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,16 @@ static const char *g_pki = ".";
 void tls_test_server_pki(const char *dir)
 {
     g_pki = dir;
+}
+
+void tls_test_main_setup(int argc, char **argv, const char *name)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s PKI_DIR\n", name);
+        exit(2);
+    }
+    tls_test_server_pki(argv[1]);
+    (void)signal(SIGPIPE, SIG_IGN);
 }
 
 void tls_test_path(char *out, size_t size, const char *name)
@@ -254,8 +265,10 @@ static int count_posts(const unsigned char *req, size_t len)
     return posts;
 }
 
-/* The handshake, reading what arrives as early data into req. */
-static int handshake_reading_early(srv_t *v, unsigned char *req, size_t size, size_t *early)
+/* The handshake, reading what arrives as early data into req; with
+ * abort_after_early, it ends (-1) once early data has been read. */
+static int handshake_reading_early(srv_t *v, unsigned char *req, size_t size, size_t *early,
+                                   int abort_after_early)
 {
     int ret;
 
@@ -267,14 +280,33 @@ static int handshake_reading_early(srv_t *v, unsigned char *req, size_t size, si
             int m = mbedtls_ssl_read_early_data(&v->ssl, req + *early, size - *early);
 
             *early += m > 0 ? (size_t)m : 0;
-            ret = MBEDTLS_ERR_SSL_WANT_READ;
+            ret = abort_after_early ? -1 : MBEDTLS_ERR_SSL_WANT_READ;
         }
 #else
         (void)req;
         (void)size;
+        (void)abort_after_early;
 #endif
     } while (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE);
     return ret;
+}
+
+/* Reads the client's first flight until a protected record (its early data)
+ * is whole, or the client stops; 1 if one came. */
+static int read_first_flight(srv_conn_t *k)
+{
+    unsigned char buf[512];
+    size_t off;
+    int n;
+
+    while ((n = srv_recv_kept(k, buf, sizeof buf)) > 0) {
+        for (off = 0; off + 5 <= k->first_len; off += 5 + be16(k->first + off + 3)) {
+            if (k->first[off] == 23 && off + 5 + be16(k->first + off + 3) <= k->first_len) {
+                return 1;
+            }
+        }
+    }
+    return 0;
 }
 
 static void set_early_data(srv_t *v, int on)
@@ -308,10 +340,19 @@ static int serve_again(srv_t *v, int listen_fd, int out_fd, int early_data)
     k.first_len = 0;
     (void)setsockopt(k.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     v->ticket_accepted = 0;
-    set_early_data(v, early_data);
+    set_early_data(v, early_data == 1 || early_data >= 3);
     (void)mbedtls_ssl_session_reset(&v->ssl);
     mbedtls_ssl_set_bio(&v->ssl, &k, srv_send, srv_recv_kept, NULL);
-    ret = handshake_reading_early(v, req, sizeof req - 1, &early);
+    if (early_data == 4) {
+        /* the first flight, then a close with no answer at all */
+        int protected_record = read_first_flight(&k);
+
+        (void)snprintf(line, sizeof line, "C-1 0 0 %d %d\n", protected_record,
+                       hello_offers_early_data(k.first, k.first_len));
+        (void)close(k.fd);
+        return write(out_fd, line, strlen(line)) < 0 ? 9 : 0;
+    }
+    ret = handshake_reading_early(v, req, sizeof req - 1, &early, early_data == 3);
     len = early;
     if (ret == 0) {
         /* a request whole in the early data is answered without waiting */
@@ -359,8 +400,9 @@ static int serve_one(int listen_fd, int out_fd, const tls_test_server_opts_t *o)
         return ret;
     }
     if (o->connections > 1) {
+        /* the first connection grants early data whenever the test wants some */
         return (ret = serve_again(&v, listen_fd, out_fd, o->early_data != 0)) != 0
-                   ? ret : serve_again(&v, listen_fd, out_fd, o->early_data == 1);
+                   ? ret : serve_again(&v, listen_fd, out_fd, o->early_data);
     }
     if (poll(&pfd, 1, 10000) != 1 || (fd = accept(listen_fd, NULL, NULL)) < 0) {
         return 8;
@@ -508,6 +550,22 @@ ap_status_t tls_test_client_post(tls_test_client_t *cl)
     st = ap_post(&cl->c, &req, &resp);
     ap_client_close(&cl->c);
     return st;
+}
+
+void tls_test_two_connections(tls_test_server_t *s, tls_test_client_t *cl, uint16_t version,
+                              int early_data)
+{
+    tls_test_server_opts_t o;
+
+    memset(&o, 0, sizeof o);
+    o.max_version = version;
+    o.connections = 2;
+    o.early_data = early_data;
+    memset(cl, 0, sizeof(*cl));
+    tls_test_server_start(s, &o);
+    tls_test_client_config(cl, s->port);
+    cl->cfg.keep_alive = false;
+    cl->cfg.tls_max = (ap_tls_version_t)version;
 }
 
 void tls_test_client_done(tls_test_client_t *cl)
