@@ -7,9 +7,10 @@
  * buffer), a kept TLS 1.3 ticket whose server granted early data, and a
  * request within that ticket's max_early_data_size. Early data is not
  * forward secret and can be replayed by the network; the key makes a
- * replay harmless at a server that honours it. The ticket comes from this
- * client, whose URL, anchors, pins and version range never change
- * (ap_tls_session.c), so early data never goes under another policy. The
+ * replay harmless at a server that honours it. The ticket must come from a
+ * handshake of this client (t->saved_here), whose URL, anchors, pins and
+ * version range never change (ap_tls_session.c), so early data never goes
+ * under another policy; a session set from elsewhere is not used for it. The
  * handshake that follows is the usual one: the version is checked, and a
  * server that answers with a full handshake has its chain verified.
  *
@@ -38,7 +39,8 @@ bool ap_tls_early_arm(ap_client_t *c, ap_tls_t *t)
     if (c->early_len == 0) {
         return false; /* the client loop has said why (off, no key, kept alive) */
     }
-    if (!t->saved_valid || !ap_compat_session_is_tls13(&t->saved)) {
+    /* a session from elsewhere (a file) is resumed, but not trusted with early data */
+    if (!t->saved_valid || !t->saved_here || !ap_compat_session_is_tls13(&t->saved)) {
         c->info.early_data = AP_EARLY_DATA_NO_TICKET;
         return false;
     }

@@ -66,6 +66,9 @@ typedef struct ap_tls {
 #if AP_TLS_RESUMPTION
     mbedtls_ssl_session saved; /* the last session with this server (ap_tls_session.c) */
     bool saved_valid;
+    /* the session came from a handshake of this client (ap_tls_session_keep()),
+     * under its own policy: only such a ticket may carry early data */
+    bool saved_here;
 #endif
 } ap_tls_t;
 
