@@ -34,6 +34,59 @@
 #define AP_TLS_EARLY_DATA_TESTS 0
 #endif
 
+/* The client's transport, recording the TLS record types of each
+ * connection's first send: what left in the first write. */
+typedef struct first_sends {
+    const ap_transport_t *inner;
+    int conn;               /* connections so far */
+    bool seen;              /* the current connection's first send was recorded */
+    uint8_t types[2][8];
+    size_t count[2];
+} first_sends_t;
+
+static first_sends_t g_first;
+
+static ap_status_t rec_connect(void *ctx, const char *host, uint16_t port, uint32_t timeout_ms)
+{
+    (void)ctx;
+    g_first.conn++;
+    g_first.seen = false;
+    return g_first.inner->connect(g_first.inner->ctx, host, port, timeout_ms);
+}
+
+static int32_t rec_send(void *ctx, const uint8_t *buf, size_t len, uint32_t timeout_ms)
+{
+    int32_t n = g_first.inner->send(g_first.inner->ctx, buf, len, timeout_ms);
+    int i = g_first.conn - 1;
+    size_t off = 0;
+
+    (void)ctx;
+    if (!g_first.seen && i >= 0 && i < 2) {
+        while (n > 0 && off + 5 <= (size_t)n && g_first.count[i] < sizeof g_first.types[i]) {
+            g_first.types[i][g_first.count[i]++] = buf[off];
+            off += 5 + (((size_t)buf[off + 3] << 8) | buf[off + 4]);
+        }
+    }
+    g_first.seen = true;
+    return n;
+}
+
+static int32_t rec_recv(void *ctx, uint8_t *buf, size_t size, uint32_t timeout_ms)
+{
+    (void)ctx;
+    return g_first.inner->recv(g_first.inner->ctx, buf, size, timeout_ms);
+}
+
+static void rec_close(void *ctx)
+{
+    (void)ctx;
+    g_first.inner->close(g_first.inner->ctx);
+}
+
+static const ap_transport_t k_recording = {NULL, rec_connect, rec_send, rec_recv, rec_close,
+                                           NULL};
+
+
 typedef struct two_posts {
     ap_status_t st[2];
     ap_early_data_t early[2];
@@ -56,6 +109,9 @@ static void run_two(int server_early, bool client_early, bool keyed, uint16_t ve
     int i;
 
     tls_test_two_connections(&s, &cl, version, server_early);
+    memset(&g_first, 0, sizeof g_first);
+    g_first.inner = &cl.transport;
+    cl.cfg.transport = &k_recording;
     cl.cfg.early_data = client_early;
     assert_int_equal(ap_client_init(&cl.c, &cl.cfg), AP_OK);
     for (i = 0; i < 2; i++) {
@@ -94,6 +150,16 @@ static void post_twice(int server_early, bool client_early, bool keyed, uint16_t
 }
 
 #if AP_TLS_EARLY_DATA_TESTS
+static const uint8_t k_hello[] = {22};
+static const uint8_t k_hello_early[] = {22, 20, 23};
+
+/* Did connection i's first send hold exactly these records? */
+static void expect_first_send(int i, const uint8_t *types, size_t count)
+{
+    assert_int_equal(g_first.count[i], count);
+    assert_memory_equal(g_first.types[i], types, count);
+}
+
 static void test_keyed_resumed_post_goes_as_early_data(void **state)
 {
     two_posts_t r;
@@ -106,6 +172,10 @@ static void test_keyed_resumed_post_goes_as_early_data(void **state)
     assert_int_equal(r.seen.conn[1].offered, 1);
     assert_int_equal(r.seen.conn[1].early, 1); /* the request came in the early data */
     assert_int_equal(r.early[1], AP_EARLY_DATA_ACCEPTED);
+    /* the full handshake's first write: the ClientHello alone; the resumed
+     * one's: ClientHello, ChangeCipherSpec and the early data, in one send */
+    expect_first_send(0, k_hello, sizeof k_hello);
+    expect_first_send(1, k_hello_early, sizeof k_hello_early);
 }
 
 static void test_refused_early_data_is_sent_once_after_the_handshake(void **state)
@@ -119,6 +189,7 @@ static void test_refused_early_data_is_sent_once_after_the_handshake(void **stat
     assert_int_equal(r.seen.conn[1].offered, 1);
     assert_int_equal(r.seen.conn[1].early, 0); /* discarded, then sent in 1-RTT data */
     assert_int_equal(r.early[1], AP_EARLY_DATA_REJECTED);
+    expect_first_send(1, k_hello_early, sizeof k_hello_early);
 }
 
 static void test_no_key_no_early_data(void **state)
@@ -131,6 +202,7 @@ static void test_no_key_no_early_data(void **state)
     assert_int_equal(r.seen.conn[1].offered, 0); /* not even announced */
     assert_int_equal(r.seen.conn[1].early, 0);
     assert_int_equal(r.early[1], AP_EARLY_DATA_NO_KEY);
+    expect_first_send(1, k_hello, sizeof k_hello);
 }
 
 static void test_early_data_off_by_default(void **state)
