@@ -213,7 +213,8 @@ static int configure(const cli_options_t *o, cli_run_state_t *r, size_t anchors_
     cfg->resume_sessions = o->lines || cli_uses_queue(o);
     /* A resumed post may go as 0-RTT early data when its alert carries an
      * Idempotency-Key (-H, or the queue's own), so a replay is harmless. */
-    cfg->early_data = cfg->resume_sessions && (has_idempotency_key(o) || cli_uses_queue(o));
+    cfg->early_data = cfg->resume_sessions && !o->no_early_data &&
+                      (has_idempotency_key(o) || cli_uses_queue(o));
     cfg->public_suffixes = (const char *)r->suffixes;
     cfg->public_suffixes_len = r->suffixes_len;
     if (o->connect_timeout_s > 0) {

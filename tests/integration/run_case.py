@@ -873,8 +873,8 @@ for cli in ("ap3", "ap2"):
 # processes before the handshake completes ($ssl_early_data "1"). With early data off
 # in nginx its tickets allow none: never offered. With a group the client sends no
 # share for first, nginx answers each hello with a HelloRetryRequest, refusing the
-# early data: the alert then goes once after the handshake. Without a key, or over
-# TLS 1.2: never offered; 2.28 (no TLS 1.3) has no early data built.
+# early data: the alert then goes once after the handshake. Without a key, with
+# --no-early-data, or over TLS 1.2: never offered; 2.28 (no TLS 1.3) has none built.
 EARLY_LINES = [b"one", b"two", b"three"]
 EARLY_KEY = "7d4c9e1a-early"
 # The accepted case goes through a gate that holds the client's second flight until
@@ -892,6 +892,7 @@ for name, cli, tls, peer_kw, early, words, key in (
         ("off", "ap3", "1.3", {"early": False}, [False, False, False],
          "* Early data: not offered (the server's ticket allows none)", EARLY_KEY),
         ("no_key", "ap3", "1.3", {}, [False, False, False], None, None),
+        ("opted_out", "ap3", "1.3", {}, [False, False, False], None, EARLY_KEY),
         ("tls1.2", "ap3", "1.2", {}, [False, False, False],
          "* Early data: not offered (no TLS 1.3 ticket kept)", EARLY_KEY),
         ("tls1.2", "ap2", "1.2", {}, [False, False, False],
@@ -899,10 +900,11 @@ for name, cli, tls, peer_kw, early, words, key in (
     add(Case("early_data.nginx_%s.%s" % (name, CLIS[cli]),
              lambda peer_kw=peer_kw, tls=tls: NginxEarlyData(keepalive_requests=1,
                                                              tls=(tls, tls), **peer_kw),
-             [Step(cli, ["-v", "--lines"] + (["-H", "Idempotency-Key: " + key] if key else []),
+             [Step(cli, ["-v", "--lines"] + (["-H", "Idempotency-Key: " + key] if key else []) +
+                   (["--no-early-data"] if name == "opted_out" else []),
                    EXIT_OK, stdin=b"\n".join(EARLY_LINES) + b"\n",
                    stderr=[", resumed; handshake"] + ([words] if words else []),
-                   stderr_lacks=[] if key else ["* Early data"])],
+                   stderr_lacks=[] if words else ["* Early data"])],
              [early_data_as(EARLY_LINES, early, key,
                             EARLY_FIRST_FLIGHTS if peer_kw.get("gate") else None)],
              labels=["early_data", "nginx"],
