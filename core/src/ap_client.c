@@ -541,6 +541,7 @@ static void early_prepare(ap_client_t *c, const ap_request_t *req, bool reused)
         c->info.early_data = AP_EARLY_DATA_TOO_LARGE; /* a failed head fails again later */
     } else {
         c->early_len = len; /* the handshake decides (ap_tls_early_arm) */
+        c->info.early_data = AP_EARLY_DATA_NOT_REACHED;
     }
 }
 

@@ -53,6 +53,8 @@ const char *ap_early_data_str(ap_early_data_t early)
     case AP_EARLY_DATA_TOO_LARGE:   return "not offered (the alert exceeds the ticket's limit)";
     case AP_EARLY_DATA_NOT_RESUMED: return "not offered (the ticket was not usable)";
     case AP_EARLY_DATA_TOO_EARLY:   return "not offered (the server answered 425 Too Early to it)";
+    case AP_EARLY_DATA_NOT_REACHED: return "not offered (the connection failed first)";
+    case AP_EARLY_DATA_UNANSWERED:  return "offered, unanswered (the handshake failed)";
     case AP_EARLY_DATA_ACCEPTED:    return "accepted";
     case AP_EARLY_DATA_REJECTED:    return "rejected by the server";
     }

@@ -81,6 +81,10 @@ typedef enum ap_early_data {
      *  Early (RFC 8470: not processed), and this retry sent the request after the
      *  handshake, once */
     AP_EARLY_DATA_TOO_EARLY,
+    /** not offered: the connection failed before its handshake */
+    AP_EARLY_DATA_NOT_REACHED,
+    /** offered, and the handshake failed before the server said whether it took it */
+    AP_EARLY_DATA_UNANSWERED,
     /** offered, and the server processed it: the request left with the first flight */
     AP_EARLY_DATA_ACCEPTED,
     /** offered and refused by the server, which discarded it unread: the request

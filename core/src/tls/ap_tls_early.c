@@ -54,6 +54,7 @@ bool ap_tls_early_arm(ap_client_t *c, ap_tls_t *t)
         return false;
     }
     ap_compat_early_data(&t->conf, 1);
+    c->info.early_data = AP_EARLY_DATA_UNANSWERED; /* until the handshake says */
     return true;
 }
 

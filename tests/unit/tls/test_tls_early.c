@@ -237,6 +237,7 @@ static void test_lost_after_accepted_early_data_is_an_unknown_outcome(void **sta
 
     (void)state;
     expect_unknown_outcome(3, &r);
+    assert_int_equal(r.early[1], AP_EARLY_DATA_ACCEPTED); /* the handshake completed */
     assert_int_equal(r.seen.conn[1].early, 1); /* the server had the alert */
     assert_int_equal(r.seen.conn[1].posted, 1);
 }
@@ -250,6 +251,7 @@ static void test_handshake_failing_after_early_data_left_is_an_unknown_outcome(v
 
     (void)state;
     expect_unknown_outcome(4, &r);
+    assert_int_equal(r.early[1], AP_EARLY_DATA_UNANSWERED);
     assert_int_equal(r.seen.conn[1].early, 1); /* a protected record in the first flight */
 }
 
