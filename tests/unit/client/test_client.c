@@ -387,6 +387,18 @@ static ap_status_t post_keyed(void)
     return ap_post(&fx.client, &req, &fx.resp);
 }
 
+/* A client with early_data on or off, over a server that takes what it is
+ * offered as early data; initialised. */
+static void setup_early(const fake_event_t *events, size_t count, bool early_data)
+{
+    setup_with(events, count);
+    fx.cfg.early_data = early_data;
+    plain_tls_take_early = true;
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+}
+
+#define SETUP_EARLY(ev, on) setup_early((ev), sizeof(ev) / sizeof((ev)[0]), (on))
+
 /* How many requests the server got: "POST " at the start of a line. */
 static unsigned requests_sent(void)
 {
@@ -405,10 +417,7 @@ static void test_early_data_is_not_written_again(void **state)
     static const fake_event_t ev[] = {{FAKE_BYTES, k_ok, false, false}};
 
     (void)state;
-    SETUP(ev);
-    fx.cfg.early_data = true;
-    plain_tls_take_early = true;
-    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    SETUP_EARLY(ev, true);
     assert_int_equal(post_keyed(), AP_OK);
     assert_int_equal(plain_tls_early_sent, 1);
     assert_int_equal(requests_sent(), 1); /* in the early data, and only there */
@@ -421,10 +430,7 @@ static void test_no_key_is_never_offered(void **state)
     static const fake_event_t ev[] = {{FAKE_BYTES, k_ok, false, false}};
 
     (void)state;
-    SETUP(ev);
-    fx.cfg.early_data = true;
-    plain_tls_take_early = true;
-    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    SETUP_EARLY(ev, true);
     assert_int_equal(post(), AP_OK);
     assert_int_equal(plain_tls_early_sent, 0);
     assert_int_equal(ap_client_info(&fx.client)->early_data, AP_EARLY_DATA_NO_KEY);
@@ -439,10 +445,7 @@ static void test_too_early_is_sent_again_without_early_data(void **state)
         {FAKE_BYTES, k_ok, true, false}};
 
     (void)state;
-    SETUP(ev);
-    fx.cfg.early_data = true;
-    plain_tls_take_early = true;
-    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    SETUP_EARLY(ev, true);
     assert_int_equal(post_keyed(), AP_OK);
     assert_int_equal(fx.net.connects, 2);
     assert_int_equal(plain_tls_early_sent, 1); /* the retry offered none */
@@ -459,8 +462,7 @@ static void test_too_early_without_early_data_is_an_answer(void **state)
         {FAKE_BYTES, k_ok, true, false}};
 
     (void)state;
-    SETUP(ev);
-    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+    SETUP_EARLY(ev, false);
     assert_int_equal(post_keyed(), AP_ERR_HTTP_STATUS); /* early_data off: not retried */
     assert_int_equal(fx.resp.status_code, 425);
     assert_int_equal(fx.net.connects, 1);
