@@ -94,6 +94,7 @@ typedef struct cli_options {
     /* switches */
     bool json;                  /* --json: Content-Type and Accept set to JSON */
     bool lines;
+    bool no_early_data;         /* --no-early-data: never 0-RTT, even with a key */
     bool flush;                 /* --flush: deliver the spool, no new alert */
     bool spool_list;            /* --spool-list: show the spool, send nothing */
     bool at_set;

@@ -65,6 +65,8 @@ static const char usage_text[] =
     "                             and TLS policy, and keep this run's there (mode 0600)\n"
     "      --resolve HOST:PORT:ADDR   connect to ADDR for HOST:PORT (repeatable);\n"
     "                             the certificate is still checked against HOST\n"
+    "      --no-early-data        never send an alert with an Idempotency-Key as TLS 1.3\n"
+    "                             0-RTT early data on a resumed connection\n"
     "Proxy (HTTP CONNECT; TLS end to end, verified against the URL's host):\n"
     "  -x, --proxy [http://][USER:PASSWORD@]HOST[:PORT]   default: $https_proxy,\n"
     "                             $HTTPS_PROXY, $all_proxy, $ALL_PROXY; port 1080; \"\" none\n"
@@ -97,7 +99,7 @@ enum {
     OPT_CACERT = 256, OPT_TLS_MIN, OPT_TLS_MAX, OPT_PINS, OPT_RESOLVE, OPT_CONNECT_TIMEOUT,
     OPT_LINES, OPT_DATA_BINARY, OPT_JSON, OPT_BEARER, OPT_LACKING, OPT_SPOOL, OPT_FLUSH,
     OPT_SPOOL_LIST, OPT_SPOOL_MAX_BYTES, OPT_RETRY, OPT_RETRY_MAX_TIME, OPT_RETRY_DELAY, OPT_NOPROXY, OPT_CHECK_CHAIN, OPT_AT,
-    OPT_KEY, OPT_PASS, OPT_PSL, OPT_SSL_SESSIONS, OPT_PIPELINE
+    OPT_KEY, OPT_PASS, OPT_PSL, OPT_SSL_SESSIONS, OPT_PIPELINE, OPT_NO_EARLY_DATA
 };
 
 static const struct option k_longopts[] = {
@@ -118,6 +120,7 @@ static const struct option k_longopts[] = {
     {"public-suffix-list", required_argument, NULL, OPT_PSL},
     {"ssl-sessions", required_argument, NULL, OPT_SSL_SESSIONS},
     {"resolve", required_argument, NULL, OPT_RESOLVE},
+    {"no-early-data", no_argument, NULL, OPT_NO_EARLY_DATA},
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
     {"max-time", required_argument, NULL, 'm'},
     {"lines", no_argument, NULL, OPT_LINES},
@@ -436,6 +439,7 @@ static int handle_option(cli_options_t *o, int ch, const char *arg, int long_ind
         o->pipeline = (unsigned)n;
         break;
     }
+    case OPT_NO_EARLY_DATA: o->no_early_data = true; break;
     case OPT_SPOOL: o->spool = arg; break;
     case OPT_FLUSH: o->flush = true; break;
     case OPT_SPOOL_LIST: o->spool_list = true; break;

@@ -178,6 +178,18 @@ static void request_headers(const cli_options_t *o, cli_run_state_t *r)
     }
 }
 
+static bool has_idempotency_key(const cli_options_t *o)
+{
+    size_t i;
+
+    for (i = 0; i < o->header_count; i++) {
+        if (strcasecmp(o->headers[i].name, "Idempotency-Key") == 0 && o->headers[i].value[0]) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static int configure(const cli_options_t *o, cli_run_state_t *r, size_t anchors_len)
 {
     ap_client_config_t *cfg = &r->cfg;
@@ -201,6 +213,10 @@ static int configure(const cli_options_t *o, cli_run_state_t *r, size_t anchors_
      * tickets then. --lines and the queue may reconnect, and resume; with
      * --ssl-sessions, the next run does. */
     cfg->resume_sessions = o->lines || cli_uses_queue(o) || o->ssl_sessions != NULL;
+    /* A resumed post may go as 0-RTT early data when its alert carries an
+     * Idempotency-Key (-H, or the queue's own), so a replay is harmless. */
+    cfg->early_data = cfg->resume_sessions && !o->no_early_data &&
+                      (has_idempotency_key(o) || cli_uses_queue(o));
     cfg->public_suffixes = (const char *)r->suffixes;
     cfg->public_suffixes_len = r->suffixes_len;
     if (o->connect_timeout_s > 0) {

@@ -49,6 +49,9 @@ static void connection_lines(const cli_trace_t *t)
     fprintf(stderr, "* %s, %s, %s%s; handshake %u ms\n", ap_tls_version_str(i->tls_version),
             i->ciphersuite, ap_tls_library_version(), i->resumed ? ", resumed" : "",
             (unsigned)i->handshake_ms);
+    if (i->early_data != AP_EARLY_DATA_OFF) {
+        fprintf(stderr, "* Early data: %s\n", ap_early_data_str(i->early_data));
+    }
 }
 
 /* One head line, escaped; the value of a credential header masked. */

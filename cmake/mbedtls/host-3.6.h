@@ -35,3 +35,11 @@
  * hidden, and costs up to 15 bytes per record on links paid by the byte. */
 #undef MBEDTLS_SSL_CID_TLS1_3_PADDING_GRANULARITY
 #define MBEDTLS_SSL_CID_TLS1_3_PADDING_GRANULARITY 1
+
+/* TLS 1.3 0-RTT early data: a resumed post whose request carries an
+ * Idempotency-Key may send it in the first flight (cfg.early_data). The
+ * client sends it only when asked; the test servers of the unit tests
+ * accept it with the same build. */
+#ifndef MBEDTLS_SSL_EARLY_DATA
+#define MBEDTLS_SSL_EARLY_DATA
+#endif

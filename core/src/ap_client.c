@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ap_client_internal.h"
+#include "http/ap_http_chars.h"
 
 enum { AP_MIN_WORK_BUF = 256 };
 
@@ -470,28 +471,42 @@ static void head_for(const ap_client_t *c, const ap_request_t *req, ap_http_requ
     head->keep_alive = c->cfg.keep_alive;
 }
 
-/* Write one request (head and body) over the open connection. c->wire_sent
- * says afterwards how much of it left. */
-ap_status_t ap_client_send_request(ap_client_t *c, const ap_request_t *req)
+/* The request in the work buffer: its head (*head_len bytes), followed by
+ * the body where it fits (then *len covers both; else *len == *head_len). */
+static ap_status_t compose(ap_client_t *c, const ap_request_t *req, size_t *head_len,
+                           size_t *len)
 {
     ap_http_request_head_t head;
-    size_t head_len = 0;
     ap_status_t st;
 
     head_for(c, req, &head);
-    c->wire_sent = 0;
-    st = ap_http_write_head(&head, c->cfg.work_buf, c->cfg.work_buf_size, &head_len);
+    st = ap_http_write_head(&head, c->cfg.work_buf, c->cfg.work_buf_size, head_len);
+    *len = *head_len;
+    if (st == AP_OK && req->body_len > 0 && req->body_len <= c->cfg.work_buf_size - *head_len) {
+        memcpy(c->cfg.work_buf + *head_len, req->body, req->body_len);
+        *len += req->body_len;
+    }
+    return st;
+}
+
+/* Write one request (head and body) over the open connection, less what
+ * the server accepted as 0-RTT early data. c->wire_sent says afterwards how
+ * much of it left. */
+ap_status_t ap_client_send_request(ap_client_t *c, const ap_request_t *req)
+{
+    size_t head_len = 0;
+    size_t len = 0;
+    ap_status_t st;
+
+    st = compose(c, req, &head_len, &len);
+    /* what the server accepted as 0-RTT early data has left already */
+    c->wire_sent = (uint32_t)c->early_accepted;
     if (st == AP_OK) {
         trace(c, AP_TRACE_REQUEST_HEAD, c->cfg.work_buf, head_len);
-        if (req->body_len > 0 && req->body_len <= c->cfg.work_buf_size - head_len) {
-            /* head and body in one TLS record and one send, where they fit */
-            memcpy(c->cfg.work_buf + head_len, req->body, req->body_len);
-            st = write_all(c, c->cfg.work_buf, head_len + req->body_len);
-        } else {
-            st = write_all(c, c->cfg.work_buf, head_len);
-            if (st == AP_OK && req->body_len > 0) {
-                st = write_all(c, req->body, req->body_len);
-            }
+        /* head and body in one TLS record and one send, where they fit */
+        st = write_all(c, c->cfg.work_buf + c->early_accepted, len - c->early_accepted);
+        if (st == AP_OK && len == head_len && req->body_len > 0) {
+            st = write_all(c, req->body, req->body_len);
         }
     }
     return st;
@@ -521,6 +536,38 @@ static ap_status_t exchange(ap_client_t *c, const ap_request_t *req, ap_response
         return AP_ERR_HTTP_STATUS;
     }
     return AP_OK;
+}
+
+/* 0-RTT (tls/ap_tls_early.c): with cfg.early_data, a request that carries
+ * an Idempotency-Key is composed whole in the work buffer before the
+ * handshake, which may send it as early data; the glue then says how much
+ * of it the server accepted, and exchange() writes the rest. */
+static void early_prepare(ap_client_t *c, const ap_request_t *req, bool reused)
+{
+    size_t head_len = 0;
+    size_t len = 0;
+    bool keyed = false;
+    size_t i;
+
+    c->early_len = 0;
+    c->early_accepted = 0;
+    c->early_out = false;
+    for (i = 0; i < req->header_count; i++) {
+        keyed = keyed || (ap_http_name_is(req->headers[i].name, "idempotency-key") &&
+                          req->headers[i].value != NULL && req->headers[i].value[0] != '\0');
+    }
+    if (!c->cfg.early_data) {
+        c->info.early_data = AP_EARLY_DATA_OFF;
+    } else if (!keyed) {
+        c->info.early_data = AP_EARLY_DATA_NO_KEY;
+    } else if (reused) {
+        c->info.early_data = AP_EARLY_DATA_KEPT_ALIVE;
+    } else if (compose(c, req, &head_len, &len) != AP_OK || len != head_len + req->body_len) {
+        c->info.early_data = AP_EARLY_DATA_TOO_LARGE; /* a failed head fails again later */
+    } else {
+        c->early_len = len; /* the handshake decides (ap_tls_early_arm) */
+        c->info.early_data = AP_EARLY_DATA_NOT_REACHED;
+    }
 }
 
 /* Before a kept-alive connection carries a request: poll it without
@@ -563,10 +610,15 @@ static void reset_connection_info(ap_client_t *c)
 /* May the failed attempt be made again on a new connection? Only when it
  * cannot be a re-send: nothing of the request left over a reused connection
  * that turned out dead, or the server answered 408 on it (it says it did not
- * process the request). */
+ * process the request), or 425 Too Early to a request it accepted as early
+ * data (RFC 8470: not processed; the retry sends none). */
 static bool safe_to_retry(const ap_client_t *c, ap_status_t st, const ap_response_t *resp,
                           bool reused)
 {
+    if (st == AP_ERR_HTTP_STATUS && resp->status_code == 425 &&
+        c->info.early_data == AP_EARLY_DATA_ACCEPTED) {
+        return true;
+    }
     if (!reused) {
         return false;
     }
@@ -613,6 +665,7 @@ void ap_client_begin_call(ap_client_t *c)
 ap_status_t ap_post(ap_client_t *c, const ap_request_t *req, ap_response_t *resp)
 {
     ap_status_t st = AP_ERR_IO;
+    bool too_early = false; /* the last attempt's early data met 425 Too Early */
     int attempt;
 
     if (c == NULL || !c->initialised || req == NULL || resp == NULL ||
@@ -627,10 +680,17 @@ ap_status_t ap_post(ap_client_t *c, const ap_request_t *req, ap_response_t *resp
         bool reused = c->connected && still_usable(c);
 
         c->info.reused_connection = reused;
+        early_prepare(c, req, reused);
+        if (too_early) {
+            c->early_len = 0; /* after 425 Too Early: the same request, without */
+            c->info.early_data = AP_EARLY_DATA_TOO_EARLY;
+        }
         if (!reused) {
             reset_connection_info(c);
             st = open_connection(c);
             if (st != AP_OK) {
+                /* the alert left as early data: the server may have taken it */
+                st = c->early_out ? describe_unknown(c, st, resp) : st;
                 break;
             }
         }
@@ -654,6 +714,7 @@ ap_status_t ap_post(ap_client_t *c, const ap_request_t *req, ap_response_t *resp
         drop_connection(c, CLOSE_ABORT);
         c->info.stale_connections++;
         c->error[0] = '\0';
+        too_early = st == AP_ERR_HTTP_STATUS && resp->status_code == 425;
         reset_response(resp);
     }
     if (st == AP_ERR_HTTP_STATUS) {
@@ -669,6 +730,13 @@ ap_status_t ap_client_connect(ap_client_t *c)
 {
     bool reused = c->connected && still_usable(c);
 
+    /* A pipelined request never goes as early data: the pipeline writes
+     * each one itself, after the handshake. Nothing of an earlier post's
+     * 0-RTT attempt may reach this handshake. */
+    c->early_len = 0;
+    c->early_accepted = 0;
+    c->early_out = false;
+    c->info.early_data = c->cfg.early_data ? AP_EARLY_DATA_PIPELINED : AP_EARLY_DATA_OFF;
     c->info.reused_connection = reused;
     if (reused) {
         return AP_OK;

@@ -2,7 +2,9 @@
  * ap_status_str(): the phrase for each status. A switch rather than a table
  * indexed by -status, so that a value added to the enum without a phrase
  * falls through to "unknown status" instead of reading past an array.
+ * ap_early_data_str() is built the same way.
  */
+#include "alertpost/alertpost.h"
 #include "alertpost/ap_status.h"
 
 const char *ap_status_str(ap_status_t status)
@@ -43,4 +45,25 @@ const char *ap_status_str(ap_status_t status)
     case AP_ERR_NOT_SENT:      return "not sent";
     }
     return "unknown status";
+}
+
+const char *ap_early_data_str(ap_early_data_t early)
+{
+    switch (early) {
+    case AP_EARLY_DATA_OFF:         return "not offered (off)";
+    case AP_EARLY_DATA_NOT_BUILT:   return "not offered (this Mbed TLS has no TLS 1.3 early data)";
+    case AP_EARLY_DATA_NO_KEY:      return "not offered (the alert has no Idempotency-Key)";
+    case AP_EARLY_DATA_KEPT_ALIVE:  return "not offered (kept-alive connection)";
+    case AP_EARLY_DATA_NO_TICKET:   return "not offered (no TLS 1.3 ticket kept)";
+    case AP_EARLY_DATA_NOT_ALLOWED: return "not offered (the server's ticket allows none)";
+    case AP_EARLY_DATA_TOO_LARGE:   return "not offered (the alert exceeds the ticket's limit)";
+    case AP_EARLY_DATA_NOT_RESUMED: return "not offered (the ticket was not usable)";
+    case AP_EARLY_DATA_TOO_EARLY:   return "not offered (the server answered 425 Too Early to it)";
+    case AP_EARLY_DATA_NOT_REACHED: return "not offered (the connection failed first)";
+    case AP_EARLY_DATA_PIPELINED:  return "not offered (a pipelined request)";
+    case AP_EARLY_DATA_UNANSWERED:  return "offered, unanswered (the handshake failed)";
+    case AP_EARLY_DATA_ACCEPTED:    return "accepted";
+    case AP_EARLY_DATA_REJECTED:    return "rejected by the server";
+    }
+    return "unknown";
 }

@@ -12,6 +12,7 @@ or a new Peer subclass here whose `received()` fills the same fields.
 import base64
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -367,6 +368,172 @@ class NginxPipeline(NginxServer):
         return got
 
 
+class _Acceptor:
+    """A loopback listener that gives each connection, numbered from 1, a thread of its
+    own (self._serve), for 60 s at most."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.stopping = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        deadline = time.monotonic() + 60
+        n = 0
+        while not self.stopping and time.monotonic() < deadline:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            n += 1
+            threading.Thread(target=self._serve, args=(conn, n), daemon=True).start()
+
+    def _serve(self, conn, n):
+        raise NotImplementedError
+
+    def stop(self):
+        self.stopping = True
+        self.thread.join(timeout=2)
+        self.sock.close()
+
+
+def _record_types(state, data):
+    """Feeds bytes of one direction of a TLS stream to `state` (a dict with "buf"), and
+    returns the content types of the records completed by them."""
+    state["buf"] += data
+    types = []
+    while len(state["buf"]) >= 5:
+        n = 5 + int.from_bytes(state["buf"][3:5], "big")
+        if len(state["buf"]) < n:
+            break
+        types.append(state["buf"][0])
+        state["buf"] = state["buf"][n:]
+    return types
+
+
+class FlightGate(_Acceptor):
+    """A TCP relay in front of a TLS server that stands in for a network's round trip.
+
+    It passes the client's first flight (its bytes before the server's first one) at
+    once, noting the record types in it, and when that flight carried early data (a
+    protected record, type 23), holds the client's next flight until the server has
+    sent `release` protected records, or RELEASE_S has passed. A resumed TLS 1.3
+    server sends two (EncryptedExtensions, Finished) before the client's Finished; a
+    third is data the server wrote before the handshake completed: its answer to a
+    request it took from the early data. So a server that processes early data is
+    seen to do so before the handshake completes, however fast loopback is."""
+
+    RELEASE_S = 5.0
+
+    def __init__(self, target_port, release=3):
+        self.target_port, self.release = target_port, release
+        self.flights = {}            # connection number: the record types of its first flight
+        super().__init__()
+
+    @property
+    def first_flights(self):
+        return [self.flights[n] for n in sorted(self.flights)]
+
+    def _serve(self, conn, n):
+        self.flights[n] = []
+        self._relay(conn, self.flights[n])
+
+    def _relay(self, client, first):
+        server = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
+        up, down = {"buf": b""}, {"buf": b""}
+        held, answered, protected, opened = b"", False, 0, time.monotonic()
+        with client, server:
+            while True:
+                gate_open = 23 not in first or protected >= self.release or \
+                    time.monotonic() - opened > self.RELEASE_S
+                if held and gate_open:
+                    server.sendall(held)
+                    held = b""
+                ready, _, _ = select.select([client, server], [], [], 0.1)
+                try:
+                    if client in ready:
+                        data = client.recv(65536)
+                        if not data:
+                            return
+                        if not answered:
+                            first.extend(_record_types(up, data))
+                            server.sendall(data)
+                        else:
+                            held += data
+                    if server in ready:
+                        data = server.recv(65536)
+                        if not data:
+                            return
+                        answered = True
+                        protected += _record_types(down, data).count(23)
+                        client.sendall(data)
+                except OSError:
+                    return
+
+
+class NginxEarlyData(NginxResume):
+    """NginxResume with TLS 1.3 early data (`early`: nginx's ssl_early_data on or off),
+    whose access log also says per request whether it arrived as early data (nginx's
+    $ssl_early_data as the request was processed: "1" while the handshake was not
+    complete, "" otherwise) and its
+    Idempotency-Key ("-" if none). `curve` limits the groups nginx accepts (its
+    ssl_ecdh_curve): one the client does not send a share for first makes nginx answer
+    with a HelloRetryRequest, which refuses the early data of that connection. With
+    `gate`, the client reaches nginx through a FlightGate, which records each
+    connection's first flight. With `too_early`, nginx answers a request that came as
+    early data 425 Too Early (RFC 8470), as a server unwilling to risk a replay does."""
+
+    def __init__(self, early=True, curve=None, gate=False, too_early=False, **kw):
+        super().__init__(**kw)
+        self.early, self.curve, self.too_early = early, curve, too_early
+        self.gate = None if not gate else True   # a FlightGate in front, once started
+
+    def start(self, work, pki):
+        port = super().start(work, pki)
+        if self.gate:
+            self.gate = FlightGate(port)
+            return self.gate.port
+        return port
+
+    def stop(self):
+        if isinstance(self.gate, FlightGate):
+            self.gate.stop()
+        super().stop()
+
+    def _config(self, pki):
+        conf = super()._config(pki)
+        # $ssl_early_data is read when the request is processed (set, prefixed so that
+        # the value is never empty): by the time the log is written the client's
+        # Finished may have completed the handshake.
+        conf = conf.replace("$ssl_session_reused'",
+                            "$ssl_session_reused $early $http_idempotency_key'")
+        # too_early: RFC 8470's pattern, 425 to a request that came as early data
+        refuse = "if ($early = e1) { return 425; } " if self.too_early else ""
+        conf = conf.replace("location /alerts { return 204; }",
+                            "location /alerts { set $early \"e$ssl_early_data\"; %s"
+                            "return 204; }" % refuse)
+        extra = "        ssl_early_data %s;\n" % ("on" if self.early else "off")
+        if self.curve:
+            extra += "        ssl_ecdh_curve %s;\n" % self.curve
+        return conf.replace("        keepalive_requests", extra + "        keepalive_requests")
+
+    def received(self):
+        got = super().received()
+        lines = _read_text(os.path.join(self.work, "access.log")).decode().splitlines()
+        for line, req in zip(lines, got.requests):
+            fields = line.split()
+            req["early"] = fields[9] == "e1"
+            req["key"] = fields[10] if fields[10] != "-" else None
+        if isinstance(self.gate, FlightGate):
+            got.first_flights = list(self.gate.first_flights)
+        return got
+
+
 # ------------------------------------------------ Debian servers: the real-servers matrix
 #
 # Each is the Debian package's own binary, started in the foreground by the test with a
@@ -646,31 +813,13 @@ $HTTP["url"] == "/alerts" { cgi.assign = ("" => "/bin/sh") }
         return got
 
 
-class _BodyRecorder:
+class _BodyRecorder(_Acceptor):
     """The plain-HTTP backend behind HAProxy: records every request, answers 204."""
 
     def __init__(self):
         self.requests = []
         self.lock = threading.Lock()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.stopping = False
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self):
-        deadline = time.monotonic() + 60
-        n = 0
-        while not self.stopping and time.monotonic() < deadline:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            n += 1
-            threading.Thread(target=self._serve, args=(conn, n), daemon=True).start()
+        super().__init__()
 
     def _serve(self, conn, n):
         conn.settimeout(15)
@@ -690,11 +839,6 @@ class _BodyRecorder:
                     conn.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
                 except OSError:
                     return
-
-    def stop(self):
-        self.stopping = True
-        self.thread.join(timeout=2)
-        self.sock.close()
 
 
 class HAProxyServer(_ConfiguredServer):

@@ -31,9 +31,9 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from peers import (SERVER_VERSION_NAMES, ApacheServer, GnuTLSServer,  # noqa: E402
-                   HAProxyServer, LighttpdServer, LyingServerHello, NginxPipeline, NginxResume,
-                   NginxServer, OpenSSLServer, PeerError, PySink, RefusedPort,
-                   SilentPort)
+                   HAProxyServer, LighttpdServer, LyingServerHello, NginxEarlyData,
+                   NginxPipeline, NginxResume, NginxServer, OpenSSLServer, PeerError, PySink,
+                   RefusedPort, SilentPort)
 import cases_mtls  # noqa: E402
 import cases_sessions  # noqa: E402
 import cases_pipeline  # noqa: E402
@@ -221,6 +221,69 @@ def resumed_after_first(count, version):
         reused = [r.get("reused") for r in got.requests]
         if reused != [False] + [True] * (count - 1):
             errs.append("nginx resumed %r, expected every connection after the first" % reused)
+        return errs
+    return check
+
+
+QUEUE_KEYS = "the queue's own"
+
+
+def early_data_as(lines, early, key, first_flights=None):
+    """nginx answered one request 204 per line, in order and each once (its
+    Content-Length is the line's length), on one connection each, every one after the
+    first resumed; `early` lists which arrived as 0-RTT early data ($ssl_early_data),
+    and each carried the Idempotency-Key `key` (None: none; QUEUE_KEYS: one of its
+    own, made by the queue). `first_flights`: the
+    record types each connection's first flight had (NginxEarlyData's gate)."""
+    def check(got, ctx):
+        errs = []
+        if first_flights is not None and got.first_flights != first_flights:
+            errs.append("the client's first flights had records %r, expected %r"
+                        % (got.first_flights, first_flights))
+        count = len(lines)
+        codes = [r["status"] for r in got.requests]
+        if codes != [204] * count:
+            errs.append("nginx answered %r, expected %d times 204" % (codes, count))
+        if got.connections != count:
+            errs.append("nginx saw %d connections, expected %d" % (got.connections, count))
+        lengths = [r["length"] for r in got.requests]
+        if lengths != [len(l) for l in lines]:
+            errs.append("nginx got bodies of %r bytes, expected %r (each line once)"
+                        % (lengths, [len(l) for l in lines]))
+        reused = [r.get("reused") for r in got.requests]
+        if reused != [False] + [True] * (count - 1):
+            errs.append("nginx resumed %r, expected every connection after the first" % reused)
+        got_early = [r.get("early") for r in got.requests]
+        if got_early != list(early):
+            errs.append("nginx took early data %r, expected %r" % (got_early, list(early)))
+        keys = [r.get("key") for r in got.requests]
+        if key == QUEUE_KEYS:
+            if None in keys or len(set(keys)) != count:
+                errs.append("nginx logged Idempotency-Keys %r, expected one per alert" % keys)
+        elif keys != [key] * count:
+            errs.append("nginx logged Idempotency-Keys %r, expected %r" % (keys, key))
+        return errs
+    return check
+
+
+def too_early_retried(lines, key):
+    """nginx answered the first line 204, then each later one first 425 Too Early as
+    early data and then 204 on a new resumed connection without early data: each
+    alert processed once (a 425 is not processed), in order."""
+    def check(got, ctx):
+        want = [(204, len(lines[0]), False, False)]
+        for line in lines[1:]:
+            want += [(425, len(line), True, True), (204, len(line), True, False)]
+        seen = [(r["status"], r["length"], r.get("reused"), r.get("early"))
+                for r in got.requests]
+        errs = []
+        if seen != want:
+            errs.append("nginx logged (status, length, resumed, early data) %r, expected %r"
+                        % (seen, want))
+        if got.connections != len(want):
+            errs.append("nginx saw %d connections, expected %d" % (got.connections, len(want)))
+        if [r.get("key") for r in got.requests] != [key] * len(want):
+            errs.append("an attempt without the Idempotency-Key %r" % key)
         return errs
     return check
 
@@ -805,6 +868,72 @@ for cli in ("ap3", "ap2"):
                        stderr=["* TLS %s, " % version, ", resumed; handshake"])],
                  [resumed_after_first(3, version)], labels=["resume", "nginx"],
                  skip_if=no_nginx))
+
+# TLS 1.3 0-RTT early data: three lines to nginx closing after each request, each
+# carrying an Idempotency-Key. The first connection is a full handshake (never early
+# data); the next two resume, and send their alert in the first flight, which nginx
+# processes before the handshake completes ($ssl_early_data "1"). With early data off
+# in nginx its tickets allow none: never offered. With a group the client sends no
+# share for first, nginx answers each hello with a HelloRetryRequest, refusing the
+# early data: the alert then goes once after the handshake. Without a key, with
+# --no-early-data, or over TLS 1.2: never offered; 2.28 (no TLS 1.3) has none built.
+EARLY_LINES = [b"one", b"two", b"three"]
+EARLY_KEY = "7d4c9e1a-early"
+# The accepted case goes through a gate that holds the client's second flight until
+# nginx has answered (peers.FlightGate): nginx's $ssl_early_data says "1" only while
+# the handshake is incomplete, which loopback could otherwise end first. The gate also
+# shows each resumed alert leaving in the first flight: ClientHello (22), the
+# compatibility-mode ChangeCipherSpec (20) and the early data (23), where the full
+# handshake's first flight is the ClientHello alone.
+EARLY_FIRST_FLIGHTS = [[22], [22, 20, 23], [22, 20, 23]]
+for name, cli, tls, peer_kw, early, words, key in (
+        ("accepted", "ap3", "1.3", {"gate": True}, [False, True, True],
+         "* Early data: accepted", EARLY_KEY),
+        ("refused_hrr", "ap3", "1.3", {"curve": "secp384r1"}, [False, False, False],
+         "* Early data: rejected by the server", EARLY_KEY),
+        ("off", "ap3", "1.3", {"early": False}, [False, False, False],
+         "* Early data: not offered (the server's ticket allows none)", EARLY_KEY),
+        ("no_key", "ap3", "1.3", {}, [False, False, False], None, None),
+        ("opted_out", "ap3", "1.3", {}, [False, False, False], None, EARLY_KEY),
+        ("tls1.2", "ap3", "1.2", {}, [False, False, False],
+         "* Early data: not offered (no TLS 1.3 ticket kept)", EARLY_KEY),
+        ("tls1.2", "ap2", "1.2", {}, [False, False, False],
+         "* Early data: not offered (this Mbed TLS has no TLS 1.3 early data)", EARLY_KEY)):
+    add(Case("early_data.nginx_%s.%s" % (name, CLIS[cli]),
+             lambda peer_kw=peer_kw, tls=tls: NginxEarlyData(keepalive_requests=1,
+                                                             tls=(tls, tls), **peer_kw),
+             [Step(cli, ["-v", "--lines"] + (["-H", "Idempotency-Key: " + key] if key else []) +
+                   (["--no-early-data"] if name == "opted_out" else []),
+                   EXIT_OK, stdin=b"\n".join(EARLY_LINES) + b"\n",
+                   stderr=[", resumed; handshake"] + ([words] if words else []),
+                   stderr_lacks=[] if words else ["* Early data"])],
+             [early_data_as(EARLY_LINES, early, key,
+                            EARLY_FIRST_FLIGHTS if peer_kw.get("gate") else None)],
+             labels=["early_data", "nginx"],
+             skip_if=no_nginx))
+
+# Through the queue (--retry): each alert has a key of its own, made by the queue.
+add(Case("early_data.nginx_queue.alertpost",
+         lambda: NginxEarlyData(keepalive_requests=1, tls=("1.3", "1.3"), gate=True),
+         [Step("ap3", ["-v", "--retry", "2", "--lines"], EXIT_OK,
+               stdin=b"\n".join(EARLY_LINES) + b"\n",
+               stderr=["* Early data: accepted", ", resumed; handshake",
+                       "3 delivered, 0 retried"])],
+         [early_data_as(EARLY_LINES, [False, True, True], QUEUE_KEYS, EARLY_FIRST_FLIGHTS)],
+         labels=["early_data", "nginx", "queue"], skip_if=no_nginx))
+
+# A server that answers early data with 425 Too Early (RFC 8470) did not process it:
+# the client sends the alert once more on a new connection, without early data.
+add(Case("early_data.nginx_too_early.alertpost",
+         lambda: NginxEarlyData(keepalive_requests=1, tls=("1.3", "1.3"), gate=True,
+                                too_early=True),
+         [Step("ap3", ["-v", "--lines", "-H", "Idempotency-Key: " + EARLY_KEY], EXIT_OK,
+               stdin=b"\n".join(EARLY_LINES) + b"\n",
+               stderr=["* Early data: accepted", "< HTTP/1.1 425",
+                       "* Early data: not offered (the server answered 425 Too Early to it)",
+                       "* 3 alert(s) delivered"])],
+         [too_early_retried(EARLY_LINES, EARLY_KEY)], labels=["early_data", "nginx"],
+         skip_if=no_nginx))
 
 cases_mtls.register(sys.modules[__name__])
 cases_sessions.register(sys.modules[__name__])

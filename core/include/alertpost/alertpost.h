@@ -58,6 +58,45 @@ typedef enum ap_trace_kind {
     AP_TRACE_CLIENT_CERT = 4
 } ap_trace_kind_t;
 
+/**
+ * Whether a post's request went out as TLS 1.3 0-RTT early data
+ * (cfg.early_data), and if not, why not. Early data rides in the client's
+ * first flight, before the handshake completes, encrypted under the kept
+ * ticket's key: it is not forward secret and a network attacker can replay
+ * it, which is why it is offered only for a request that carries an
+ * Idempotency-Key (a server that honours the key processes a replay once).
+ */
+typedef enum ap_early_data {
+    AP_EARLY_DATA_OFF = 0,        /**< not offered: cfg.early_data is false */
+    AP_EARLY_DATA_NOT_BUILT,      /**< not offered: this Mbed TLS has no 0-RTT (2.28) */
+    AP_EARLY_DATA_NO_KEY,         /**< not offered: the request has no Idempotency-Key */
+    AP_EARLY_DATA_KEPT_ALIVE,     /**< not offered: a kept-alive connection, no handshake */
+    AP_EARLY_DATA_NO_TICKET,      /**< not offered: no TLS 1.3 ticket kept (a full handshake,
+                                       or a TLS 1.2 session) */
+    AP_EARLY_DATA_NOT_ALLOWED,    /**< not offered: the server's ticket allows no early data */
+    AP_EARLY_DATA_TOO_LARGE,      /**< not offered: the request exceeds the ticket's early-data
+                                       limit, or is not whole in the work buffer */
+    AP_EARLY_DATA_NOT_RESUMED,    /**< not offered: the ticket was not usable (expired) */
+    /** not offered: the server answered the first attempt's early data with 425 Too
+     *  Early (RFC 8470: not processed), and this retry sent the request after the
+     *  handshake, once */
+    AP_EARLY_DATA_TOO_EARLY,
+    /** not offered: the connection failed before its handshake */
+    AP_EARLY_DATA_NOT_REACHED,
+    /** not offered: a pipelined request (ap_pipeline.h), written after the handshake */
+    AP_EARLY_DATA_PIPELINED,
+    /** offered, and the handshake failed before the server said whether it took it */
+    AP_EARLY_DATA_UNANSWERED,
+    /** offered, and the server processed it: the request left with the first flight */
+    AP_EARLY_DATA_ACCEPTED,
+    /** offered and refused by the server, which discarded it unread: the request
+     *  was then sent once after the handshake (no re-send, no duplicate) */
+    AP_EARLY_DATA_REJECTED
+} ap_early_data_t;
+
+/** @brief "accepted", "rejected by the server", or "not offered (why)". */
+const char *ap_early_data_str(ap_early_data_t early);
+
 /** A SHA-256 hash of a server's DER SubjectPublicKeyInfo. */
 typedef struct ap_spki_pin {
     uint8_t sha256[32];
@@ -120,6 +159,18 @@ typedef struct ap_client_config {
      * session across restarts, see ap_session.h.
      */
     bool resume_sessions;
+    /**
+     * Send a request that carries an Idempotency-Key header as TLS 1.3
+     * 0-RTT early data on a resumed connection, when the kept ticket allows
+     * it (and its early-data limit holds the whole request, which MUST then
+     * fit in work_buf). Needs resume_sessions. False in
+     * ap_client_config_defaults(): replayed early data is harmless only if
+     * the server honours the key, which the caller knows and the library
+     * cannot. Never offered on a full handshake, never without a key; a
+     * server that refuses it gets the request after the handshake, once.
+     * Builds without TLS 1.3 early data (Mbed TLS 2.28) ignore it.
+     */
+    bool early_data;
 
     /**
      * Scratch for the request head and for response reading. Its size bounds
@@ -177,8 +228,9 @@ typedef struct ap_client_info {
     /**
      * Kept-alive connections this post found unusable and replaced by a new
      * one: closed by the server, with unsolicited bytes waiting (an idle
-     * 408), failed before any byte of the alert left, or answered 408. The
-     * alert was not processed on them, so the new connection is no re-send.
+     * 408), failed before any byte of the alert left, or answered 408; and
+     * connections whose early data was answered 425 Too Early. The alert
+     * was not processed on them, so the new connection is no re-send.
      */
     unsigned stale_connections;
     /**
@@ -195,6 +247,8 @@ typedef struct ap_client_info {
     bool resumed;
     /** after ap_client_init() failed: which part of cfg.identity was refused */
     ap_identity_fault_t identity_fault;
+    /** whether the request went as 0-RTT early data, or why not (ap_early_data_t) */
+    ap_early_data_t early_data;
     uint32_t connect_ms;           /**< TCP connect */
     uint32_t handshake_ms;         /**< TLS handshake */
     uint32_t total_ms;             /**< the whole post */
@@ -224,6 +278,14 @@ typedef struct ap_client {
     bool polling;                 /* transport calls poll (timeout 0) */
     uint32_t wire_sent;           /* bytes the transport took since the request began */
     ap_tls_sniff_t sniff;         /* what the server's first bytes revealed */
+    /* 0-RTT (tls/ap_tls_early.c): the request bytes composed at the start
+     * of work_buf for early data (0: none offered); of them, those the
+     * server accepted as early data (the client loop writes only the
+     * rest); whether early data left before a handshake that then failed
+     * (so the outcome is unknown) */
+    size_t early_len;
+    size_t early_accepted;
+    bool early_out;
     union {
         uint8_t bytes[AP_TLS_CONTEXT_SIZE];
         long double align_ld;
@@ -268,7 +330,9 @@ ap_status_t ap_client_init(ap_client_t *client, const ap_client_config_t *cfg);
  * new connection before any byte of the alert is written. It is also
  * replaced, once, if it fails before any byte of the request left, or if
  * the server answers the request on it with 408 (it says it did not process
- * it). Once any byte of the request has been written, a failure without a
+ * it). Likewise, a request sent as 0-RTT early data (cfg.early_data) that the
+ * server answers 425 Too Early (RFC 8470: it did not process it) is sent
+ * once more, on a new connection, without early data. Once any byte of the request has been written, a failure without a
  * complete response is AP_ERR_OUTCOME_UNKNOWN: the alert may or may not have
  * arrived, and ap_post() does not send it again. info.failure names what
  * ended the exchange. Re-sending is the caller's decision (the queue,
@@ -290,7 +354,10 @@ ap_status_t ap_client_init(ap_client_t *client, const ap_client_config_t *cfg);
  *           device's certificate (its alert arrives on the first read): the
  *           server ended the handshake, so the alert was not processed;
  *         AP_ERR_OUTCOME_UNKNOWN (the request was sent, at least in part, and
- *           no complete response came; info.failure says why).
+ *           no complete response came; info.failure says why). With
+ *           cfg.early_data this includes a handshake that failed after the
+ *           request left as 0-RTT early data (info.failure: the handshake's
+ *           status): the server may have processed it.
  *         After any error the connection is closed; ap_client_error() says
  *         what failed, against which host, and what to do.
  */

@@ -288,6 +288,46 @@ static inline bool ap_compat_session_ticket(const mbedtls_ssl_session *s, uint32
 }
 #endif
 
+/* TLS 1.3 0-RTT early data is built where Mbed TLS has it for a client that
+ * keeps tickets: 3.6 with MBEDTLS_SSL_EARLY_DATA (the host configuration
+ * sets it). 2.28 has no TLS 1.3 early data at all. */
+#if AP_TLS_RESUMPTION && MBEDTLS_VERSION_MAJOR >= 3 && defined(MBEDTLS_SSL_EARLY_DATA) && \
+    defined(MBEDTLS_SSL_PROTO_TLS1_3)
+#define AP_TLS_EARLY_DATA 1
+#else
+#define AP_TLS_EARLY_DATA 0
+#endif
+
+#if AP_TLS_EARLY_DATA
+/** Announce early data in the next ClientHello (when its ticket allows it), or not. */
+static inline void ap_compat_early_data(mbedtls_ssl_config *conf, int on)
+{
+    mbedtls_ssl_conf_early_data(conf, on ? MBEDTLS_SSL_EARLY_DATA_ENABLED
+                                         : MBEDTLS_SSL_EARLY_DATA_DISABLED);
+}
+
+/**
+ * How many bytes of early data a kept session allows: the max_early_data_size
+ * of a TLS 1.3 ticket whose server granted early data, else 0. 3.6 offers no
+ * accessor for a session's version, ticket flags or that size, so its
+ * private fields are read here, and only here.
+ */
+static inline uint32_t ap_compat_ticket_early_limit(const mbedtls_ssl_session *s)
+{
+    if (s->MBEDTLS_PRIVATE(tls_version) != MBEDTLS_SSL_VERSION_TLS1_3 ||
+        (s->MBEDTLS_PRIVATE(ticket_flags) & MBEDTLS_SSL_TLS1_3_TICKET_ALLOW_EARLY_DATA) == 0) {
+        return 0;
+    }
+    return s->MBEDTLS_PRIVATE(max_early_data_size);
+}
+
+/** Is the kept session a TLS 1.3 one (a ticket that could carry early data)? */
+static inline int ap_compat_session_is_tls13(const mbedtls_ssl_session *s)
+{
+    return s->MBEDTLS_PRIVATE(tls_version) == MBEDTLS_SSL_VERSION_TLS1_3;
+}
+#endif
+
 /** Parse a private key; 3.6 wants a random generator (for blinding). */
 static inline int ap_compat_parse_key(mbedtls_pk_context *pk, const unsigned char *key,
                                       size_t key_len, const unsigned char *pwd,

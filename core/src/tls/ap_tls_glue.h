@@ -56,6 +56,8 @@ typedef struct ap_tls {
 #endif
     ap_tls_out_records_t out;
     size_t held;              /* handshake bytes held in the work buffer, unsent */
+    size_t hold_base;         /* where they start in it: after a 0-RTT request */
+    bool hold_first;          /* hold the first flight too (0-RTT, ap_tls_early.c) */
     bool read_any;            /* application data arrived on this connection */
     int suites[16];
     uint32_t chain_flags;     /* every flag the verify callback saw */
@@ -67,12 +69,18 @@ typedef struct ap_tls {
     bool time_unknown;
     bool ssl_ready;           /* mbedtls_ssl_setup() succeeded */
     bool session_used;        /* a handshake ran since the last reset */
+#if AP_TLS_EARLY_DATA
+    size_t early_written;     /* request bytes Mbed TLS took as early data */
+#endif
 #if AP_TLS_RESUMPTION
     mbedtls_ssl_session saved; /* the last session with this server (ap_tls_session.c) */
     bool saved_valid;
     int64_t saved_at;          /* wall time its session began; AP_WALL_TIME_UNKNOWN */
     uint32_t saved_life;       /* seconds after saved_at it may be offered */
     ap_tls_binding_t binding;  /* this client's policy, for saved sessions */
+    /* the session came from a handshake of this client (ap_tls_session_keep()),
+     * under its own policy: only such a ticket may carry early data */
+    bool saved_here;
 #endif
 } ap_tls_t;
 
@@ -80,6 +88,9 @@ static inline ap_tls_t *ap_tls_of(ap_client_t *c)
 {
     return (ap_tls_t *)(void *)c->tls.bytes;
 }
+
+/* Send the handshake bytes held in the work buffer; 0, or Mbed TLS's error. */
+int ap_tls_flush_flight(ap_client_t *c);
 
 /* An Mbed TLS error in words: "text (Mbed TLS -0xXXXX)". */
 void ap_tls_describe(int ret, char *buf, size_t size);
@@ -129,5 +140,22 @@ uint32_t ap_tls_session_lifetime(const mbedtls_ssl_session *s, ap_tls_version_t 
 /* Is the kept session past its lifetime (or of unknown age) at now? */
 bool ap_tls_session_expired(const ap_tls_t *t, int64_t now);
 #endif
+
+/* ---- 0-RTT early data (ap_tls_early.c); where not built, arm says so ---- */
+
+/* Before a handshake, after ap_tls_session_offer(): offer early data when
+ * c->early_len > 0 and the kept ticket allows that much, else offer none
+ * (Mbed TLS would otherwise announce early data for every resumption);
+ * sets c->info.early_data to why not. True: offered, call
+ * ap_tls_early_send() before the rest of the handshake. */
+bool ap_tls_early_arm(ap_client_t *c, ap_tls_t *t);
+
+/* Start the handshake and send the request as early data, in one flight
+ * with the ClientHello. 0, or Mbed TLS's error (the handshake failed). */
+int ap_tls_early_send(ap_client_t *c, ap_tls_t *t);
+
+/* After a handshake that completed: accepted or rejected, into
+ * c->info.early_data and c->early_accepted. */
+void ap_tls_early_outcome(ap_client_t *c, ap_tls_t *t);
 
 #endif /* ALERTPOST_AP_TLS_GLUE_H */

@@ -135,7 +135,7 @@ static void watch_out_records(ap_tls_out_records_t *o, const uint8_t *p, size_t 
 }
 
 /* Send everything held back (see bio_send); 0, or Mbed TLS's error. */
-static int flush_flight(ap_client_t *c)
+int ap_tls_flush_flight(ap_client_t *c)
 {
     ap_tls_t *t = ap_tls_of(c);
     const ap_transport_t *tr = c->cfg.transport;
@@ -148,7 +148,7 @@ static int flush_flight(ap_client_t *c)
         if (!bio_budget(c, &budget)) {
             return MBEDTLS_ERR_SSL_TIMEOUT;
         }
-        n = tr->send(tr->ctx, c->cfg.work_buf + off, t->held - off, budget);
+        n = tr->send(tr->ctx, c->cfg.work_buf + t->hold_base + off, t->held - off, budget);
         if (n <= 0) {
             t->held = 0;
             return bio_translate(c, n, false);
@@ -180,15 +180,18 @@ static int bio_send(void *p, const unsigned char *buf, size_t len)
     int ret;
 
     /* The ClientHello goes out at once, alone in its flight: a server that
-     * is not there then meets it as it always did (a reset, not a close). */
-    if (!t->handshake_done && c->sniff.first_type != 0) {
-        if (len <= c->cfg.work_buf_size - t->held) {
+     * is not there then meets it as it always did (a reset, not a close).
+     * With 0-RTT it is held too, so that the early data joins it
+     * (ap_tls_early.c); held bytes then follow the request in the work
+     * buffer, which Mbed TLS has yet to encrypt. */
+    if (!t->handshake_done && (c->sniff.first_type != 0 || t->hold_first)) {
+        if (len <= c->cfg.work_buf_size - t->hold_base - t->held) {
             watch_out_records(&t->out, buf, len);
-            memcpy(c->cfg.work_buf + t->held, buf, len);
+            memcpy(c->cfg.work_buf + t->hold_base + t->held, buf, len);
             t->held += len;
             return (int)len;
         }
-        if ((ret = flush_flight(c)) != 0) {
+        if ((ret = ap_tls_flush_flight(c)) != 0) {
             return ret;
         }
     }
@@ -213,7 +216,7 @@ static int bio_recv(void *p, unsigned char *buf, size_t len)
     int32_t n;
     int ret;
 
-    if ((ret = flush_flight(c)) != 0) {
+    if ((ret = ap_tls_flush_flight(c)) != 0) {
         return ret;
     }
     if (!bio_budget(c, &budget)) {
@@ -923,14 +926,21 @@ ap_status_t ap_tls_handshake(ap_client_t *c)
     ap_tls_session_offer(c, t);
 
     t->held = 0;
-    do {
-        ret = mbedtls_ssl_handshake(&t->ssl);
-    } while (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE);
+    t->hold_base = 0;
+    ret = ap_tls_early_arm(c, t) ? ap_tls_early_send(c, t) : 0;
+    if (ret == 0) {
+        do {
+            ret = mbedtls_ssl_handshake(&t->ssl);
+        } while (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE);
+    }
     {
         /* the client's last flight; after a failure, its alert if any */
-        int flushed = flush_flight(c);
+        int flushed = ap_tls_flush_flight(c);
 
         ret = (ret == 0) ? flushed : ret;
+    }
+    if (ret == 0) {
+        ap_tls_early_outcome(c, t); /* before cert_requested(): EndOfEarlyData */
     }
     t->handshake_done = true;
     t->read_any = false;

@@ -78,6 +78,7 @@ void ap_tls_session_keep(ap_client_t *c, ap_tls_t *t)
     if (ret == 0) {
         note_start(c, t);
         t->saved_valid = true;
+        t->saved_here = true;
     } else if (ret != MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE) {
         ap_tls_session_drop(t); /* a half-copied session is no session */
     }
@@ -88,6 +89,7 @@ void ap_tls_session_drop(ap_tls_t *t)
     mbedtls_ssl_session_free(&t->saved); /* zeroes it; the ticket too */
     mbedtls_ssl_session_init(&t->saved);
     t->saved_valid = false;
+    t->saved_here = false;
 }
 
 #else /* no session tickets in this Mbed TLS build: nothing is resumed */

@@ -287,6 +287,11 @@ ap_status_t ap_client_session_load(ap_client_t *c, const uint8_t *blob, size_t l
     t->saved_at = v.start;
     t->saved_life = v.life;
     t->saved_valid = true;
+    /* judge() found the blob bound to this client's host, port, anchors,
+     * pins, TLS range and identity: it was made under this very policy, as
+     * a session this client kept itself, so its ticket may carry early
+     * data too (ap_tls_early.c) */
+    t->saved_here = true;
     c->error[0] = '\0';
     return AP_OK;
 }

@@ -18,6 +18,8 @@ extern ap_status_t plain_tls_handshake_result;
 extern unsigned plain_tls_handshakes;
 extern unsigned plain_tls_notifies;
 extern uint32_t plain_tls_handshake_budget;
+extern bool plain_tls_take_early;
+extern unsigned plain_tls_early_sent;
 
 static const char k_body[] = "{\"device\":\"d1\",\"seq\":7}";
 static const char k_expected_request[] =
@@ -49,6 +51,8 @@ static void setup_with(const fake_event_t *events, size_t count)
     plain_tls_handshake_result = AP_OK;
     plain_tls_handshakes = 0;
     plain_tls_notifies = 0;
+    plain_tls_take_early = false;
+    plain_tls_early_sent = 0;
     fake_net_init(&fx.net, events, count);
     fake_transport_bind(&fx.transport, &fx.net);
     fake_platform_bind(&fx.platform, &fx.net);
@@ -356,6 +360,104 @@ static void test_closed_idle_connection_is_replaced_before_sending(void **state)
     assert_true(fx.net.polls >= 1);
     assert_false(ap_client_info(&fx.client)->reused_connection);
     assert_int_equal(ap_client_info(&fx.client)->stale_connections, 1);
+    ap_client_free(&fx.client);
+}
+
+/* 0-RTT seen from the loop (the stand-in accepts what it is offered): a
+ * keyed post with early_data on. */
+static ap_status_t post_keyed(void)
+{
+    static const ap_header_t key = {"Idempotency-Key", "k-1"};
+    ap_request_t req;
+
+    memset(&req, 0, sizeof(req));
+    req.headers = &key;
+    req.header_count = 1;
+    req.body = (const uint8_t *)k_body;
+    req.body_len = strlen(k_body);
+    return ap_post(&fx.client, &req, &fx.resp);
+}
+
+/* A client with early_data on or off, over a server that takes what it is
+ * offered as early data; initialised. */
+static void setup_early(const fake_event_t *events, size_t count, bool early_data)
+{
+    setup_with(events, count);
+    fx.cfg.early_data = early_data;
+    plain_tls_take_early = true;
+    assert_int_equal(ap_client_init(&fx.client, &fx.cfg), AP_OK);
+}
+
+#define SETUP_EARLY(ev, on) setup_early((ev), sizeof(ev) / sizeof((ev)[0]), (on))
+
+/* How many requests the server got: "POST " at the start of a line. */
+static unsigned requests_sent(void)
+{
+    unsigned n = 0;
+    size_t i;
+
+    for (i = 0; i + 5 <= fx.net.sent_len; i++) {
+        n += (i == 0 || fx.net.sent[i - 1] == '\n' || fx.net.sent[i - 1] == '}') &&
+             memcmp(fx.net.sent + i, "POST ", 5) == 0;
+    }
+    return n;
+}
+
+static void test_early_data_is_not_written_again(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, k_ok, false, false}};
+
+    (void)state;
+    SETUP_EARLY(ev, true);
+    assert_int_equal(post_keyed(), AP_OK);
+    assert_int_equal(plain_tls_early_sent, 1);
+    assert_int_equal(requests_sent(), 1); /* in the early data, and only there */
+    assert_int_equal(ap_client_info(&fx.client)->early_data, AP_EARLY_DATA_ACCEPTED);
+    ap_client_free(&fx.client);
+}
+
+static void test_no_key_is_never_offered(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, k_ok, false, false}};
+
+    (void)state;
+    SETUP_EARLY(ev, true);
+    assert_int_equal(post(), AP_OK);
+    assert_int_equal(plain_tls_early_sent, 0);
+    assert_int_equal(ap_client_info(&fx.client)->early_data, AP_EARLY_DATA_NO_KEY);
+    assert_int_equal(fx.net.sent_len, strlen(k_expected_request));
+    ap_client_free(&fx.client);
+}
+
+static void test_too_early_is_sent_again_without_early_data(void **state)
+{
+    static const fake_event_t ev[] = {
+        {FAKE_BYTES, "HTTP/1.1 425 Too Early\r\nContent-Length: 0\r\n\r\n", false, false},
+        {FAKE_BYTES, k_ok, true, false}};
+
+    (void)state;
+    SETUP_EARLY(ev, true);
+    assert_int_equal(post_keyed(), AP_OK);
+    assert_int_equal(fx.net.connects, 2);
+    assert_int_equal(plain_tls_early_sent, 1); /* the retry offered none */
+    assert_int_equal(requests_sent(), 2);
+    assert_int_equal(ap_client_info(&fx.client)->early_data, AP_EARLY_DATA_TOO_EARLY);
+    assert_int_equal(ap_client_info(&fx.client)->stale_connections, 1);
+    ap_client_free(&fx.client);
+}
+
+static void test_too_early_without_early_data_is_an_answer(void **state)
+{
+    static const fake_event_t ev[] = {
+        {FAKE_BYTES, "HTTP/1.1 425 Too Early\r\nContent-Length: 0\r\n\r\n", false, false},
+        {FAKE_BYTES, k_ok, true, false}};
+
+    (void)state;
+    SETUP_EARLY(ev, false);
+    assert_int_equal(post_keyed(), AP_ERR_HTTP_STATUS); /* early_data off: not retried */
+    assert_int_equal(fx.resp.status_code, 425);
+    assert_int_equal(fx.net.connects, 1);
+    assert_int_equal(requests_sent(), 1);
     ap_client_free(&fx.client);
 }
 
@@ -781,6 +883,10 @@ int main(void)
         cmocka_unit_test(test_trace_and_streamed_body),
         cmocka_unit_test(test_longest_errors_are_whole),
         cmocka_unit_test(test_connect_timeout_bounds_the_handshake_too),
+        cmocka_unit_test(test_early_data_is_not_written_again),
+        cmocka_unit_test(test_no_key_is_never_offered),
+        cmocka_unit_test(test_too_early_is_sent_again_without_early_data),
+        cmocka_unit_test(test_too_early_without_early_data_is_an_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,7 +74,7 @@ static ap_status_t run_case(client_t *cl, const tls_test_server_opts_t *o,
     return st;
 }
 
-static const tls_test_server_opts_t k_default_server = {0, NULL, NULL, NULL, 0};
+static const tls_test_server_opts_t k_default_server = {0, NULL, NULL, NULL, 0, 0};
 
 static void test_real_clock_delivers(void **state)
 {
@@ -185,7 +185,7 @@ static void test_pins(void **state)
 
 static void test_tls13_only_client_refuses_a_tls12_server(void **state)
 {
-    static const tls_test_server_opts_t tls12_only = {0x0303, NULL, NULL, NULL, 0};
+    static const tls_test_server_opts_t tls12_only = {0x0303, NULL, NULL, NULL, 0, 0};
 
     (void)state;
     g_wall_is_real = true;
@@ -197,7 +197,7 @@ static void test_tls13_only_client_refuses_a_tls12_server(void **state)
 static void test_cbc_only_server_is_refused(void **state)
 {
     static const int cbc_only[] = {MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, 0};
-    static const tls_test_server_opts_t server = {0x0303, cbc_only, NULL, NULL, 0};
+    static const tls_test_server_opts_t server = {0x0303, cbc_only, NULL, NULL, 0, 0};
 
     (void)state;
     g_wall_is_real = true;
@@ -207,7 +207,7 @@ static void test_cbc_only_server_is_refused(void **state)
 
 static void test_client_certificate_required_tls12(void **state)
 {
-    static const tls_test_server_opts_t server = {0x0303, NULL, NULL, "", 0};
+    static const tls_test_server_opts_t server = {0x0303, NULL, NULL, "", 0, 0};
 
     (void)state;
     g_wall_is_real = true;
@@ -218,7 +218,7 @@ static void test_client_certificate_required_tls12(void **state)
 
 static void test_host_matched_by_alertpost(void **state)
 {
-    static const tls_test_server_opts_t wrong = {0, NULL, "wronghost-chain.pem", NULL, 0};
+    static const tls_test_server_opts_t wrong = {0, NULL, "wronghost-chain.pem", NULL, 0, 0};
 
     (void)state;
     g_wall_is_real = true;

@@ -115,7 +115,7 @@ static const uint16_t k_versions[] = {
 /* Delivered with the device certificate, which the server verified. */
 static void expect_delivered(const ap_identity_t *id, uint16_t version, const char *cn)
 {
-    tls_test_server_opts_t o = {version, NULL, NULL, "client-root.pem", 0};
+    tls_test_server_opts_t o = {version, NULL, NULL, "client-root.pem", 0, 0};
     tls_test_client_t cl;
     tls_test_seen_t seen;
 
@@ -188,7 +188,7 @@ static void test_delivers_with_an_rsa_device(void **state)
 
 static void test_server_that_does_not_ask_gets_nothing(void **state)
 {
-    static const tls_test_server_opts_t plain = {0, NULL, NULL, NULL, 0};
+    static const tls_test_server_opts_t plain = {0, NULL, NULL, NULL, 0, 0};
     tls_test_client_t cl;
     tls_test_seen_t seen;
     device_t d;
@@ -217,7 +217,7 @@ static void test_refusals_name_the_servers_alert(void **state)
     (void)state;
     for (i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         for (v = 0; v < sizeof k_versions / sizeof k_versions[0]; v++) {
-            tls_test_server_opts_t o = {k_versions[v], NULL, NULL, "client-root.pem", 0};
+            tls_test_server_opts_t o = {k_versions[v], NULL, NULL, "client-root.pem", 0, 0};
 
             /* An Mbed TLS server sends its TLS 1.3 alert under keys the client
              * has already dropped: the refusal is recognised, not named (the
@@ -239,7 +239,7 @@ static void test_no_certificate_for_a_server_that_requires_one(void **state)
 
     (void)state;
     for (v = 0; v < sizeof k_versions / sizeof k_versions[0]; v++) {
-        tls_test_server_opts_t o = {k_versions[v], NULL, NULL, "", 0};
+        tls_test_server_opts_t o = {k_versions[v], NULL, NULL, "", 0, 0};
 
         expect_refused(NULL, &o, AP_ERR_TLS_CLIENT_CERT, "requires a client certificate",
                        "none is configured");
@@ -256,7 +256,7 @@ static void test_unverified_server_never_sees_the_certificate(void **state)
     (void)state;
     for (v = 0; v < sizeof k_versions / sizeof k_versions[0]; v++) {
         tls_test_server_opts_t o = {k_versions[v], NULL, "wronghost-chain.pem",
-                                    "client-root.pem", 0};
+                                    "client-root.pem", 0, 0};
         tls_test_client_t cl;
         tls_test_seen_t seen;
 

@@ -17,7 +17,6 @@
 
 #include <cmocka.h>
 
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,22 +30,14 @@
 static void post_twice(uint16_t version, bool resume, bool resumed[2],
                        ap_tls_version_t got[2], tls_test_seen_t *seen)
 {
-    tls_test_server_opts_t o;
     tls_test_server_t s;
     tls_test_client_t cl;
     ap_request_t req;
     ap_response_t resp;
     int i;
 
-    memset(&o, 0, sizeof o);
-    o.max_version = version;
-    o.connections = 2;
-    memset(&cl, 0, sizeof cl);
-    tls_test_server_start(&s, &o);
-    tls_test_client_config(&cl, s.port);
-    cl.cfg.keep_alive = false;
+    tls_test_two_connections(&s, &cl, version, 0);
     cl.cfg.resume_sessions = resume;
-    cl.cfg.tls_max = (ap_tls_version_t)version;
     assert_int_equal(ap_client_init(&cl.c, &cl.cfg), AP_OK);
     for (i = 0; i < 2; i++) {
         memset(&req, 0, sizeof req);
@@ -121,11 +112,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_resumption_off_resumes_nothing),
     };
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: test_tls_session PKI_DIR\n");
-        return 2;
-    }
-    tls_test_server_pki(argv[1]);
-    (void)signal(SIGPIPE, SIG_IGN);
+    tls_test_main_setup(argc, argv, "test_tls_session");
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

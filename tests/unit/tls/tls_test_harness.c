@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,16 @@ void tls_test_server_session_ids(void)
 void tls_test_server_pki(const char *dir)
 {
     g_pki = dir;
+}
+
+void tls_test_main_setup(int argc, char **argv, const char *name)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s PKI_DIR\n", name);
+        exit(2);
+    }
+    tls_test_server_pki(argv[1]);
+    (void)signal(SIGPIPE, SIG_IGN);
 }
 
 void tls_test_path(char *out, size_t size, const char *name)
@@ -253,36 +264,181 @@ static void linger_close(int fd)
     (void)close(fd);
 }
 
-/* One of two connections: "C<handshake> <resumed> <posted>\n". */
-static int serve_again(srv_t *v, int listen_fd, int out_fd)
+/* A connection of serve_again(): its socket, and the client's first bytes,
+ * where its ClientHello is read. */
+typedef struct srv_conn {
+    int fd;
+    unsigned char first[4096];
+    size_t first_len;
+} srv_conn_t;
+
+static int srv_recv_kept(void *ctx, unsigned char *buf, size_t len)
+{
+    srv_conn_t *k = ctx;
+    int n = srv_recv(&k->fd, buf, len);
+
+    if (n > 0) {
+        size_t take = sizeof k->first - k->first_len;
+
+        take = (size_t)n < take ? (size_t)n : take;
+        memcpy(k->first + k->first_len, buf, take);
+        k->first_len += take;
+    }
+    return n;
+}
+
+static size_t be16(const unsigned char *p)
+{
+    return ((size_t)p[0] << 8) | p[1];
+}
+
+/* Does the ClientHello in the record at p carry the early_data extension
+ * (type 42)? Past the record and handshake headers, the version and the
+ * random: the session id, the suites and the compression methods, then the
+ * extensions. */
+static int hello_offers_early_data(const unsigned char *p, size_t n)
+{
+    size_t off = 5 + 4 + 2 + 32;
+    size_t end;
+
+    if (n < off + 1 || p[0] != 22 || p[5] != 1) {
+        return 0;
+    }
+    off += 1 + p[off];
+    if (off + 2 > n) {
+        return 0;
+    }
+    off += 2 + be16(p + off);
+    if (off + 1 > n) {
+        return 0;
+    }
+    off += 1 + p[off];
+    if (off + 2 > n) {
+        return 0;
+    }
+    end = off + 2 + be16(p + off);
+    for (off += 2; off + 4 <= end && off + 4 <= n; off += 4 + be16(p + off + 2)) {
+        if (be16(p + off) == 42) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int count_posts(const unsigned char *req, size_t len)
+{
+    int posts = 0;
+    size_t i;
+
+    for (i = 0; i + 10 <= len; i++) {
+        posts += memcmp(req + i, "POST /glue", 10) == 0;
+    }
+    return posts;
+}
+
+/* The handshake, reading what arrives as early data into req; with
+ * abort_after_early, it ends (-1) once early data has been read. */
+static int handshake_reading_early(srv_t *v, unsigned char *req, size_t size, size_t *early,
+                                   int abort_after_early)
+{
+    int ret;
+
+    *early = 0;
+    do {
+        ret = mbedtls_ssl_handshake(&v->ssl);
+#if defined(MBEDTLS_SSL_EARLY_DATA) && defined(MBEDTLS_SSL_SRV_C)
+        if (ret == MBEDTLS_ERR_SSL_RECEIVED_EARLY_DATA) {
+            int m = mbedtls_ssl_read_early_data(&v->ssl, req + *early, size - *early);
+
+            *early += m > 0 ? (size_t)m : 0;
+            ret = abort_after_early ? -1 : MBEDTLS_ERR_SSL_WANT_READ;
+        }
+#else
+        (void)req;
+        (void)size;
+        (void)abort_after_early;
+#endif
+    } while (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE);
+    return ret;
+}
+
+/* Reads the client's first flight until a protected record (its early data)
+ * is whole, or the client stops; 1 if one came. */
+static int read_first_flight(srv_conn_t *k)
+{
+    unsigned char buf[512];
+    size_t off;
+    int n;
+
+    while ((n = srv_recv_kept(k, buf, sizeof buf)) > 0) {
+        for (off = 0; off + 5 <= k->first_len; off += 5 + be16(k->first + off + 3)) {
+            if (k->first[off] == 23 && off + 5 + be16(k->first + off + 3) <= k->first_len) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static void set_early_data(srv_t *v, int on)
+{
+#if defined(MBEDTLS_SSL_EARLY_DATA) && defined(MBEDTLS_SSL_SRV_C)
+    mbedtls_ssl_conf_early_data(&v->conf, on ? MBEDTLS_SSL_EARLY_DATA_ENABLED
+                                             : MBEDTLS_SSL_EARLY_DATA_DISABLED);
+#else
+    (void)v;
+    (void)on;
+#endif
+}
+
+/* One of two connections: "C<handshake> <resumed> <posts> <early> <offered>\n". */
+static int serve_again(srv_t *v, int listen_fd, int out_fd, int early_data)
 {
     static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    static srv_conn_t k;
     struct pollfd pfd = {listen_fd, POLLIN, 0};
     struct timeval tv = {10, 0};
     unsigned char req[1024];
+    size_t early = 0;
+    size_t len;
     char line[64];
-    int fd;
     int ret;
     int n = 0;
 
-    if (poll(&pfd, 1, 10000) != 1 || (fd = accept(listen_fd, NULL, NULL)) < 0) {
+    if (poll(&pfd, 1, 10000) != 1 || (k.fd = accept(listen_fd, NULL, NULL)) < 0) {
         return 8;
     }
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    k.first_len = 0;
+    (void)setsockopt(k.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     v->ticket_accepted = 0;
+    set_early_data(v, early_data == 1 || early_data >= 3);
     (void)mbedtls_ssl_session_reset(&v->ssl);
-    mbedtls_ssl_set_bio(&v->ssl, &fd, srv_send, srv_recv, NULL);
-    do {
-        ret = mbedtls_ssl_handshake(&v->ssl);
-    } while (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE);
+    mbedtls_ssl_set_bio(&v->ssl, &k, srv_send, srv_recv_kept, NULL);
+    if (early_data == 4) {
+        /* the first flight, then a close with no answer at all */
+        int protected_record = read_first_flight(&k);
+
+        (void)snprintf(line, sizeof line, "C-1 0 0 %d %d\n", protected_record,
+                       hello_offers_early_data(k.first, k.first_len));
+        (void)close(k.fd);
+        return write(out_fd, line, strlen(line)) < 0 ? 9 : 0;
+    }
+    ret = handshake_reading_early(v, req, sizeof req - 1, &early, early_data == 3);
+    len = early;
     if (ret == 0) {
-        n = mbedtls_ssl_read(&v->ssl, req, sizeof req - 1);
+        /* a request whole in the early data is answered without waiting */
+        req[len] = '\0';
+        if (strstr((const char *)req, "\r\n\r\n") == NULL) {
+            n = mbedtls_ssl_read(&v->ssl, req + len, sizeof req - 1 - len);
+            len += n > 0 ? (size_t)n : 0;
+        }
         (void)mbedtls_ssl_write(&v->ssl, (const unsigned char *)ok, sizeof ok - 1);
         (void)mbedtls_ssl_close_notify(&v->ssl);
     }
-    (void)snprintf(line, sizeof line, "C%d %d %d\n", ret, v->ticket_accepted,
-                   n > 10 && memcmp(req, "POST /glue", 10) == 0);
-    (void)close(fd);
+    (void)snprintf(line, sizeof line, "C%d %d %d %d %d\n", ret, v->ticket_accepted,
+                   count_posts(req, len), count_posts(req, early) > 0,
+                   hello_offers_early_data(k.first, k.first_len));
+    (void)close(k.fd);
     return write(out_fd, line, strlen(line)) < 0 ? 9 : 0;
 }
 
@@ -316,13 +472,14 @@ static int serve_one(int listen_fd, int out_fd, const tls_test_server_opts_t *o)
         return ret;
     }
     if (o->connections > 1) {
-        if ((ret = serve_again(&v, listen_fd, out_fd)) != 0) {
+        /* the first connection grants early data whenever the test wants some */
+        if ((ret = serve_again(&v, listen_fd, out_fd, o->early_data != 0)) != 0) {
             return ret;
         }
         if (g_second_max != 0) {
             set_max_version(&v.conf, g_second_max);
         }
-        return serve_again(&v, listen_fd, out_fd);
+        return serve_again(&v, listen_fd, out_fd, o->early_data);
     }
     if (poll(&pfd, 1, 10000) != 1 || (fd = accept(listen_fd, NULL, NULL)) < 0) {
         return 8;
@@ -406,9 +563,10 @@ void tls_test_server_finish(tls_test_server_t *s, tls_test_seen_t *seen)
     memset(seen->conn, 0, sizeof seen->conn);
     seen->conn[0].handshake = seen->conn[1].handshake = 1;
     if (len > 0 && buf[0] == 'C') {
-        (void)sscanf(buf, "C%d %d %d\nC%d %d %d", &seen->conn[0].handshake,
-                     &seen->conn[0].resumed, &seen->conn[0].posted, &seen->conn[1].handshake,
-                     &seen->conn[1].resumed, &seen->conn[1].posted);
+        (void)sscanf(buf, "C%d %d %d %d %d\nC%d %d %d %d %d", &seen->conn[0].handshake,
+                     &seen->conn[0].resumed, &seen->conn[0].posted, &seen->conn[0].early,
+                     &seen->conn[0].offered, &seen->conn[1].handshake, &seen->conn[1].resumed,
+                     &seen->conn[1].posted, &seen->conn[1].early, &seen->conn[1].offered);
         return;
     }
     if (len > 0 && buf[0] == 'H' && (nl = strchr(buf, '\n')) != NULL && nl[1] == 'P' &&
@@ -475,6 +633,22 @@ ap_status_t tls_test_client_post(tls_test_client_t *cl)
     st = ap_post(&cl->c, &req, &resp);
     ap_client_close(&cl->c);
     return st;
+}
+
+void tls_test_two_connections(tls_test_server_t *s, tls_test_client_t *cl, uint16_t version,
+                              int early_data)
+{
+    tls_test_server_opts_t o;
+
+    memset(&o, 0, sizeof o);
+    o.max_version = version;
+    o.connections = 2;
+    o.early_data = early_data;
+    memset(cl, 0, sizeof(*cl));
+    tls_test_server_start(s, &o);
+    tls_test_client_config(cl, s->port);
+    cl->cfg.keep_alive = false;
+    cl->cfg.tls_max = (ap_tls_version_t)version;
 }
 
 void tls_test_client_done(tls_test_client_t *cl)

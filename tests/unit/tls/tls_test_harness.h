@@ -33,6 +33,13 @@ typedef struct tls_test_server_opts {
      * (TLS 1.2 and 1.3), so the second may resume the first's session.
      * 0 or 1: one connection, no tickets. */
     int connections;
+    /* With connections 2 (Mbed TLS builds with TLS 1.3 early data): 1, its
+     * tickets grant early data and both connections accept it; 2, tickets
+     * grant it but the second connection refuses it; 3, the second reads
+     * the early data and then ends the handshake (closes); 4, the second
+     * reads the client's first flight and closes without answering (its
+     * "early" then says whether that flight had a protected record). */
+    int early_data;
 } tls_test_server_opts_t;
 
 typedef struct tls_test_server {
@@ -46,14 +53,22 @@ typedef struct tls_test_seen {
     char peer[256];       /* subject of the verified client certificate, "" if none */
     char request[8192];   /* the request head, "" if none */
     /* With connections 2, per connection: its handshake result, whether
-     * the server accepted the client's ticket or session ID (resumed), and whether a
-     * "POST /glue" request arrived. */
+     * the server accepted the client's ticket or session ID (resumed), how
+     * many "POST /glue" requests arrived (early data and after the handshake
+     * together), whether the request arrived as early data, and whether
+     * the ClientHello announced early data (its early_data extension). */
     struct {
         int handshake;
         int resumed;
         int posted;
+        int early;
+        int offered;
     } conn[2];
 } tls_test_seen_t;
+
+/* A test program's start: "NAME PKI_DIR" (else usage, exit 2); the PKI
+ * directory set, SIGPIPE ignored (a server that closes is a result). */
+void tls_test_main_setup(int argc, char **argv, const char *name);
 
 /* The PKI directory every path of the options is relative to. */
 void tls_test_server_pki(const char *dir);
@@ -91,6 +106,13 @@ typedef struct tls_test_client {
 
 void tls_test_client_config(tls_test_client_t *cl, uint16_t port);
 ap_status_t tls_test_client_post(tls_test_client_t *cl);
+
+/* A server of two connections (with ticket keys, up to TLS version
+ * `version`, early_data as in tls_test_server_opts_t) started, and cl
+ * configured for it: connections not kept alive, the same tls_max. The
+ * test changes what it needs, then initialises the client. */
+void tls_test_two_connections(tls_test_server_t *s, tls_test_client_t *cl, uint16_t version,
+                              int early_data);
 void tls_test_client_done(tls_test_client_t *cl);
 
 /* A file of the PKI, NUL-terminated (the NUL counted in *len, as PEM is
