@@ -35,3 +35,9 @@
  * hidden, and costs up to 15 bytes per record on links paid by the byte. */
 #undef MBEDTLS_SSL_CID_TLS1_3_PADDING_GRANULARITY
 #define MBEDTLS_SSL_CID_TLS1_3_PADDING_GRANULARITY 1
+
+/* The trust store is parsed lazily: only the anchors whose subject is the
+ * issuer Mbed TLS looks for (core/src/tls/ap_tls_anchors.c). */
+#ifndef MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
+#define MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
+#endif
