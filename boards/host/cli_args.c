@@ -49,7 +49,7 @@ static const char usage_text[] =
     "  -u, --user USER:PASSWORD   HTTP Basic authentication\n"
     "      --oauth2-bearer TOKEN  Authorization: Bearer TOKEN\n"
     "TLS (the floor is TLS 1.2; verification cannot be turned off):\n"
-    "      --cacert FILE          trust anchors, PEM (default: $CURL_CA_BUNDLE, else\n"
+    "      --cacert FILE          trust anchors, PEM or DER (default: $CURL_CA_BUNDLE, else\n"
     "                             $SSL_CERT_FILE, else " CLI_DEFAULT_CA_BUNDLE ")\n"
     "      --tls-min VER, --tls-max VER   1.2 or 1.3 (default: 1.2 to the build's highest)\n"
     "      --pinnedpubkey sha256//B64[;sha256//B64...]   the server key must match one\n"

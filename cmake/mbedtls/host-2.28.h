@@ -19,3 +19,9 @@
 #undef MBEDTLS_SSL_DTLS_ANTI_REPLAY
 #undef MBEDTLS_SSL_DTLS_CLIENT_PORT_REUSE
 #undef MBEDTLS_SSL_DTLS_BADMAC_LIMIT
+
+/* The trust store is parsed lazily: only the anchors whose subject is the
+ * issuer Mbed TLS looks for (core/src/tls/ap_tls_anchors.c). */
+#ifndef MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
+#define MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
+#endif

@@ -43,3 +43,9 @@
 #ifndef MBEDTLS_SSL_EARLY_DATA
 #define MBEDTLS_SSL_EARLY_DATA
 #endif
+
+/* The trust store is parsed lazily: only the anchors whose subject is the
+ * issuer Mbed TLS looks for (core/src/tls/ap_tls_anchors.c). */
+#ifndef MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
+#define MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
+#endif

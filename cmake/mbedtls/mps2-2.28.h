@@ -92,6 +92,9 @@
 #define MBEDTLS_X509_CRT_PARSE_C
 #define MBEDTLS_X509_CHECK_KEY_USAGE
 #define MBEDTLS_X509_CHECK_EXTENDED_KEY_USAGE
+/* The trust store is parsed lazily: only the anchors whose subject is the
+ * issuer Mbed TLS looks for (core/src/tls/ap_tls_anchors.c). */
+#define MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
 
 /* ---- TLS ---------------------------------------------------------------- */
 

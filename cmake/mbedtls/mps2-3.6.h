@@ -151,6 +151,9 @@ void ap_mps2_mbedtls_free_unset(void *ptr);
 /* No human-readable certificate dumps (mbedtls_x509_crt_info and friends):
  * the client reports failures by verification flag, not by dumping. */
 #define MBEDTLS_X509_REMOVE_INFO
+/* The trust store is parsed lazily: only the anchors whose subject is the
+ * issuer Mbed TLS looks for (core/src/tls/ap_tls_anchors.c). */
+#define MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
 
 /* TLS 1.3 and the PSA-based parts of TLS 1.2 go through the PSA API. */
 #define MBEDTLS_PSA_CRYPTO_C

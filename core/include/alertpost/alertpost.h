@@ -114,8 +114,15 @@ typedef struct ap_client_config {
     const ap_platform_t *platform;    /**< required; entropy MUST be set */
 
     /**
-     * Trust anchors: PEM (including its terminating NUL in ca_pem_len) or
-     * DER. Required: there is no "verify none".
+     * Trust anchors: PEM (including its terminating NUL in ca_pem_len), or
+     * DER: one certificate or several back to back (NUL bytes after the
+     * last are ignored), e.g. as they sit in flash. Required: there is no
+     * "verify none". Never copied: ap_client_init() checks every
+     * certificate's framing and parses none of them; a handshake (or
+     * ap_check_chain()) parses only those whose subject is the issuer it
+     * looks for (DER in place, PEM from a decoded copy freed at once), when
+     * Mbed TLS is built with MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK (the
+     * project's configurations are). Without it, all are parsed at init.
      */
     const uint8_t *ca_pem;
     size_t ca_pem_len;
@@ -298,15 +305,17 @@ typedef struct ap_client {
 void ap_client_config_defaults(ap_client_config_t *cfg);
 
 /**
- * @brief Validate the configuration, parse the URL and trust anchors, seed the
- * DRBG and set up TLS. Does not connect.
+ * @brief Validate the configuration, parse the URL, check the trust anchors'
+ * framing (see ca_pem), seed the DRBG and set up TLS. Does not connect.
  *
  * @return AP_OK;
  *         AP_ERR_BAD_ARG: NULL client/config/transport/platform/work buffer, or
  *           a TLS range outside policy (ap_tls_policy_resolve());
  *         AP_ERR_URL: the URL did not parse (ap_url_parse());
  *         AP_ERR_ENTROPY: no entropy function, or it failed;
- *         AP_ERR_TLS_SETUP: no trust anchors, anchors that do not parse, too
+ *         AP_ERR_TLS_SETUP: no trust anchors, an anchor whose framing is
+ *           broken (its base64 or DER; the error names its place), or, on a
+ *           build without the trusted-CA callback, none that parses; too
  *           many pins, or Mbed TLS refused the configuration; an identity
  *           whose certificate or key does not parse, whose passphrase is
  *           missing or wrong, whose key does not match its certificate, or

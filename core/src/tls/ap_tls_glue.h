@@ -12,6 +12,7 @@
 
 #include "ap_client_internal.h"
 #include "tls/ap_mbedtls_compat.h"
+#include "tls/ap_tls_anchors.h"
 #include "tls/ap_x509_rules.h"
 
 #include "mbedtls/pk.h"
@@ -49,7 +50,7 @@ typedef struct ap_tls_identity {
 typedef struct ap_tls {
     mbedtls_ssl_context ssl;
     mbedtls_ssl_config conf;
-    mbedtls_x509_crt anchors;
+    ap_tls_anchors_t anchors;   /* the trust store (ap_tls_anchors.c) */
     mbedtls_ctr_drbg_context drbg;
 #if AP_CLIENT_IDENTITY
     ap_tls_identity_t identity;

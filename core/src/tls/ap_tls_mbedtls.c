@@ -285,6 +285,9 @@ static int verify_cb(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
             *flags |= MBEDTLS_X509_BADCERT_EXPIRED;
         }
     }
+    if (depth == 0 && t->path_len == 0) {
+        ap_tls_anchors_leaf_check(&t->anchors, crt, flags); /* the path is the leaf alone */
+    }
     if (depth == 0 && c->cfg.pin_count > 0 && !leaf_matches_a_pin(c, crt)) {
         t->pin_mismatch = true;
         *flags |= MBEDTLS_X509_BADCERT_OTHER;
@@ -307,8 +310,8 @@ static int verify_cb(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
             ap_x509_psl_t psl = {c->cfg.public_suffixes, c->cfg.public_suffixes_len};
             char why[AP_X509_REASON_SIZE];
 
-            if (ap_x509_check_path(t->path, t->path_len, &t->anchors, c->url.host,
-                                   psl.text != NULL ? &psl : NULL, why,
+            if (ap_x509_check_path(t->path, t->path_len, ap_tls_anchors_seen(&t->anchors),
+                                   c->url.host, psl.text != NULL ? &psl : NULL, why,
                                    sizeof(why)) != AP_OK) {
                 refuse_by_rule(c, flags, why);
             }
@@ -354,7 +357,7 @@ ap_status_t ap_tls_setup(ap_client_t *c)
     memset(t, 0, sizeof(*t));
     mbedtls_ssl_init(&t->ssl);
     mbedtls_ssl_config_init(&t->conf);
-    mbedtls_x509_crt_init(&t->anchors);
+    ap_tls_anchors_init(&t->anchors);
     mbedtls_ctr_drbg_init(&t->drbg);
 
     if (ap_compat_crypto_init() != 0) {
@@ -368,20 +371,10 @@ ap_status_t ap_tls_setup(ap_client_t *c)
         return AP_ERR_ENTROPY;
     }
 
-    {
-        int failed = 0;
-
-        ret = ap_x509_load_anchors(&t->anchors, c->cfg.ca_pem, c->cfg.ca_pem_len, &failed);
-        if (ret <= 0 || t->anchors.version == 0) {
-            if (ret < 0) {
-                ap_tls_describe(ret, why, sizeof(why));
-            } else {
-                (void)snprintf(why, sizeof(why), "%s", failed > 0
-                               ? "none of its certificates parses" : "no certificate in it");
-            }
-            ap_client_set_error(c, "the trust anchors could not be used: %s", why);
-            return AP_ERR_TLS_SETUP;
-        }
+    if (ap_tls_anchors_load(&t->anchors, c->cfg.ca_pem, c->cfg.ca_pem_len, why, sizeof(why)) !=
+        AP_OK) {
+        ap_client_set_error(c, "the trust anchors could not be used: %s", why);
+        return AP_ERR_TLS_SETUP;
     }
 
     ret = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
@@ -392,7 +385,7 @@ ap_status_t ap_tls_setup(ap_client_t *c)
         return AP_ERR_TLS_SETUP;
     }
     mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-    mbedtls_ssl_conf_ca_chain(&t->conf, &t->anchors, NULL);
+    ap_tls_anchors_conf(&t->anchors, &t->conf);
     mbedtls_ssl_conf_cert_profile(&t->conf, ap_x509_profile());
     ap_compat_set_groups(&t->conf);
     mbedtls_ssl_conf_rng(&t->conf, mbedtls_ctr_drbg_random, &t->drbg);
@@ -443,7 +436,7 @@ void ap_tls_free(ap_client_t *c)
 #if AP_CLIENT_IDENTITY
     ap_tls_identity_free(&t->identity);
 #endif
-    mbedtls_x509_crt_free(&t->anchors);
+    ap_tls_anchors_free(&t->anchors);
     mbedtls_ctr_drbg_free(&t->drbg);
     memset(t, 0, sizeof(*t));
 }
@@ -883,8 +876,8 @@ ap_status_t ap_tls_check_chain(ap_client_t *c, const uint8_t *chain, size_t len)
     /* The handshake's own verification: the same profile, anchors, host
      * name and verify callback (dates, pins, alertpost's X.509 rules). */
     reset_verification(t);
-    ret = mbedtls_x509_crt_verify_with_profile(&crt, &t->anchors, NULL, ap_x509_profile(),
-                                               c->url.host, &flags, verify_cb, c);
+    ret = ap_tls_anchors_verify(&t->anchors, &crt, ap_x509_profile(), c->url.host, &flags,
+                                verify_cb, c);
     t->chain_flags |= flags;
     mbedtls_x509_crt_free(&crt);
     if (ret == 0 && t->chain_flags == 0 && !t->rule_refused) {
