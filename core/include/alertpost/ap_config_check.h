@@ -41,4 +41,10 @@
 #error "a delay must stay below 2^31 ms for wrap-safe comparison with a 32-bit clock"
 #endif
 
+#if AP_TLS_MAX_FRAGMENT_LEN != 0 && AP_TLS_MAX_FRAGMENT_LEN != 512 && \
+    AP_TLS_MAX_FRAGMENT_LEN != 1024 && AP_TLS_MAX_FRAGMENT_LEN != 2048 && \
+    AP_TLS_MAX_FRAGMENT_LEN != 4096
+#error "AP_TLS_MAX_FRAGMENT_LEN must be 0, 512, 1024, 2048 or 4096 (RFC 6066's sizes)"
+#endif
+
 #endif /* ALERTPOST_AP_CONFIG_CHECK_H */
