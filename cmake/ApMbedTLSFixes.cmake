@@ -38,3 +38,47 @@ function(ap_mbedtls_fix_tls12_pss target source_dir version srcs_var)
   set(${srcs_var} ${_srcs} PARENT_SCOPE)
   message(STATUS "${target}: Mbed TLS ${version} built with the TLS 1.2 RSA-PSS fix (#10668)")
 endfunction()
+
+# ap_mbedtls_fix_tls13_mfl(TARGET SOURCE_DIR VERSION SRCS_VAR)
+# Mbed TLS 3.6 (checked up to 3.6.6): a client configured with
+# max_fragment_length (mbedtls_ssl_conf_max_frag_len) that offers TLS 1.2
+# and 1.3 sends the extension in its ClientHello but does not count it
+# among the extensions it sent, so when a TLS 1.3 server answers it in
+# EncryptedExtensions, as RFC 8446 allows and OpenSSL does, the client
+# takes it for unsolicited and aborts (MBEDTLS_ERR_SSL_UNSUPPORTED_EXTENSION,
+# -0x7500). The fix counts it as sent. The answer is then accepted and not
+# otherwise used: the server's records can only be smaller than the
+# client's buffer, and the client's own are limited by its configured value.
+# Applied to the ssl_tls12_client.c the build compiles (the original or the
+# copy an earlier fix made), only where the extension is written unmarked.
+function(ap_mbedtls_fix_tls13_mfl target source_dir version srcs_var)
+  if(version VERSION_LESS 3.0.0)
+    return()
+  endif()
+  set(_mfl_files ${${srcs_var}})
+  list(FILTER _mfl_files INCLUDE REGEX "/ssl_tls12_client\\.c$")
+  list(GET _mfl_files 0 _file)
+  set(_anchor "    *p++ = ssl->conf->mfl_code;\n\n    *olen = 5;\n")
+  file(READ "${_file}" _text)
+  string(FIND "${_text}" "${_anchor}" _at)
+  string(FIND "${_text}" "set_hs_sent_ext_mask(ssl, MBEDTLS_TLS_EXT_MAX_FRAGMENT_LENGTH)" _done)
+  if(_at EQUAL -1 OR NOT _done EQUAL -1)
+    if(_at EQUAL -1 AND _done EQUAL -1)
+      message(WARNING "${target}: ${_file} is not laid out as Mbed TLS ${version}'s: the TLS 1.3 "
+                      "max_fragment_length fix is not applied; with AP_TLS_MAX_FRAGMENT_LEN set, "
+                      "TLS 1.3 servers that answer it are refused.")
+    endif()
+    return()
+  endif()
+  string(REPLACE "${_anchor}"
+         "    *p++ = ssl->conf->mfl_code;\n\n#if defined(MBEDTLS_SSL_PROTO_TLS1_3)\n    /* alertpost: count it as sent, so a TLS 1.3 server's answer is accepted. */\n    mbedtls_ssl_tls13_set_hs_sent_ext_mask(ssl, MBEDTLS_TLS_EXT_MAX_FRAGMENT_LENGTH);\n#endif\n    *olen = 5;\n"
+         _text "${_text}")
+  set(_dir "${CMAKE_CURRENT_BINARY_DIR}/ap-mbedtls-fixes/${target}")
+  file(WRITE "${_dir}/ssl_tls12_client.c.mfl" "${_text}")
+  file(COPY_FILE "${_dir}/ssl_tls12_client.c.mfl" "${_dir}/ssl_tls12_client.c" ONLY_IF_DIFFERENT)
+  set(_all ${${srcs_var}})
+  list(REMOVE_ITEM _all "${_file}")
+  list(APPEND _all "${_dir}/ssl_tls12_client.c")
+  set(${srcs_var} ${_all} PARENT_SCOPE)
+  message(STATUS "${target}: Mbed TLS ${version} built with the TLS 1.3 max_fragment_length fix")
+endfunction()

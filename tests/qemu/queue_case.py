@@ -47,7 +47,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 SINK = os.path.join(REPO, "tests", "integration", "sink.py")
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-from run_qemu import stop  # noqa: E402  (same folder)
+from run_qemu import anchors_loader, stop  # noqa: E402  (same folder)
 
 QUEUED = re.compile(r'^alert_poster: queued seq=(\d+) key=("[0-9a-f-]+") body (.*)$', re.M)
 DELIVERED = re.compile(r'^alert_poster: delivered key=("[0-9a-f-]+") attempt=\d+ status=200 ', re.M)
@@ -76,6 +76,11 @@ class Qemu:
                "-serial", "stdio", "-semihosting-config",
                "enable=on,target=native," + ",".join("arg=" + w for w in words),
                "-kernel", args.kernel, "-nic", nic]
+        loader = anchors_loader(os.path.join(args.pki, "root.pem"), args.kernel, args.nm,
+                                stem + ".anchors.der")
+        if loader is None:
+            raise Fail("no __ap_anchors_start in %s" % args.kernel)
+        cmd += loader
         say(" ".join(cmd))
         self.text = ""
         self.cond = threading.Condition()
@@ -178,9 +183,8 @@ def check_bodies(alerts, requests):
 
 
 def case_sinkdown(args, stem, seq, deadline):
-    qemu = Qemu(args, stem, ["ca=" + os.path.join(args.pki, "root.pem"), "seq=%d" % seq,
-                             "count=%d" % args.count, "flash=" + stem + ".flash",
-                             "window=%d" % int(args.timeout * 0.6)], stem + ".log")
+    qemu = Qemu(args, stem, ["seq=%d" % seq, "count=%d" % args.count,
+                             "flash=" + stem + ".flash", "window=%d" % int(args.timeout * 0.6)], stem + ".log")
     sink = None
     try:
         if not qemu.wait_for(r"^alert_poster: attempt 2 failed", deadline):
@@ -216,11 +220,10 @@ def case_sinkdown(args, stem, seq, deadline):
 
 
 def case_kill(args, stem, seq, deadline):
-    ca = "ca=" + os.path.join(args.pki, "root.pem")
     flash = "flash=" + stem + ".flash"
     sink = start_sink(args, stem, ["--mode", "slow-head", "--slow-delay", "0.02"])
     try:
-        first = Qemu(args, stem, [ca, "seq=%d" % seq, "count=%d" % args.count, flash],
+        first = Qemu(args, stem, ["seq=%d" % seq, "count=%d" % args.count, flash],
                      stem + ".log")
         try:
             if not first.wait_for(DELIVERED.pattern, deadline):
@@ -240,7 +243,7 @@ def case_kill(args, stem, seq, deadline):
         done_first = DELIVERED.findall(first.text)
         started = ATTEMPT.findall(first.text)
         in_flight = [k for k in started if k not in done_first][-1:]
-        second = Qemu(args, stem, [ca, "count=0", flash],
+        second = Qemu(args, stem, ["count=0", flash],
                       stem + ".log2")
         rc = second.finish(deadline)
     finally:
@@ -281,6 +284,8 @@ def main():
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--count", type=int, default=5)
     ap.add_argument("--qemu", default="qemu-system-arm")
+    ap.add_argument("--nm", default="arm-none-eabi-nm",
+                    help="to find the image's trust-anchor region")
     ap.add_argument("--timeout", type=float, default=150.0)
     args = ap.parse_args()
     args.pki = os.path.abspath(args.pki)
