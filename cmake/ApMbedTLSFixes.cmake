@@ -4,6 +4,24 @@
 # here, and announced at configure time. The fixed file is a copy in the
 # build tree, compiled in place of the original.
 
+# _ap_mbedtls_fix_use(TARGET VERSION FILE TEXT_VAR WHAT SRCS_VAR): writes
+# the fixed text of FILE (the variable TEXT_VAR, passed by name so that its
+# backslashes stay as they are) into the build tree, only when it changed
+# (so nothing rebuilds for nothing), puts it in FILE's place in the list
+# SRCS_VAR of the caller, and announces WHAT.
+function(_ap_mbedtls_fix_use target version file text_var what srcs_var)
+  get_filename_component(_name "${file}" NAME)
+  set(_dir "${CMAKE_CURRENT_BINARY_DIR}/ap-mbedtls-fixes/${target}")
+  file(WRITE "${_dir}/${_name}.new" "${${text_var}}")
+  file(COPY_FILE "${_dir}/${_name}.new" "${_dir}/${_name}" ONLY_IF_DIFFERENT)
+  set(_srcs ${${srcs_var}})
+  list(REMOVE_ITEM _srcs "${file}")
+  list(APPEND _srcs "${_dir}/${_name}")
+  set(${srcs_var} ${_srcs} PARENT_SCOPE)
+  message(STATUS "${target}: Mbed TLS ${version} built with the ${what}")
+endfunction()
+
+
 # ap_mbedtls_fix_tls12_pss(TARGET SOURCE_DIR VERSION SRCS_VAR)
 # Mbed-TLS/mbedtls#10668 (3.6.0 to 3.6.6; fixed upstream in 3.6.7): a TLS
 # 1.2 server that signs its ServerKeyExchange with RSA-PSS, as OpenSSL does
@@ -29,14 +47,9 @@ function(ap_mbedtls_fix_tls12_pss target source_dir version srcs_var)
          "    if (!mbedtls_ssl_sig_alg_is_supported(ssl, sig_alg) &&\n        !ap_tls12_accepts_pss_rsae(sig_alg)) {"
          _text "${_text}")
   string(REPLACE "${_anchor}" "${_helper}${_anchor}" _text "${_text}")
-  set(_dir "${CMAKE_CURRENT_BINARY_DIR}/ap-mbedtls-fixes/${target}")
-  file(WRITE "${_dir}/ssl_tls12_client.c.new" "${_text}")
-  file(COPY_FILE "${_dir}/ssl_tls12_client.c.new" "${_dir}/ssl_tls12_client.c" ONLY_IF_DIFFERENT)
-  set(_srcs ${${srcs_var}})
-  list(REMOVE_ITEM _srcs "${_orig}")
-  list(APPEND _srcs "${_dir}/ssl_tls12_client.c")
-  set(${srcs_var} ${_srcs} PARENT_SCOPE)
-  message(STATUS "${target}: Mbed TLS ${version} built with the TLS 1.2 RSA-PSS fix (#10668)")
+  _ap_mbedtls_fix_use(${target} ${version} "${_orig}" _text "TLS 1.2 RSA-PSS fix (#10668)"
+                      ${srcs_var})
+  set(${srcs_var} ${${srcs_var}} PARENT_SCOPE)
 endfunction()
 
 # ap_mbedtls_fix_tls13_mfl(TARGET SOURCE_DIR VERSION SRCS_VAR)
@@ -73,12 +86,7 @@ function(ap_mbedtls_fix_tls13_mfl target source_dir version srcs_var)
   string(REPLACE "${_anchor}"
          "    *p++ = ssl->conf->mfl_code;\n\n#if defined(MBEDTLS_SSL_PROTO_TLS1_3)\n    /* alertpost: count it as sent, so a TLS 1.3 server's answer is accepted. */\n    mbedtls_ssl_tls13_set_hs_sent_ext_mask(ssl, MBEDTLS_TLS_EXT_MAX_FRAGMENT_LENGTH);\n#endif\n    *olen = 5;\n"
          _text "${_text}")
-  set(_dir "${CMAKE_CURRENT_BINARY_DIR}/ap-mbedtls-fixes/${target}")
-  file(WRITE "${_dir}/ssl_tls12_client.c.mfl" "${_text}")
-  file(COPY_FILE "${_dir}/ssl_tls12_client.c.mfl" "${_dir}/ssl_tls12_client.c" ONLY_IF_DIFFERENT)
-  set(_all ${${srcs_var}})
-  list(REMOVE_ITEM _all "${_file}")
-  list(APPEND _all "${_dir}/ssl_tls12_client.c")
-  set(${srcs_var} ${_all} PARENT_SCOPE)
-  message(STATUS "${target}: Mbed TLS ${version} built with the TLS 1.3 max_fragment_length fix")
+  _ap_mbedtls_fix_use(${target} ${version} "${_file}" _text "TLS 1.3 max_fragment_length fix"
+                      ${srcs_var})
+  set(${srcs_var} ${${srcs_var}} PARENT_SCOPE)
 endfunction()

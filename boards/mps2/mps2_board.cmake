@@ -64,12 +64,19 @@ endif()
 # Both read their DER trust anchors in place from flash (common/anchors.h).
 # Every library of the image sees AP_MPS2_PROFILE_LEAN; the top level picks
 # the Mbed TLS configuration by it.
-set(AP_MPS2_PROFILES full lean)
-set(AP_MPS2_PROFILE "full" CACHE STRING "MPS2 firmware profile (${AP_MPS2_PROFILES})")
-set_property(CACHE AP_MPS2_PROFILE PROPERTY STRINGS ${AP_MPS2_PROFILES})
-if(NOT AP_MPS2_PROFILE IN_LIST AP_MPS2_PROFILES)
-  message(FATAL_ERROR "AP_MPS2_PROFILE='${AP_MPS2_PROFILE}': choose one of ${AP_MPS2_PROFILES}")
-endif()
+# ap_mps2_choice(<var> <doc> <default> <choice>...): a cache string that
+# must be one of the choices, the default first.
+function(ap_mps2_choice var doc)
+  set(_choices ${ARGN})
+  list(GET _choices 0 _default)
+  set(${var} "${_default}" CACHE STRING "${doc} (${_choices})")
+  set_property(CACHE ${var} PROPERTY STRINGS ${_choices})
+  if(NOT ${var} IN_LIST _choices)
+    message(FATAL_ERROR "${var}='${${var}}': choose one of ${_choices}")
+  endif()
+endfunction()
+
+ap_mps2_choice(AP_MPS2_PROFILE "MPS2 firmware profile" full lean)
 if(AP_MPS2_PROFILE STREQUAL "lean")
   add_compile_definitions(AP_MPS2_PROFILE_LEAN=1)
 endif()
