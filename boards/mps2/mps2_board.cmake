@@ -80,3 +80,12 @@ ap_mps2_choice(AP_MPS2_PROFILE "MPS2 firmware profile" full lean)
 if(AP_MPS2_PROFILE STREQUAL "lean")
   add_compile_definitions(AP_MPS2_PROFILE_LEAN=1)
 endif()
+
+# Session resumption across the firmware's connections (the core's
+# resume_sessions): TLS 1.2 session tickets and IDs, TLS 1.3 tickets with a
+# fresh ECDHE share. OFF by default: it costs flash the full profile does
+# not have under its 128 KiB budget (boards/mps2/README.md gives the cost).
+option(AP_MPS2_RESUMPTION "TLS session resumption in the MPS2 firmware (session tickets)" OFF)
+if(AP_MPS2_RESUMPTION)
+  add_compile_definitions(AP_MPS2_RESUMPTION=1)
+endif()

@@ -105,6 +105,10 @@
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
 /* SPKI pinning reads the peer's certificate after the handshake. */
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
+/* Session tickets only with AP_MPS2_RESUMPTION, as in mps2-3.6.h. */
+#if defined(AP_MPS2_RESUMPTION) && AP_MPS2_RESUMPTION
+#define MBEDTLS_SSL_SESSION_TICKETS
+#endif
 
 /*
  * Record buffers, as in mps2-3.6.h. The server may send full 16 KiB

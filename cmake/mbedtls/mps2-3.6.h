@@ -189,10 +189,16 @@ void ap_mps2_mbedtls_free_unset(void *ptr);
     MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
 /* SPKI pinning reads the peer's certificate after the handshake. */
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
-/* No MBEDTLS_SSL_SESSION_TICKETS: the firmware posts once per connection
- * and never resumes, so tickets would only cost flash. A TLS 1.3 server
- * still sends them after the handshake; 3.6 built without tickets reads and
- * drops them (the tls13 and rsa QEMU cases get tickets from the sink). */
+/* Session tickets only with AP_MPS2_RESUMPTION (the CMake option of that
+ * name, boards/mps2/mps2_board.cmake): the core then keeps its server's
+ * last session and offers it on the next connection, a TLS 1.3 ticket only
+ * with a fresh ECDHE share (PSK_EPHEMERAL, never pure PSK). Without it a
+ * TLS 1.3 server still sends tickets after the handshake, which 3.6 reads
+ * and drops (the tls13 and rsa QEMU cases get tickets from the sink). */
+#if defined(AP_MPS2_RESUMPTION) && AP_MPS2_RESUMPTION
+#define MBEDTLS_SSL_SESSION_TICKETS
+#define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL_ENABLED
+#endif
 
 /*
  * Record buffers. The server may send full 16 KiB records (a client cannot

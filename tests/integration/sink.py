@@ -7,7 +7,8 @@ to --record as JSON lines, one event per line, so a test can assert exactly
 what reached the server, and that nothing did when the client had to refuse:
 
   {"event": "handshake_ok",   "conn": N, "version": "TLSv1.3", "cipher": "...",
-   "client_cn": "device-0001" or null}  (the verified client certificate's subject CN)
+   "client_cn": "device-0001" or null,  (the verified client certificate's subject CN)
+   "resumed": true or false}            (the client resumed an earlier session)
   {"event": "handshake_fail", "conn": N, "error": "..."}
   {"event": "request", "conn": N, "method", "path", "version", "headers": [[k, v]...],
    "body_b64": "...", "client_cn": ...}  the CN of the connection's client certificate
@@ -437,7 +438,8 @@ def serve_connection(ctx, raw, conn_id, opts, rec):
     cipher = conn.cipher()
     client_cn = peer_cn(conn)
     rec.write({"event": "handshake_ok", "conn": conn_id, "version": conn.version(),
-               "cipher": cipher[0] if cipher else None, "client_cn": client_cn})
+               "cipher": cipher[0] if cipher else None, "client_cn": client_cn,
+               "resumed": conn.session_reused})
     reader = Reader(conn)
     try:
         while True:

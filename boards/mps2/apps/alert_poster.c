@@ -302,9 +302,10 @@ static void on_queue_event(void *ctx, const ap_queue_event_t *ev)
         const ap_client_info_t *info = ap_client_info(&g_client);
 
         printf("alert_poster: delivered key=%s attempt=%" PRIu32 " status=%d tls=%s "
-               "suite=%s handshake %" PRIu32 " ms, total %" PRIu32 " ms\n",
+               "suite=%s handshake %" PRIu32 " ms, total %" PRIu32 " ms%s\n",
                key, ev->attempt, ev->http_status, ap_tls_version_str(info->tls_version),
-               info->ciphersuite, info->handshake_ms, info->total_ms);
+               info->ciphersuite, info->handshake_ms, info->total_ms,
+               info->resumed ? ", resumed" : "");
         break;
     }
     case AP_QUEUE_EV_RETRY:
