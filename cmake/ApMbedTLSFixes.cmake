@@ -90,3 +90,42 @@ function(ap_mbedtls_fix_tls13_mfl target source_dir version srcs_var)
                       ${srcs_var})
   set(${srcs_var} ${${srcs_var}} PARENT_SCOPE)
 endfunction()
+
+# ap_mbedtls_fix_premaster(TARGET SOURCE_DIR VERSION INCLUDE_VAR)
+# Mbed-TLS/mbedtls#10757 (3.6, checked up to 3.6.6): TLS 1.2 sizes its
+# premaster-secret buffer (MBEDTLS_PREMASTER_SIZE, include/mbedtls/ssl.h)
+# from the built-in elliptic-curve code's largest curve only. A build whose
+# curves all come from PSA drivers (the firmware's p256-m) has none, the
+# buffer is 1 byte, and every TLS 1.2 ECDHE handshake fails
+# (MBEDTLS_ERR_SSL_HW_ACCEL_FAILED, -0x7F80). The fix adds PSA's largest
+# key-agreement output to the buffer's union. The header is public, so the
+# fixed copy goes in a folder the target puts before the tree's include
+# folder, for itself and its users alike (the core sees the same header).
+# Sets INCLUDE_VAR to that folder, or to "" where the fix does not apply.
+function(ap_mbedtls_fix_premaster target source_dir version include_var)
+  set(${include_var} "" PARENT_SCOPE)
+  if(version VERSION_LESS 3.6.0)
+    return()
+  endif()
+  set(_orig "${source_dir}/include/mbedtls/ssl.h")
+  set(_anchor "    unsigned char _pms_ecdh[MBEDTLS_ECP_MAX_BYTES];    /* RFC 4492 5.10 */\n")
+  file(READ "${_orig}" _text)
+  string(FIND "${_text}" "${_anchor}" _at)
+  string(FIND "${_text}" "PSA_RAW_KEY_AGREEMENT_OUTPUT_MAX_SIZE" _done)
+  if(_at EQUAL -1 OR NOT _done EQUAL -1)
+    if(_at EQUAL -1 AND _done EQUAL -1)
+      message(WARNING "${target}: ${_orig} is not laid out as Mbed TLS ${version}'s: the TLS 1.2 "
+                      "premaster fix (#10757) is not applied; a build without built-in curves "
+                      "then fails every TLS 1.2 ECDHE handshake.")
+    endif()
+    return()
+  endif()
+  string(REPLACE "${_anchor}"
+         "${_anchor}#if defined(MBEDTLS_USE_PSA_CRYPTO)\n    /* alertpost: PSA's curves too (Mbed-TLS/mbedtls#10757). */\n    unsigned char _pms_ecdh_psa[PSA_RAW_KEY_AGREEMENT_OUTPUT_MAX_SIZE];\n#endif\n"
+         _text "${_text}")
+  set(_dir "${CMAKE_CURRENT_BINARY_DIR}/ap-mbedtls-fixes/${target}-include")
+  file(WRITE "${_dir}/mbedtls/ssl.h.new" "${_text}")
+  file(COPY_FILE "${_dir}/mbedtls/ssl.h.new" "${_dir}/mbedtls/ssl.h" ONLY_IF_DIFFERENT)
+  set(${include_var} "${_dir}" PARENT_SCOPE)
+  message(STATUS "${target}: Mbed TLS ${version} built with the TLS 1.2 premaster fix (#10757)")
+endfunction()

@@ -111,19 +111,11 @@ void ap_mps2_mbedtls_free_unset(void *ptr);
 #define MBEDTLS_PSA_CRYPTO_CONFIG_FILE "mps2-3.6-psa.h"
 #define MBEDTLS_USE_PSA_CRYPTO
 #define MBEDTLS_PSA_P256M_DRIVER_ENABLED
-/* Not for its own sake: in 3.6 TLS 1.2 sizes its premaster-secret buffer
- * from the built-in ECP code's curve list, which is empty (one byte) when
- * no part of that code is on, and every TLS 1.2 ECDHE handshake then fails
- * with MBEDTLS_ERR_SSL_HW_ACCEL_FAILED (Mbed-TLS/mbedtls#10757). Parsing
- * compressed points turns on the small "light" part of the ECP code, which
- * gives the buffer its P-256 size, for the least flash of the options that
- * do (about 1.5 KiB; MBEDTLS_PK_PARSE_EC_EXTENDED costs 0.5 KiB more). That
- * code needs a curve; it does no scalar multiplication, so it needs no
- * precomputed table either. Drop all three once the library sizes the
- * buffer from PSA. */
-#define MBEDTLS_PK_PARSE_EC_COMPRESSED
-#define MBEDTLS_ECP_DP_SECP256R1_ENABLED
-#define MBEDTLS_ECP_FIXED_POINT_OPTIM 0
+/* None of the library's own curve code: in 3.6 that leaves TLS 1.2's
+ * premaster-secret buffer at 1 byte (Mbed-TLS/mbedtls#10757), which the
+ * build fixes in its copy of ssl.h (cmake/ApMbedTLSFixes.cmake); the
+ * workaround before, MBEDTLS_PK_PARSE_EC_COMPRESSED with the P-256 curve
+ * data, cost 1.5 KiB of flash. */
 #define MBEDTLS_BIGNUM_C
 #define MBEDTLS_RSA_C
 #define MBEDTLS_PKCS1_V15
