@@ -17,6 +17,11 @@
 #   mbedtls2   Mbed TLS 2.28 (ALERTPOST_MBEDTLS2_SOURCE_DIR,
 #              cmake/mbedtls/mps2-2.28.h): TLS 1.2 only, for fleets on 2.28
 #   lwip21     lwIP 2.1 (ALERTPOST_LWIP21_SOURCE_DIR)
+#   lean       the lean profile (AP_MPS2_PROFILE=lean; Mbed TLS 3.6 only): 4 KiB input records
+#              asked for with max_fragment_length and record_size_limit, a
+#              smaller pool, DER trust anchors in flash
+#   resume     session resumption across connections (AP_MPS2_RESUMPTION=ON:
+#              session tickets), with its QEMU cases resume12 and resume13
 #   sntp       the wall clock from SNTP instead of semihosting
 #              (AP_MPS2_TIME=sntp); its QEMU suite is the SNTP cases of
 #              tests/qemu/sntp_case.py (TAP in a network namespace), not
@@ -38,7 +43,7 @@
 include(ExternalProject)
 
 set(_ap_boards_default
-    "mps2-an385;mps2-an386;mps2-an500;mps2-an385:mbedtls2;mps2-an385:lwip21;mps2-an385:sntp;mps2-an385:lwip21:sntp")
+    "mps2-an385;mps2-an386;mps2-an500;mps2-an385:mbedtls2;mps2-an385:lwip21;mps2-an385:sntp;mps2-an385:lwip21:sntp;mps2-an385:lean;mps2-an385:resume")
 # A tree configured earlier follows a new default unless its ALERTPOST_BOARDS
 # was changed (trees from before variants had "mps2-an385;mps2-an386").
 if(NOT DEFINED AP_BOARDS_LAST_DEFAULT)
@@ -53,7 +58,7 @@ if(DEFINED CACHE{ALERTPOST_BOARDS})
 endif()
 set(AP_BOARDS_LAST_DEFAULT "${_ap_boards_default}" CACHE INTERNAL "ALERTPOST_BOARDS's default")
 set(ALERTPOST_BOARDS "${_ap_boards_default}" CACHE STRING
-    "MPS2 firmware variants (<board>[:mbedtls2][:lwip21][:sntp]) the host build also cross-builds and tests under QEMU ('' for none)")
+    "MPS2 firmware variants (<board>[:mbedtls2][:lwip21][:sntp][:lean][:resume]) the host build also cross-builds and tests under QEMU ('' for none)")
 
 # ap_board_variant(<entry> <name-var> <board-var> <args-var>): parses one
 # ALERTPOST_BOARDS entry into its name, board and the cross build's cache
@@ -68,6 +73,8 @@ function(ap_board_variant entry name_var board_var args_var)
   endif()
   set(_mbedtls 3)
   set(_time semihost)
+  set(_profile full)
+  set(_resume OFF)
   set(_lwip "${ALERTPOST_LWIP_SOURCE_DIR}")
   set(_skip "")
   foreach(_opt IN LISTS _parts)
@@ -83,9 +90,13 @@ function(ap_board_variant entry name_var board_var args_var)
       endif()
     elseif(_opt STREQUAL "sntp")
       set(_time sntp)
+    elseif(_opt STREQUAL "lean")
+      set(_profile lean)
+    elseif(_opt STREQUAL "resume")
+      set(_resume ON)
     else()
       message(FATAL_ERROR
-        "ALERTPOST_BOARDS: '${entry}' has option '${_opt}'; the options are mbedtls2, lwip21 and sntp")
+        "ALERTPOST_BOARDS: '${entry}' has option '${_opt}'; the options are mbedtls2, lwip21, sntp, lean and resume")
     endif()
   endforeach()
   string(REPLACE ":" "-" _name "${entry}")
@@ -102,6 +113,8 @@ function(ap_board_variant entry name_var board_var args_var)
     "-DALERTPOST_MBEDTLS2_SOURCE_DIR=${ALERTPOST_MBEDTLS2_SOURCE_DIR}"
     "-DALERTPOST_LWIP_SOURCE_DIR=${_lwip}"
     "-DAP_MPS2_TIME=${_time}"
+    "-DAP_MPS2_PROFILE=${_profile}"
+    "-DAP_MPS2_RESUMPTION=${_resume}"
     PARENT_SCOPE)
 endfunction()
 

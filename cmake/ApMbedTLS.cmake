@@ -41,6 +41,7 @@ function(ap_add_mbedtls target source_dir major user_config)
   file(GLOB _srcs "${source_dir}/library/*.c")
   if(major EQUAL 3)
     ap_mbedtls_fix_tls12_pss(${target} "${source_dir}" "${_found}" _srcs)
+    ap_mbedtls_fix_tls13_mfl(${target} "${source_dir}" "${_found}" _srcs)
   endif()
   foreach(_extra IN LISTS AP_MBEDTLS_EXTRA_SOURCES)
     get_filename_component(_extra "${_extra}" ABSOLUTE BASE_DIR "${source_dir}")
@@ -54,6 +55,14 @@ function(ap_add_mbedtls target source_dir major user_config)
     get_filename_component(_extra "${_extra}" ABSOLUTE BASE_DIR "${source_dir}")
     target_include_directories(${target} PRIVATE "${_extra}")
   endforeach()
+  # A fixed public header (ApMbedTLSFixes.cmake) comes before the tree's.
+  if(major EQUAL 3)
+    ap_mbedtls_fix_premaster(${target} "${source_dir}" "${_found}" _fixed_include)
+    if(_fixed_include)
+      target_include_directories(${target} SYSTEM BEFORE PUBLIC
+        "$<BUILD_INTERFACE:${_fixed_include}>")
+    endif()
+  endif()
   # Installed (ApInstall.cmake), the headers and the configuration share one
   # private folder, so they cannot shadow another Mbed TLS's.
   target_include_directories(${target} SYSTEM PUBLIC

@@ -4,6 +4,24 @@
 # here, and announced at configure time. The fixed file is a copy in the
 # build tree, compiled in place of the original.
 
+# _ap_mbedtls_fix_use(TARGET VERSION FILE TEXT_VAR WHAT SRCS_VAR): writes
+# the fixed text of FILE (the variable TEXT_VAR, passed by name so that its
+# backslashes stay as they are) into the build tree, only when it changed
+# (so nothing rebuilds for nothing), puts it in FILE's place in the list
+# SRCS_VAR of the caller, and announces WHAT.
+function(_ap_mbedtls_fix_use target version file text_var what srcs_var)
+  get_filename_component(_name "${file}" NAME)
+  set(_dir "${CMAKE_CURRENT_BINARY_DIR}/ap-mbedtls-fixes/${target}")
+  file(WRITE "${_dir}/${_name}.new" "${${text_var}}")
+  file(COPY_FILE "${_dir}/${_name}.new" "${_dir}/${_name}" ONLY_IF_DIFFERENT)
+  set(_srcs ${${srcs_var}})
+  list(REMOVE_ITEM _srcs "${file}")
+  list(APPEND _srcs "${_dir}/${_name}")
+  set(${srcs_var} ${_srcs} PARENT_SCOPE)
+  message(STATUS "${target}: Mbed TLS ${version} built with the ${what}")
+endfunction()
+
+
 # ap_mbedtls_fix_tls12_pss(TARGET SOURCE_DIR VERSION SRCS_VAR)
 # Mbed-TLS/mbedtls#10668 (3.6.0 to 3.6.6; fixed upstream in 3.6.7): a TLS
 # 1.2 server that signs its ServerKeyExchange with RSA-PSS, as OpenSSL does
@@ -29,12 +47,85 @@ function(ap_mbedtls_fix_tls12_pss target source_dir version srcs_var)
          "    if (!mbedtls_ssl_sig_alg_is_supported(ssl, sig_alg) &&\n        !ap_tls12_accepts_pss_rsae(sig_alg)) {"
          _text "${_text}")
   string(REPLACE "${_anchor}" "${_helper}${_anchor}" _text "${_text}")
-  set(_dir "${CMAKE_CURRENT_BINARY_DIR}/ap-mbedtls-fixes/${target}")
-  file(WRITE "${_dir}/ssl_tls12_client.c.new" "${_text}")
-  file(COPY_FILE "${_dir}/ssl_tls12_client.c.new" "${_dir}/ssl_tls12_client.c" ONLY_IF_DIFFERENT)
-  set(_srcs ${${srcs_var}})
-  list(REMOVE_ITEM _srcs "${_orig}")
-  list(APPEND _srcs "${_dir}/ssl_tls12_client.c")
-  set(${srcs_var} ${_srcs} PARENT_SCOPE)
-  message(STATUS "${target}: Mbed TLS ${version} built with the TLS 1.2 RSA-PSS fix (#10668)")
+  _ap_mbedtls_fix_use(${target} ${version} "${_orig}" _text "TLS 1.2 RSA-PSS fix (#10668)"
+                      ${srcs_var})
+  set(${srcs_var} ${${srcs_var}} PARENT_SCOPE)
+endfunction()
+
+# ap_mbedtls_fix_tls13_mfl(TARGET SOURCE_DIR VERSION SRCS_VAR)
+# Mbed TLS 3.6 (checked up to 3.6.6): a client configured with
+# max_fragment_length (mbedtls_ssl_conf_max_frag_len) that offers TLS 1.2
+# and 1.3 sends the extension in its ClientHello but does not count it
+# among the extensions it sent, so when a TLS 1.3 server answers it in
+# EncryptedExtensions, as RFC 8446 allows and OpenSSL does, the client
+# takes it for unsolicited and aborts (MBEDTLS_ERR_SSL_UNSUPPORTED_EXTENSION,
+# -0x7500). The fix counts it as sent. The answer is then accepted and not
+# otherwise used: the server's records can only be smaller than the
+# client's buffer, and the client's own are limited by its configured value.
+# Applied to the ssl_tls12_client.c the build compiles (the original or the
+# copy an earlier fix made), only where the extension is written unmarked.
+function(ap_mbedtls_fix_tls13_mfl target source_dir version srcs_var)
+  if(version VERSION_LESS 3.0.0)
+    return()
+  endif()
+  set(_mfl_files ${${srcs_var}})
+  list(FILTER _mfl_files INCLUDE REGEX "/ssl_tls12_client\\.c$")
+  list(GET _mfl_files 0 _file)
+  set(_anchor "    *p++ = ssl->conf->mfl_code;\n\n    *olen = 5;\n")
+  file(READ "${_file}" _text)
+  string(FIND "${_text}" "${_anchor}" _at)
+  string(FIND "${_text}" "set_hs_sent_ext_mask(ssl, MBEDTLS_TLS_EXT_MAX_FRAGMENT_LENGTH)" _done)
+  if(_at EQUAL -1 OR NOT _done EQUAL -1)
+    if(_at EQUAL -1 AND _done EQUAL -1)
+      message(WARNING "${target}: ${_file} is not laid out as Mbed TLS ${version}'s: the TLS 1.3 "
+                      "max_fragment_length fix is not applied; with AP_TLS_MAX_FRAGMENT_LEN set, "
+                      "TLS 1.3 servers that answer it are refused.")
+    endif()
+    return()
+  endif()
+  string(REPLACE "${_anchor}"
+         "    *p++ = ssl->conf->mfl_code;\n\n#if defined(MBEDTLS_SSL_PROTO_TLS1_3)\n    /* alertpost: count it as sent, so a TLS 1.3 server's answer is accepted. */\n    mbedtls_ssl_tls13_set_hs_sent_ext_mask(ssl, MBEDTLS_TLS_EXT_MAX_FRAGMENT_LENGTH);\n#endif\n    *olen = 5;\n"
+         _text "${_text}")
+  _ap_mbedtls_fix_use(${target} ${version} "${_file}" _text "TLS 1.3 max_fragment_length fix"
+                      ${srcs_var})
+  set(${srcs_var} ${${srcs_var}} PARENT_SCOPE)
+endfunction()
+
+# ap_mbedtls_fix_premaster(TARGET SOURCE_DIR VERSION INCLUDE_VAR)
+# Mbed-TLS/mbedtls#10757 (3.6, checked up to 3.6.6): TLS 1.2 sizes its
+# premaster-secret buffer (MBEDTLS_PREMASTER_SIZE, include/mbedtls/ssl.h)
+# from the built-in elliptic-curve code's largest curve only. A build whose
+# curves all come from PSA drivers (the firmware's p256-m) has none, the
+# buffer is 1 byte, and every TLS 1.2 ECDHE handshake fails
+# (MBEDTLS_ERR_SSL_HW_ACCEL_FAILED, -0x7F80). The fix adds PSA's largest
+# key-agreement output to the buffer's union. The header is public, so the
+# fixed copy goes in a folder the target puts before the tree's include
+# folder, for itself and its users alike (the core sees the same header).
+# Sets INCLUDE_VAR to that folder, or to "" where the fix does not apply.
+function(ap_mbedtls_fix_premaster target source_dir version include_var)
+  set(${include_var} "" PARENT_SCOPE)
+  if(version VERSION_LESS 3.6.0)
+    return()
+  endif()
+  set(_orig "${source_dir}/include/mbedtls/ssl.h")
+  set(_anchor "    unsigned char _pms_ecdh[MBEDTLS_ECP_MAX_BYTES];    /* RFC 4492 5.10 */\n")
+  file(READ "${_orig}" _text)
+  string(FIND "${_text}" "${_anchor}" _at)
+  string(FIND "${_text}" "PSA_RAW_KEY_AGREEMENT_OUTPUT_MAX_SIZE" _done)
+  if(_at EQUAL -1 OR NOT _done EQUAL -1)
+    if(_at EQUAL -1 AND _done EQUAL -1)
+      message(WARNING "${target}: ${_orig} is not laid out as Mbed TLS ${version}'s: the TLS 1.2 "
+                      "premaster fix (#10757) is not applied; a build without built-in curves "
+                      "then fails every TLS 1.2 ECDHE handshake.")
+    endif()
+    return()
+  endif()
+  string(REPLACE "${_anchor}"
+         "${_anchor}#if defined(MBEDTLS_USE_PSA_CRYPTO)\n    /* alertpost: PSA's curves too (Mbed-TLS/mbedtls#10757). */\n    unsigned char _pms_ecdh_psa[PSA_RAW_KEY_AGREEMENT_OUTPUT_MAX_SIZE];\n#endif\n"
+         _text "${_text}")
+  set(_dir "${CMAKE_CURRENT_BINARY_DIR}/ap-mbedtls-fixes/${target}-include")
+  file(WRITE "${_dir}/mbedtls/ssl.h.new" "${_text}")
+  file(COPY_FILE "${_dir}/mbedtls/ssl.h.new" "${_dir}/mbedtls/ssl.h" ONLY_IF_DIFFERENT)
+  set(${include_var} "${_dir}" PARENT_SCOPE)
+  message(STATUS "${target}: Mbed TLS ${version} built with the TLS 1.2 premaster fix (#10757)")
 endfunction()

@@ -24,9 +24,28 @@
  * the default of 8 KiB is sized for host builds with everything enabled.
  * The TLS glue refuses to compile if this is short. */
 #if AP_CLIENT_IDENTITY
-#define AP_TLS_CONTEXT_SIZE 1864
+#define AP_MPS2_TLS_CONTEXT_BASE 1864
 #else
-#define AP_TLS_CONTEXT_SIZE 1280
+#define AP_MPS2_TLS_CONTEXT_BASE 1280
+#endif
+/* Session resumption (AP_MPS2_RESUMPTION) keeps the last session, 412
+ * bytes on 3.6 and 116 on 2.28 (the ticket itself lives in the pool). */
+#if defined(AP_MPS2_RESUMPTION) && AP_MPS2_RESUMPTION
+#define AP_TLS_CONTEXT_SIZE (AP_MPS2_TLS_CONTEXT_BASE + 412)
+#else
+#define AP_TLS_CONTEXT_SIZE AP_MPS2_TLS_CONTEXT_BASE
+#endif
+
+/* The lean profile (AP_MPS2_PROFILE=lean) reads records of at most 4 KiB
+ * (cmake/mbedtls/mps2-3.6-lean.h): ask TLS 1.2 servers for smaller ones.
+ * 1024, not 4096: the request binds both directions, so Mbed TLS refuses
+ * one above its output buffer (MBEDTLS_SSL_OUT_CONTENT_LEN, 1 KiB), and
+ * raising that to 4 KiB would cost 3 KiB of the pool for an alert of a few
+ * hundred bytes (tried: a TLS 1.2 post then ran out of an 18-20 KiB pool);
+ * 1 KiB records cost the server 2% more framing, and Mbed TLS 3.6 joins a
+ * handshake message split over them. */
+#if defined(AP_MPS2_PROFILE_LEAN) && AP_MPS2_PROFILE_LEAN
+#define AP_TLS_MAX_FRAGMENT_LEN 1024
 #endif
 
 /* The firmware prints no -v trace: leave the certificate's names unformatted. */

@@ -9,7 +9,7 @@
  * TLS 1.3, so this build speaks TLS 1.2 only; unlike the 2.28 host build it
  * does not compile TLS 1.0/1.1 in at all (the core's runtime floor would
  * refuse them anyway; here there is nothing to refuse with). ECDHE on P-256
- * or P-384, ECDSA and RSA server certificates, AES-GCM, PEM trust anchors.
+ * or P-384, ECDSA and RSA server certificates, AES-GCM, DER trust anchors.
  */
 #ifndef AP_MBEDTLS_MPS2_228_H
 #define AP_MBEDTLS_MPS2_228_H
@@ -84,8 +84,9 @@
 #define MBEDTLS_ASN1_PARSE_C
 #define MBEDTLS_ASN1_WRITE_C
 #define MBEDTLS_OID_C
-#define MBEDTLS_BASE64_C
-#define MBEDTLS_PEM_PARSE_C
+/* No MBEDTLS_PEM_PARSE_C nor MBEDTLS_BASE64_C: the trust anchors are DER in
+ * flash (boards/mps2/common/anchors.h), the identity's certificate and key
+ * DER in its region; PEM would cost 1.9 KiB of flash for nothing. */
 #define MBEDTLS_PK_C
 #define MBEDTLS_PK_PARSE_C
 #define MBEDTLS_X509_USE_C
@@ -107,6 +108,10 @@
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
 /* SPKI pinning reads the peer's certificate after the handshake. */
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
+/* Session tickets only with AP_MPS2_RESUMPTION, as in mps2-3.6.h. */
+#if defined(AP_MPS2_RESUMPTION) && AP_MPS2_RESUMPTION
+#define MBEDTLS_SSL_SESSION_TICKETS
+#endif
 
 /*
  * Record buffers, as in mps2-3.6.h. The server may send full 16 KiB

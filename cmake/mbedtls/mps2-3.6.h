@@ -6,7 +6,7 @@
  *
  * The firmware is a TLS client that posts one alert: TLS 1.2 and 1.3 (3.6
  * has no TLS 1.0/1.1), ECDHE on P-256, ECDSA P-256 and RSA (PKCS#1 v1.5 and
- * PSS, up to 4096 bits) server certificates, AES-GCM, PEM trust anchors.
+ * PSS, up to 4096 bits) server certificates, AES-GCM, DER trust anchors.
  * Each feature costs flash on a device whose budget is 128 KiB for
  * everything, so what one server and its CA do not need is left out: X25519,
  * P-384 and P-521, ChaCha20-Poly1305, SHA-224 and SHA-512, Mbed TLS's error
@@ -111,19 +111,11 @@ void ap_mps2_mbedtls_free_unset(void *ptr);
 #define MBEDTLS_PSA_CRYPTO_CONFIG_FILE "mps2-3.6-psa.h"
 #define MBEDTLS_USE_PSA_CRYPTO
 #define MBEDTLS_PSA_P256M_DRIVER_ENABLED
-/* Not for its own sake: in 3.6 TLS 1.2 sizes its premaster-secret buffer
- * from the built-in ECP code's curve list, which is empty (one byte) when
- * no part of that code is on, and every TLS 1.2 ECDHE handshake then fails
- * with MBEDTLS_ERR_SSL_HW_ACCEL_FAILED (Mbed-TLS/mbedtls#10757). Parsing
- * compressed points turns on the small "light" part of the ECP code, which
- * gives the buffer its P-256 size, for the least flash of the options that
- * do (about 1.5 KiB; MBEDTLS_PK_PARSE_EC_EXTENDED costs 0.5 KiB more). That
- * code needs a curve; it does no scalar multiplication, so it needs no
- * precomputed table either. Drop all three once the library sizes the
- * buffer from PSA. */
-#define MBEDTLS_PK_PARSE_EC_COMPRESSED
-#define MBEDTLS_ECP_DP_SECP256R1_ENABLED
-#define MBEDTLS_ECP_FIXED_POINT_OPTIM 0
+/* None of the library's own curve code: in 3.6 that leaves TLS 1.2's
+ * premaster-secret buffer at 1 byte (Mbed-TLS/mbedtls#10757), which the
+ * build fixes in its copy of ssl.h (cmake/ApMbedTLSFixes.cmake); the
+ * workaround before, MBEDTLS_PK_PARSE_EC_COMPRESSED with the P-256 curve
+ * data, cost 1.5 KiB of flash. */
 #define MBEDTLS_BIGNUM_C
 #define MBEDTLS_RSA_C
 #define MBEDTLS_PKCS1_V15
@@ -142,8 +134,9 @@ void ap_mps2_mbedtls_free_unset(void *ptr);
 #define MBEDTLS_ASN1_PARSE_C
 #define MBEDTLS_ASN1_WRITE_C
 #define MBEDTLS_OID_C
-#define MBEDTLS_BASE64_C
-#define MBEDTLS_PEM_PARSE_C
+/* No MBEDTLS_PEM_PARSE_C nor MBEDTLS_BASE64_C: the trust anchors are DER in
+ * flash (boards/mps2/common/anchors.h), the identity's certificate and key
+ * DER in its region; PEM would cost 1.9 KiB of flash for nothing. */
 #define MBEDTLS_PK_C
 #define MBEDTLS_PK_PARSE_C
 #define MBEDTLS_X509_USE_C
@@ -191,10 +184,16 @@ void ap_mps2_mbedtls_free_unset(void *ptr);
     MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
 /* SPKI pinning reads the peer's certificate after the handshake. */
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
-/* No MBEDTLS_SSL_SESSION_TICKETS: the firmware posts once per connection
- * and never resumes, so tickets would only cost flash. A TLS 1.3 server
- * still sends them after the handshake; 3.6 built without tickets reads and
- * drops them (the tls13 and rsa QEMU cases get tickets from the sink). */
+/* Session tickets only with AP_MPS2_RESUMPTION (the CMake option of that
+ * name, boards/mps2/mps2_board.cmake): the core then keeps its server's
+ * last session and offers it on the next connection, a TLS 1.3 ticket only
+ * with a fresh ECDHE share (PSK_EPHEMERAL, never pure PSK). Without it a
+ * TLS 1.3 server still sends tickets after the handshake, which 3.6 reads
+ * and drops (the tls13 and rsa QEMU cases get tickets from the sink). */
+#if defined(AP_MPS2_RESUMPTION) && AP_MPS2_RESUMPTION
+#define MBEDTLS_SSL_SESSION_TICKETS
+#define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL_ENABLED
+#endif
 
 /*
  * Record buffers. The server may send full 16 KiB records (a client cannot

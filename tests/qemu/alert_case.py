@@ -21,6 +21,30 @@ Cases (the sink is tests/integration/sink.py; certificates from pki.py DIR):
   wronghost  leaf for wrong.example     -> exit 5 (certificate), no request
   late       sink starts 3 s after QEMU (relay.py) -> exit 0 after a retry
   noentropy  firmware without an entropy source -> exit 7, nothing sent
+  mfl12      sink TLS 1.2 only, answering with a 12,000-byte body -> exit 0:
+             a lean firmware (4 KiB input records) asked for
+             max_fragment_length 1024, which the sink (OpenSSL) honours,
+             so the body comes in records it can read
+  mfl13      the same over TLS 1.3 -> exit 0: OpenSSL answers
+             max_fragment_length in EncryptedExtensions, which Mbed TLS
+             accepts with the build's fix (cmake/ApMbedTLSFixes.cmake)
+  bigchain   sink TLS 1.2 only whose chain (padded with unrelated
+             certificates) makes a Certificate message over 4 KiB -> a
+             lean firmware refuses it although every record fits: exit 10,
+             "Nothing was sent", Mbed TLS error -0x7100 (a handshake
+             message over its buffer)
+  ignoremfl  the same sink behind relay.py --strip-mfl, which removes
+             max_fragment_length from the ClientHello, as a server that
+             ignores it: its first flight comes as one record over 4 KiB,
+             which the lean firmware refuses (exit 10, the same -0x7100 and
+             "Nothing was sent"), reading nothing past its buffer; the
+             relay must report that it stripped the request
+
+The trust anchor (pki.py's root) is loaded, DER, into the image's anchor
+region (boards/mps2/common/anchors.h; run_qemu.py --anchors), found with
+--nm. The cases mfl12, mfl13, bigchain and ignoremfl are for the lean
+profile (AP_MPS2_PROFILE=lean, 4 KiB input records); the build registers
+them for it only.
 
 --mbedtls-major says which Mbed TLS line the firmware was built with (the
 build passes it). A 2.28 firmware has no TLS 1.3: against a TLS 1.3-only
@@ -51,7 +75,9 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 SINK = os.path.join(REPO, "tests", "integration", "sink.py")
 
 # Firmware exit statuses (boards/mps2/apps/alert_poster.c).
-EXIT_DELIVERED, EXIT_VERSION, EXIT_CERT, EXIT_ENTROPY, EXIT_TLS = 0, 4, 5, 7, 10
+EXIT_DELIVERED, EXIT_VERSION, EXIT_CERT, EXIT_ENTROPY, EXIT_HTTP, EXIT_TLS = 0, 4, 5, 7, 9, 10
+# More than two 4 KiB records, less than one 16 KiB record.
+BIG_BODY = ["--mode", "big-body", "--body-size", "12000"]
 
 CASES = {
     #            cert chain,              sink options,                         exit,            tls
@@ -65,7 +91,34 @@ CASES = {
     "wronghost": ("wronghost-chain.pem", [],                                    EXIT_CERT,      None),
     "late":      ("ecdsa-chain.pem", [],                                        EXIT_DELIVERED, None),
     "noentropy": ("ecdsa-chain.pem", [],                                        EXIT_ENTROPY,   None),
+    "mfl12":     ("ecdsa-chain.pem", ["--tls-min", "1.2", "--tls-max", "1.2"] + BIG_BODY,
+                  EXIT_DELIVERED, "TLS 1.2"),
+    "mfl13":     ("ecdsa-chain.pem", ["--tls-min", "1.3", "--tls-max", "1.3"] + BIG_BODY,
+                  EXIT_DELIVERED, "TLS 1.3"),
+    "bigchain":  ("big-chain.pem",   ["--tls-min", "1.2", "--tls-max", "1.2"], EXIT_TLS, None),
+    "ignoremfl": ("big-chain.pem",   ["--tls-min", "1.2", "--tls-max", "1.2"], EXIT_TLS, None),
 }
+# The FAILED line of a lean firmware refusing what exceeds its 4 KiB buffer:
+# Mbed TLS's MBEDTLS_ERR_SSL_BAD_INPUT_DATA (-0x7100), which its record
+# layer returns for a record or handshake message that would not fit
+# ("requesting more data than fits"), before it reads any of it.
+BUFFER_VERDICT = (r"^alert_poster: FAILED status=TLS failure TLS handshake with localhost "
+                  r"failed: Mbed TLS error -0x7100\. Nothing was sent\.$")
+VERDICTS = {"bigchain": BUFFER_VERDICT, "ignoremfl": BUFFER_VERDICT}
+# Certificates of the PKI that pad big-chain.pem past 4 KiB; the sink sends
+# them after its real chain, and the firmware must not get that far.
+PADDING = ["rsa.pem", "device-rsa.pem", "other-root.pem", "client-root.pem",
+           "client-intermediate.pem", "selfsigned.pem", "rsa.pem", "device-rsa.pem"]
+
+
+def big_chain(pki, stem):
+    """ecdsa-chain.pem followed by PADDING: a Certificate message over 4 KiB."""
+    path = stem + ".big-chain.pem"
+    with open(path, "w", encoding="ascii") as out:
+        for name in ["ecdsa-chain.pem"] + PADDING:
+            with open(os.path.join(pki, name), encoding="ascii") as f:
+                out.write(f.read())
+    return path
 
 
 def expectation(case, mbedtls_major):
@@ -103,6 +156,8 @@ def main():
                     help="Mbed TLS line of the firmware (2 = 2.28, TLS 1.2 only)")
     ap.add_argument("--qemu", default="qemu-system-arm")
     ap.add_argument("--timeout", type=float, default=90.0)
+    ap.add_argument("--nm", default="arm-none-eabi-nm",
+                    help="to find the image's trust-anchor region")
     args = ap.parse_args()
 
     chain, sink_opts, want_exit, want_tls = expectation(args.case, args.mbedtls_major)
@@ -116,22 +171,27 @@ def main():
             os.remove(p)
     seq = random.randint(1, 10**9)
 
-    sink = [sys.executable, SINK, "--cert", os.path.join(args.pki, chain),
+    chain_path = (big_chain(args.pki, stem) if chain == "big-chain.pem"
+                  else os.path.join(args.pki, chain))
+    sink = [sys.executable, SINK, "--cert", chain_path,
             "--key", os.path.join(args.pki, "rsa.key" if chain.startswith("rsa") else "ecdsa.key"),
             "--port", "0", "--record", record, "--max-seconds", str(args.timeout)] + sink_opts
     if args.case == "late":
         server = [sys.executable, os.path.join(HERE, "relay.py"), "--delay", "3",
                   "--lifetime", str(args.timeout), "--"] + sink
+    elif args.case == "ignoremfl":
+        server = [sys.executable, os.path.join(HERE, "relay.py"), "--delay", "0",
+                  "--strip-mfl", "--lifetime", str(args.timeout), "--"] + sink
     else:
         server = sink
 
-    semi = ["ca=" + os.path.join(os.path.abspath(args.pki), "root.pem"), "seq=%d" % seq,
-            "flash=" + os.path.abspath(flash)]
+    semi = ["seq=%d" % seq, "flash=" + os.path.abspath(flash)]
     if args.case == "noentropy":
         semi.append("entropy=none")
     cmd = [sys.executable, os.path.join(HERE, "run_qemu.py"), "--qemu", args.qemu,
            "--machine", args.machine, "--kernel", args.kernel, "--log", uart_log,
-           "--timeout", str(args.timeout)]
+           "--timeout", str(args.timeout),
+           "--anchors", os.path.join(args.pki, "root.pem"), "--nm", args.nm]
     for w in semi:
         cmd += ["--semihost-arg", w]
     cmd += ["--"] + server
@@ -165,6 +225,14 @@ def main():
             return fail("no FAILED verdict line on the UART")
         if args.case == "noentropy" and "dhcp address" in uart:
             return fail("the firmware went on to the network without entropy")
+        if args.case in VERDICTS and not re.search(VERDICTS[args.case], uart, re.M):
+            return fail("the FAILED line is not %r: %s" % (VERDICTS[args.case], verdict.group(0)))
+        if args.case == "ignoremfl":
+            with open(uart_log + ".server", encoding="utf-8", errors="replace") as f:
+                if not re.search(r"^relay: stripped max_fragment_length \(code \d\)",
+                                 f.read(), re.M):
+                    return fail("the relay did not strip max_fragment_length: the firmware "
+                                "did not ask for it, and the case tested nothing")
         return 0
 
     m = re.search(r"^alert_poster: queued seq=(\d+) key=(\S+) body (.*)$", uart, re.M)

@@ -237,7 +237,7 @@ def main():
     cmd = [sys.executable, os.path.join(HERE, "run_qemu.py"), "--qemu", args.qemu,
            "--machine", args.machine, "--kernel", args.kernel, "--log", uart_log,
            "--timeout", str(args.timeout),
-           "--semihost-arg", "ca=" + os.path.join(os.path.abspath(args.pki), "root.pem"),
+           "--anchors", os.path.join(args.pki, "root.pem"), "--nm", args.nm,
            "--semihost-arg", "seq=%d" % random.randint(1, 10**9),
            "--semihost-arg", "flash=" + os.path.join(stem, "flash.bin")]
     if identity is not None:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The firmware's delivery queue under QEMU, over its semihosted flash file.
 
-    queue_case.py --case sinkdown|kill --machine mps2-an385 \\
+    queue_case.py --case sinkdown|kill|resume12|resume13 --machine mps2-an385 \\
         --kernel alert_poster.elf --pki DIR --workdir DIR \\
         [--count 5] [--qemu qemu-system-arm] [--timeout 150]
 
@@ -25,6 +25,13 @@ records every request with its headers.
             Nothing may be lost: every key arrives with its own body, and
             exactly one key arrives twice, the one in flight at the kill,
             with the same key both times, so a server can drop the copy.
+  resume12  Two alerts, so two connections (the firmware closes after
+  resume13  each), to a TLS 1.2 (1.3) sink, from an image built with
+            AP_MPS2_RESUMPTION: both arrive, in order, and the second
+            connection resumes the first one's session (a TLS 1.2 session
+            ticket or ID; a TLS 1.3 ticket, with a fresh ECDHE share): the
+            sink's handshake says it reused the session, and the firmware's
+            delivered line says "resumed", for the second only.
 
 Exit status 0 when the case held, 1 otherwise.
 """
@@ -47,7 +54,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 SINK = os.path.join(REPO, "tests", "integration", "sink.py")
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-from run_qemu import stop  # noqa: E402  (same folder)
+from run_qemu import anchors_loader, stop  # noqa: E402  (same folder)
 
 QUEUED = re.compile(r'^alert_poster: queued seq=(\d+) key=("[0-9a-f-]+") body (.*)$', re.M)
 DELIVERED = re.compile(r'^alert_poster: delivered key=("[0-9a-f-]+") attempt=\d+ status=200 ', re.M)
@@ -76,6 +83,11 @@ class Qemu:
                "-serial", "stdio", "-semihosting-config",
                "enable=on,target=native," + ",".join("arg=" + w for w in words),
                "-kernel", args.kernel, "-nic", nic]
+        loader = anchors_loader(os.path.join(args.pki, "root.pem"), args.kernel, args.nm,
+                                stem + ".anchors.der")
+        if loader is None:
+            raise Fail("no __ap_anchors_start in %s" % args.kernel)
+        cmd += loader
         say(" ".join(cmd))
         self.text = ""
         self.cond = threading.Condition()
@@ -178,9 +190,8 @@ def check_bodies(alerts, requests):
 
 
 def case_sinkdown(args, stem, seq, deadline):
-    qemu = Qemu(args, stem, ["ca=" + os.path.join(args.pki, "root.pem"), "seq=%d" % seq,
-                             "count=%d" % args.count, "flash=" + stem + ".flash",
-                             "window=%d" % int(args.timeout * 0.6)], stem + ".log")
+    qemu = Qemu(args, stem, ["seq=%d" % seq, "count=%d" % args.count,
+                             "flash=" + stem + ".flash", "window=%d" % int(args.timeout * 0.6)], stem + ".log")
     sink = None
     try:
         if not qemu.wait_for(r"^alert_poster: attempt 2 failed", deadline):
@@ -216,11 +227,10 @@ def case_sinkdown(args, stem, seq, deadline):
 
 
 def case_kill(args, stem, seq, deadline):
-    ca = "ca=" + os.path.join(args.pki, "root.pem")
     flash = "flash=" + stem + ".flash"
     sink = start_sink(args, stem, ["--mode", "slow-head", "--slow-delay", "0.02"])
     try:
-        first = Qemu(args, stem, [ca, "seq=%d" % seq, "count=%d" % args.count, flash],
+        first = Qemu(args, stem, ["seq=%d" % seq, "count=%d" % args.count, flash],
                      stem + ".log")
         try:
             if not first.wait_for(DELIVERED.pattern, deadline):
@@ -240,7 +250,7 @@ def case_kill(args, stem, seq, deadline):
         done_first = DELIVERED.findall(first.text)
         started = ATTEMPT.findall(first.text)
         in_flight = [k for k in started if k not in done_first][-1:]
-        second = Qemu(args, stem, [ca, "count=0", flash],
+        second = Qemu(args, stem, ["count=0", flash],
                       stem + ".log2")
         rc = second.finish(deadline)
     finally:
@@ -271,16 +281,54 @@ def case_kill(args, stem, seq, deadline):
                                    dups or "none"))
 
 
+def case_resume(args, stem, seq, deadline):
+    version = "1.2" if args.case == "resume12" else "1.3"
+    sink = start_sink(args, stem, ["--tls-min", version, "--tls-max", version])
+    qemu = None
+    try:
+        qemu = Qemu(args, stem, ["seq=%d" % seq, "count=2", "flash=" + stem + ".flash"],
+                    stem + ".log")
+        rc = qemu.finish(deadline)
+    finally:
+        if qemu is not None:
+            stop(qemu.proc)
+        stop(sink)
+    if rc != 0:
+        raise Fail("firmware exit %s, expected 0" % rc)
+    alerts = queued(qemu.text, 2)
+    requests = sink_requests(stem)
+    check_bodies(alerts, requests)
+    if [k for k, _ in requests] != [k for k, _ in alerts]:
+        raise Fail("the sink got %s, the firmware queued %s" % (requests, alerts))
+    with open(stem + ".jsonl", encoding="utf-8") as f:
+        oks = [e for e in (json.loads(line) for line in f if line.strip())
+               if e.get("event") == "handshake_ok"]
+    if len(oks) != 2 or len({e["conn"] for e in oks}) != 2:
+        raise Fail("expected two handshakes on two connections, the sink saw %r" % oks)
+    if [e.get("version") for e in oks] != ["TLSv" + version] * 2:
+        raise Fail("handshakes %r, expected TLS %s" % (oks, version))
+    if [e.get("resumed") for e in oks] != [False, True]:
+        raise Fail("the sink's handshakes resumed %r, expected [False, True]"
+                   % [e.get("resumed") for e in oks])
+    said = re.findall(r"^alert_poster: delivered key=\S+ attempt=1 status=200 .* ms(, resumed)?$",
+                      qemu.text, re.M)
+    if said != ["", ", resumed"]:
+        raise Fail("the firmware reported resumption %r, expected the second only" % said)
+    say("two alerts over two TLS %s connections, the second resumed" % version)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--case", required=True, choices=("sinkdown", "kill"))
+    ap.add_argument("--case", required=True, choices=("sinkdown", "kill", "resume12", "resume13"))
     ap.add_argument("--machine", required=True)
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--pki", required=True, help="directory made by pki.py")
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--count", type=int, default=5)
     ap.add_argument("--qemu", default="qemu-system-arm")
+    ap.add_argument("--nm", default="arm-none-eabi-nm",
+                    help="to find the image's trust-anchor region")
     ap.add_argument("--timeout", type=float, default=150.0)
     args = ap.parse_args()
     args.pki = os.path.abspath(args.pki)
@@ -291,8 +339,8 @@ def main():
             os.remove(stem + ext)
     deadline = time.monotonic() + args.timeout
     try:
-        (case_sinkdown if args.case == "sinkdown" else case_kill)(
-            args, stem, random.randint(1, 10**9), deadline)
+        case = {"sinkdown": case_sinkdown, "kill": case_kill}.get(args.case, case_resume)
+        case(args, stem, random.randint(1, 10**9), deadline)
     except Fail as e:
         say("FAIL: %s" % e)
         return 1

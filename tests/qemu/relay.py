@@ -16,6 +16,14 @@ this relay's stdout after the relay's PORT line.
 
 Ends when QEMU's side closes, or after --lifetime seconds; stops the
 server it started.
+
+--strip-mfl: the relay also takes the max_fragment_length extension (RFC
+6066) out of the guest's TLS ClientHello before the server sees it, as a
+server that ignores the request would: the server then sends records of
+its own size. It prints "relay: stripped max_fragment_length ..." when it
+did, "relay: no max_fragment_length ..." when there was none. The handshake
+cannot complete (the server's transcript differs from the guest's), so this
+is for cases that fail at the server's first flight.
 """
 
 import argparse
@@ -60,6 +68,44 @@ def start_server(cmd, timeout):
     return proc, None
 
 
+def strip_mfl(record):
+    """record (one TLS record holding a ClientHello) without extension 1.
+
+    Returns (record, MFL code or None). The record, handshake and extension
+    lengths are rewritten; anything not laid out as a ClientHello is
+    returned unchanged."""
+    if len(record) < 9 or record[0] != 0x16 or record[5] != 0x01:
+        return record, None
+    body = bytearray(record[9:])
+    at = 2 + 32
+    at += 1 + body[at]                                  # session id
+    at += 2 + int.from_bytes(body[at:at + 2], "big")    # cipher suites
+    at += 1 + body[at]                                  # compression methods
+    ext_len_at = at
+    exts_end = at + 2 + int.from_bytes(body[at:at + 2], "big")
+    at += 2
+    while at + 4 <= exts_end:
+        etype = int.from_bytes(body[at:at + 2], "big")
+        elen = int.from_bytes(body[at + 2:at + 4], "big")
+        if etype == 1:
+            code = body[at + 4] if elen == 1 else None
+            del body[at:at + 4 + elen]
+            cut = 4 + elen
+            body[ext_len_at:ext_len_at + 2] = (exts_end - ext_len_at - 2 - cut).to_bytes(2, "big")
+            hs = bytes([0x01]) + len(body).to_bytes(3, "big") + bytes(body)
+            return record[:3] + len(hs).to_bytes(2, "big") + hs, code
+        at += 4 + elen
+    return record, None
+
+
+def take_client_hello(buf):
+    """The first whole TLS record of buf and the rest, or (None, buf)."""
+    if len(buf) < 5:
+        return None, buf
+    n = 5 + int.from_bytes(buf[3:5], "big")
+    return (buf[:n], buf[n:]) if len(buf) >= n else (None, buf)
+
+
 def stop(proc):
     if proc is None or proc.poll() is not None:
         return
@@ -79,6 +125,8 @@ def main():
     ap.add_argument("--delay", type=float, default=3.0,
                     help="seconds after QEMU connects before the server starts")
     ap.add_argument("--lifetime", type=float, default=90.0)
+    ap.add_argument("--strip-mfl", action="store_true",
+                    help="remove max_fragment_length from the guest's ClientHello")
     ap.add_argument("server", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     cmd = args.server[1:] if args.server[:1] == ["--"] else args.server
@@ -104,6 +152,7 @@ def main():
     server = None
     upstream = None
     dropped = 0
+    hello = b"" if args.strip_mfl else None  # the ClientHello, until whole
     try:
         while time.monotonic() < end:
             if upstream is None and time.monotonic() >= start_at:
@@ -124,6 +173,17 @@ def main():
                 if s is guest:
                     if upstream is None:
                         dropped += len(data)
+                    elif hello is not None:
+                        record, rest = take_client_hello(hello + data)
+                        if record is None:
+                            hello = rest
+                            continue
+                        record, code = strip_mfl(record)
+                        say("stripped max_fragment_length (code %d) from the ClientHello"
+                            % code if code is not None else
+                            "no max_fragment_length in the ClientHello")
+                        upstream.sendall(record + rest)
+                        hello = None
                     else:
                         upstream.sendall(data)
                 else:

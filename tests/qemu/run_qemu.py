@@ -25,6 +25,11 @@ it starts (QEMU's generic loader, raw), as a programming station writes a
 flash sector apart from the image: how alert_poster gets its device
 identity (boards/mps2/common/identity.h).
 
+--anchors PEM (with --nm) loads PEM's certificates, as DER back to back, at
+the image's __ap_anchors_start: alert_poster's trust-anchor region
+(boards/mps2/common/anchors.h). The other QEMU cases import
+anchors_loader() for the same.
+
 Exit status: QEMU's, which is the firmware's semihosting exit code; 124 on
 timeout; 125 if the server or QEMU could not be started; 1 if QEMU exited 0
 but an --expect-uart/--expect-server pattern matched no line of its log.
@@ -35,6 +40,7 @@ import os
 import re
 import select
 import shutil
+import ssl
 import signal
 import subprocess
 import sys
@@ -110,6 +116,22 @@ def check(patterns, path, what):
     return ok
 
 
+def anchors_loader(pem_path, kernel, nm, out_path):
+    """QEMU arguments that load pem_path's certificates, DER, into the
+    image's trust-anchor region; None if the image has no such region."""
+    with open(pem_path, encoding="ascii") as f:
+        pems = re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----\n?",
+                          f.read(), re.S)
+    with open(out_path, "wb") as f:
+        for pem in pems:
+            f.write(ssl.PEM_cert_to_DER_cert(pem))
+    out = subprocess.run([nm, kernel], capture_output=True, text=True, check=True).stdout
+    m = re.search(r"^([0-9a-fA-F]+) \w __ap_anchors_start$", out, re.M)
+    if m is None or not pems:
+        return None
+    return ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (out_path, int(m.group(1), 16))]
+
+
 def main():
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -127,6 +149,9 @@ def main():
                     help="a word of the program's semihosting command line")
     ap.add_argument("--load", action="append", default=[], metavar="FILE@ADDR",
                     help="raw bytes of FILE loaded at guest address ADDR")
+    ap.add_argument("--anchors", metavar="PEM",
+                    help="trust anchors for the image's anchor region (needs --nm)")
+    ap.add_argument("--nm", default="arm-none-eabi-nm", help="to find the anchor region")
     ap.add_argument("server", nargs=argparse.REMAINDER,
                     help="-- then the server command")
     args = ap.parse_args()
@@ -179,6 +204,14 @@ def main():
                     log("--load %r: not FILE@ADDR with a readable FILE (and no comma)" % load)
                     return EXIT_SETUP
                 qemu_cmd += ["-device", "loader,file=%s,addr=%s,force-raw=on" % (path, addr)]
+            if args.anchors:
+                loader = anchors_loader(args.anchors, args.kernel, args.nm,
+                                        args.log + ".anchors.der")
+                if loader is None:
+                    log("--anchors: no certificate in %s, or no __ap_anchors_start in %s"
+                        % (args.anchors, args.kernel))
+                    return EXIT_SETUP
+                qemu_cmd += loader
             log(" ".join(qemu_cmd))
             try:
                 qemu = subprocess.Popen(qemu_cmd, stdin=subprocess.DEVNULL,

@@ -51,7 +51,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from alert_case import SINK, read_events  # noqa: E402  (same folder)
-from run_qemu import stop  # noqa: E402
+from run_qemu import anchors_loader, stop  # noqa: E402
 
 EXIT_SKIP = 77
 EXIT_DELIVERED, EXIT_CERT = 0, 5
@@ -228,8 +228,7 @@ def run(args, ns, stem, answer, seq):
             return fail("%s did not start (see %s)" % (name, path))
 
     semi = "enable=on,target=native,arg=alert_poster"
-    for w in ("ca=" + os.path.join(os.path.abspath(args.pki), "root.pem"), "seq=%d" % seq,
-              "flash=" + os.path.abspath(stem + ".flash")) + (
+    for w in ("seq=%d" % seq, "flash=" + os.path.abspath(stem + ".flash")) + (
                   ("ntp=" + HOST_ADDR,) if configured else ()):
         semi += ",arg=" + w.replace(",", ",,")
     # timeout(1): should this script be killed, QEMU still ends.
@@ -237,6 +236,11 @@ def run(args, ns, stem, answer, seq):
                 args.qemu, "-M", args.machine, "-display", "none", "-monitor", "none",
                 "-serial", "stdio", "-semihosting-config", semi, "-kernel", args.kernel,
                 "-nic", "tap,model=lan9118,ifname=%s,script=no,downscript=no" % TAP]
+    loader = anchors_loader(os.path.join(args.pki, "root.pem"), args.kernel, args.nm,
+                            stem + ".anchors.der")
+    if loader is None:
+        return fail("no __ap_anchors_start in %s" % args.kernel)
+    qemu_cmd += loader
     say(" ".join(qemu_cmd[4:]))
     qemu = ns.start(qemu_cmd, uart_log)
     try:
@@ -277,6 +281,8 @@ def main():
     ap.add_argument("--pki", required=True, help="directory made by pki.py")
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--qemu", default="qemu-system-arm")
+    ap.add_argument("--nm", default="arm-none-eabi-nm",
+                    help="to find the image's trust-anchor region")
     ap.add_argument("--timeout", type=float, default=60.0)
     args = ap.parse_args()
 

@@ -15,11 +15,7 @@
  * follow every alert by its key.
  *
  * Run-time settings come from the QEMU command line through semihosting
- * (-semihosting-config enable=on,target=native,arg=alert_poster,arg=ca=PATH):
- *   ca=PATH       trust anchors (PEM) to read from the host; default
- *                 "alertpost-ca.pem" in QEMU's working directory. They are
- *                 read at boot, not compiled in, so a test can make a fresh
- *                 PKI for every run.
+ * (-semihosting-config enable=on,target=native,arg=alert_poster,arg=seq=N):
  *   seq=N         the first alert's sequence number (default 1).
  *   count=N       alerts to enqueue at this boot (default 1; 0 delivers only
  *                 what the flash log holds).
@@ -31,11 +27,14 @@
  *   ntp=A.B.C.D   the NTP server, when the build takes its time from SNTP
  *                 (AP_MPS2_TIME=sntp; common/wall_clock.h).
  *
- * The device's own certificate and key, for servers that require mutual
- * TLS, are not a setting but provisioned data: a record in the identity
- * flash region (common/identity.h), read at boot; on Mbed TLS 3.6 the key is
- * then sealed into PSA (sign-only, not exportable). A blank region: no
- * client certificate.
+ * The trust anchors are not a setting but provisioned data: DER
+ * certificates in the anchor region of flash (common/anchors.h), read in
+ * place (no copy in RAM, no PEM parser), so a test makes a fresh PKI for
+ * every run without rebuilding the image. So is the device's own
+ * certificate and key, for servers that require mutual TLS: a record in
+ * the identity flash region (common/identity.h), read at boot; on Mbed TLS
+ * 3.6 the key is then sealed into PSA (sign-only, not exportable). A blank
+ * identity region: no client certificate.
  *
  * QEMU's restricted user network has no DNS and no router: the firmware
  * posts to https://localhost:4433/v1/alerts but connects to the guestfwd
@@ -56,6 +55,7 @@
 #include "alertpost/ap_lwip.h"
 #include "alertpost/ap_queue.h"
 #include "alertpost/ap_store_flash.h"
+#include "anchors.h"
 #include "flash_file.h"
 #include "identity.h"
 #include "lan9118.h"
@@ -74,7 +74,6 @@
 
 #define ALERT_URL           "https://localhost:4433/v1/alerts"
 #define ALERT_CONNECT_HOST  "10.0.2.100"
-#define ALERT_DEFAULT_CA    "alertpost-ca.pem"
 #define ALERT_DEFAULT_FLASH "alertpost-flash.bin"
 
 /* QEMU's DHCP answers at once; 15 s leaves room for a slow, loaded host. */
@@ -103,15 +102,25 @@
 /* After the flush, keep the stack running briefly so the FIN goes out. */
 #define ALERT_LINGER_MS 300u
 
+#if defined(AP_MPS2_PROFILE_LEAN) && AP_MPS2_PROFILE_LEAN
+#define ALERT_LEAN 1
+#else
+#define ALERT_LEAN 0
+#endif
+
 /*
- * Mbed TLS's heap. One TLS 1.2 or 1.3 session with a 16 KiB input and a
- * 4 KiB output record buffer, the parsed trust anchors and the server's
- * chain, and PSA's key slots; the firmware prints the high-water mark so the
- * size can be cut to measure on a real device.
+ * Mbed TLS's heap. One TLS 1.2 or 1.3 session with its input record buffer
+ * (16 KiB, or 4 KiB in the lean profile) and a 1 KiB output one, the parsed
+ * trust anchors and the server's chain, and PSA's key slots; the firmware
+ * prints the high-water mark so the size can be cut to measure on a real
+ * device. The deepest QEMU case (TLS 1.3, RSA-2048 leaf) peaks at 27.3 KiB,
+ * and at 15.3 KiB in the lean profile, whose pool keeps 2.7 KiB of margin.
  */
+#if ALERT_LEAN
+#define ALERT_TLS_POOL_SIZE (18u * 1024u)
+#else
 #define ALERT_TLS_POOL_SIZE (32u * 1024u)
-/* Largest trust-anchor file accepted (a few PEM certificates). */
-#define ALERT_CA_MAX 4096u
+#endif
 /* One encoded alert: the body, its key and the record's framing. */
 #define ALERT_RECORD_SIZE 384u
 
@@ -141,7 +150,6 @@ static uint32_t g_start_ms;
 
 /* 8-byte alignment: the pool allocator hands out aligned blocks from it. */
 static unsigned char g_tls_pool[ALERT_TLS_POOL_SIZE] __attribute__((aligned(8)));
-static uint8_t g_ca[ALERT_CA_MAX + 1u];
 static char g_cmdline[256];
 static uint8_t g_work[1024];
 static char g_body[256];
@@ -294,9 +302,10 @@ static void on_queue_event(void *ctx, const ap_queue_event_t *ev)
         const ap_client_info_t *info = ap_client_info(&g_client);
 
         printf("alert_poster: delivered key=%s attempt=%" PRIu32 " status=%d tls=%s "
-               "suite=%s handshake %" PRIu32 " ms, total %" PRIu32 " ms\n",
+               "suite=%s handshake %" PRIu32 " ms, total %" PRIu32 " ms%s\n",
                key, ev->attempt, ev->http_status, ap_tls_version_str(info->tls_version),
-               info->ciphersuite, info->handshake_ms, info->total_ms);
+               info->ciphersuite, info->handshake_ms, info->total_ms,
+               info->resumed ? ", resumed" : "");
         break;
     }
     case AP_QUEUE_EV_RETRY:
@@ -509,7 +518,7 @@ static ap_status_t flush_queue(uint32_t window_ms)
 
 /* The client, with TLS set up before the network: a board that cannot (no
  * entropy, bad anchors) says so at once. */
-static ap_status_t client_open(size_t ca_len, bool no_entropy)
+static ap_status_t client_open(const uint8_t *ca, size_t ca_len, bool no_entropy)
 {
     ap_client_config_t cfg;
 
@@ -524,8 +533,8 @@ static ap_status_t client_open(size_t ca_len, bool no_entropy)
     cfg.connect_host = ALERT_CONNECT_HOST;
     cfg.transport = &g_transport;
     cfg.platform = &g_platform;
-    cfg.ca_pem = g_ca;
-    cfg.ca_pem_len = ca_len + 1u;
+    cfg.ca_pem = ca;
+    cfg.ca_pem_len = ca_len;
     cfg.identity = (g_identity.cert != NULL) ? &g_identity : NULL;
     cfg.connect_timeout_ms = ALERT_CONNECT_TIMEOUT_MS;
     cfg.io_timeout_ms = ALERT_IO_TIMEOUT_MS;
@@ -536,18 +545,20 @@ static ap_status_t client_open(size_t ca_len, bool no_entropy)
     return ap_client_init(&g_client, &cfg);
 }
 
-static int read_anchors(const char *ca_path, size_t *ca_len)
+/* The DER certificates of the anchor region, in place (anchors.h). */
+static const uint8_t *read_anchors(size_t *ca_len)
 {
-    int rc = ap_mps2_semihost_read_file(ca_path, g_ca, ALERT_CA_MAX, ca_len);
+    size_t count = 0;
+    const uint8_t *der = ap_mps2_anchors(ca_len, &count);
 
-    if (rc != 0) {
-        printf("alert_poster: cannot read trust anchors from host file %s (%s)\n",
-               ca_path, rc == -2 ? "too large" : "not readable");
-        return rc;
+    if (*ca_len == 0u) {
+        printf("alert_poster: no trust anchors: the anchor region at %p holds no DER "
+               "certificate\n", (const void *)der);
+        return NULL;
     }
-    g_ca[*ca_len] = '\0'; /* PEM is passed with its NUL */
-    printf("alert_poster: trust anchors %u bytes from %s\n", (unsigned)*ca_len, ca_path);
-    return 0;
+    printf("alert_poster: trust anchors %u bytes (%u DER) in flash at %p\n",
+           (unsigned)*ca_len, (unsigned)count, (const void *)der);
+    return der;
 }
 
 #if AP_CLIENT_IDENTITY
@@ -643,13 +654,13 @@ static int finish(ap_status_t st, const char *why)
 
 int main(void)
 {
-    char ca_path[160] = ALERT_DEFAULT_CA;
     char flash_path[160] = ALERT_DEFAULT_FLASH;
     char value[24];
     unsigned long seq = 1;
     unsigned long count = 1;
     unsigned long window_s = ALERT_WINDOW_DEFAULT_S;
     size_t ca_len = 0;
+    const uint8_t *ca;
     ap_status_t st;
 
     g_start_ms = ap_mps2_now_ms();
@@ -664,7 +675,6 @@ int main(void)
 
     /* No command line is fine: the defaults apply. */
     (void)ap_mps2_semihost_cmdline(g_cmdline, sizeof g_cmdline);
-    (void)cmdline_value("ca", ca_path, sizeof ca_path);
     (void)cmdline_value("flash", flash_path, sizeof flash_path);
     if (!cmdline_number("seq", 0xFFFFFFFFul - ALERT_COUNT_MAX, &seq) ||
         !cmdline_number("count", ALERT_COUNT_MAX, &count) ||
@@ -676,7 +686,8 @@ int main(void)
     if (!ap_mps2_wall_clock_init(cmdline_value("ntp", value, sizeof value) ? value : NULL)) {
         return finish_failed(AP_ERR_BAD_ARG, "ntp= is not an IPv4 address");
     }
-    if (read_anchors(ca_path, &ca_len) != 0) {
+    ca = read_anchors(&ca_len);
+    if (ca == NULL) {
         return finish_failed(AP_ERR_TLS_SETUP, "no trust anchors");
     }
     /* Before anything of Mbed TLS runs: every allocation comes from here. */
@@ -689,8 +700,8 @@ int main(void)
             return identity_refused(st, why);
         }
     }
-    st = client_open(ca_len, cmdline_value("entropy", value, sizeof value) &&
-                                 strcmp(value, "none") == 0);
+    st = client_open(ca, ca_len, cmdline_value("entropy", value, sizeof value) &&
+                                     strcmp(value, "none") == 0);
     if (st != AP_OK) {
         return finish_failed(st, ap_client_error(&g_client));
     }

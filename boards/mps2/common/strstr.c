@@ -1,13 +1,14 @@
 /*
  * strstr() for the firmware, in place of newlib's. Its name is the C
- * library's contract (Mbed TLS finds "-----BEGIN CERTIFICATE-----" with it
- * in the trust anchors), hence no ap_ prefix; linked before libc, it is the
- * one every caller gets, as the board's printf family is.
+ * library's contract (the core looks for "-----BEGIN CERTIFICATE-----" with
+ * it in trust anchors that end in a NUL, to tell PEM from DER), hence no
+ * ap_ prefix; linked before libc, it is the one every caller gets, as the
+ * board's printf family is.
  *
  * Why not newlib's: it brings the Two-Way algorithm, about 1 KiB of flash,
- * to search a few kilobytes of PEM once per boot. This is the plain search:
- * at worst haystack length times needle length byte compares, which for a
- * 4 KiB anchor file and a 27-byte marker is well under a millisecond.
+ * for a search of a few kilobytes at most, once per boot. This is the plain
+ * search: at worst haystack length times needle length byte compares, which
+ * for 4 KiB and a 27-byte marker is well under a millisecond.
  */
 #include <stdint.h>
 #include <string.h>

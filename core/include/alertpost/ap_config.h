@@ -65,6 +65,26 @@
 #endif
 
 /**
+ * The largest record the client asks the server to send, as TLS 1.2's
+ * max_fragment_length (RFC 6066): 512, 1024, 2048 or 4096 bytes, or 0 to
+ * ask for nothing (the default). For a device whose Mbed TLS input buffer
+ * (MBEDTLS_SSL_IN_CONTENT_LEN) is smaller than the standard 16 KiB: a
+ * server that honours it (OpenSSL's, and so nginx and Python's ssl) then
+ * sends records that fit; one that ignores it sends a record the client
+ * cannot take, and the connection fails with AP_ERR_TLS or, after the
+ * request, AP_ERR_OUTCOME_UNKNOWN. TLS 1.3 has no such request in Mbed TLS;
+ * its equivalent, record_size_limit (RFC 8449), is Mbed TLS's own option
+ * MBEDTLS_SSL_RECORD_SIZE_LIMIT (3.6), which offers the input buffer's size.
+ * Needs MBEDTLS_SSL_MAX_FRAGMENT_LENGTH in the Mbed TLS configuration, and
+ * binds both directions: Mbed TLS refuses (AP_ERR_TLS_SETUP at
+ * ap_client_init()) a length above either of its record buffers
+ * (MBEDTLS_SSL_IN_CONTENT_LEN, MBEDTLS_SSL_OUT_CONTENT_LEN).
+ */
+#ifndef AP_TLS_MAX_FRAGMENT_LEN
+#define AP_TLS_MAX_FRAGMENT_LEN 0
+#endif
+
+/**
  * 1: the client can present a certificate (ap_identity.h, mutual TLS). 0
  * leaves the identity's Mbed TLS contexts out of ap_client_t on a device
  * that never needs one; a configured identity is then AP_ERR_TLS_SETUP.

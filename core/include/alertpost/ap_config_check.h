@@ -53,4 +53,10 @@
 #error "AP_PIPELINE_READ_SIZE below 64 makes a read per status line"
 #endif
 
+#if AP_TLS_MAX_FRAGMENT_LEN != 0 && AP_TLS_MAX_FRAGMENT_LEN != 512 && \
+    AP_TLS_MAX_FRAGMENT_LEN != 1024 && AP_TLS_MAX_FRAGMENT_LEN != 2048 && \
+    AP_TLS_MAX_FRAGMENT_LEN != 4096
+#error "AP_TLS_MAX_FRAGMENT_LEN must be 0, 512, 1024, 2048 or 4096 (RFC 6066's sizes)"
+#endif
+
 #endif /* ALERTPOST_AP_CONFIG_CHECK_H */

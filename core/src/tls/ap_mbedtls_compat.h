@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "alertpost/ap_config.h"
 #include "mbedtls/version.h"
 #if MBEDTLS_VERSION_MAJOR >= 3
 #include "mbedtls/build_info.h"
@@ -162,6 +163,7 @@ static inline void ap_compat_set_groups(mbedtls_ssl_config *conf)
 #endif
 }
 
+#if defined(MBEDTLS_PEM_PARSE_C)
 /** The DER that mbedtls_pem_read_buffer() decoded (2.28 has no accessor). */
 static inline const unsigned char *ap_compat_pem_der(mbedtls_pem_context *pem, size_t *len)
 {
@@ -170,6 +172,30 @@ static inline const unsigned char *ap_compat_pem_der(mbedtls_pem_context *pem, s
 #else
     *len = pem->buflen;
     return pem->buf;
+#endif
+}
+#endif
+
+/** Asks for AP_TLS_MAX_FRAGMENT_LEN (RFC 6066) in TLS 1.2; 0 when it is 0. */
+static inline int ap_compat_conf_max_fragment(mbedtls_ssl_config *conf)
+{
+#if AP_TLS_MAX_FRAGMENT_LEN == 0
+    (void)conf;
+    return 0;
+#elif !defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
+#error "AP_TLS_MAX_FRAGMENT_LEN needs MBEDTLS_SSL_MAX_FRAGMENT_LENGTH in the Mbed TLS configuration"
+#else
+    /* RFC 6066's codes: 1 to 4 for 2^9 to 2^12 bytes, on both lines. */
+    unsigned char code = MBEDTLS_SSL_MAX_FRAG_LEN_4096;
+
+    if (AP_TLS_MAX_FRAGMENT_LEN == 512) {
+        code = MBEDTLS_SSL_MAX_FRAG_LEN_512;
+    } else if (AP_TLS_MAX_FRAGMENT_LEN == 1024) {
+        code = MBEDTLS_SSL_MAX_FRAG_LEN_1024;
+    } else if (AP_TLS_MAX_FRAGMENT_LEN == 2048) {
+        code = MBEDTLS_SSL_MAX_FRAG_LEN_2048;
+    }
+    return mbedtls_ssl_conf_max_frag_len(conf, code);
 #endif
 }
 

@@ -392,6 +392,11 @@ ap_status_t ap_tls_setup(ap_client_t *c)
     mbedtls_ssl_conf_verify(&t->conf, verify_cb, c);
     ap_compat_set_sig_algs(&t->conf);
     ap_tls_session_configure(c, t);
+    if (ap_compat_conf_max_fragment(&t->conf) != 0) {
+        ap_client_set_error(c, "Mbed TLS refused max_fragment_length %u "
+                               "(AP_TLS_MAX_FRAGMENT_LEN)", (unsigned)AP_TLS_MAX_FRAGMENT_LEN);
+        return AP_ERR_TLS_SETUP;
+    }
 
     for (i = 0; i < sizeof(k_allowed_suites) / sizeof(k_allowed_suites[0]); i++) {
         if (mbedtls_ssl_ciphersuite_from_id(k_allowed_suites[i]) != NULL) {

@@ -1,0 +1,35 @@
+/*
+ * The lean Mbed TLS 3.6 configuration of the MPS2 firmware
+ * (AP_MPS2_PROFILE=lean): the full one (mps2-3.6.h) with a 4 KiB input
+ * record buffer instead of 16 KiB, and what makes a server send records
+ * that fit in it. The same policy, versions, suites and certificates.
+ *
+ * A record larger than the buffer cannot be read. The client therefore asks
+ * for smaller ones, before it knows the version: with max_fragment_length
+ * (RFC 6066), asked by the core from AP_TLS_MAX_FRAGMENT_LEN, which
+ * boards/mps2/ap_mps2_config.h sets to 1024 for this profile (and says why
+ * not 4096), and with record_size_limit (RFC 8449), which 3.6 offers as a
+ * client with MBEDTLS_SSL_RECORD_SIZE_LIMIT: its ClientHello carries the
+ * input buffer's size, and it obeys the server's value. OpenSSL servers
+ * (nginx, Python's ssl) honour max_fragment_length in TLS 1.2 and 1.3 and do
+ * not implement record_size_limit; GnuTLS and Mbed TLS servers honour
+ * record_size_limit. A TLS 1.3 answer to max_fragment_length needs the
+ * build's fix (cmake/ApMbedTLSFixes.cmake, ap_mbedtls_fix_tls13_mfl), or
+ * 3.6.6 aborts the handshake. A server that ignores both sends a record
+ * that does not fit, and the handshake ends with Mbed TLS error -0x7100
+ * before any of it is read (the QEMU case qemu_alert_ignoremfl). Whole
+ * handshake messages must fit as well (Mbed TLS reassembles a fragmented
+ * one in this buffer): a server certificate chain of at most about 4 KiB
+ * (qemu_alert_bigchain).
+ */
+#ifndef AP_MBEDTLS_MPS2_36_LEAN_H
+#define AP_MBEDTLS_MPS2_36_LEAN_H
+
+#include "mps2-3.6.h"
+
+#undef MBEDTLS_SSL_IN_CONTENT_LEN
+#define MBEDTLS_SSL_IN_CONTENT_LEN 4096
+#define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
+#define MBEDTLS_SSL_RECORD_SIZE_LIMIT
+
+#endif /* AP_MBEDTLS_MPS2_36_LEAN_H */
