@@ -103,7 +103,7 @@ static void store_pem(store_t *s, const char *const *names)
 static ap_status_t post_with(const store_t *s, const char *chain, tls_test_seen_t *seen,
                              char *error, size_t error_size)
 {
-    tls_test_server_opts_t o = {0, NULL, chain, NULL, 0};
+    tls_test_server_opts_t o = {0, NULL, chain, NULL, 0, 0};
     tls_test_server_t srv;
     tls_test_client_t cl;
     ap_status_t st;
