@@ -6,7 +6,7 @@
  * says so in info.resumed.
  *
  * Asserted: the round trip resumes (TLS 1.2 and, where built, 1.3); a blob
- * loaded under other anchors, pins, TLS range or host is refused with
+ * loaded under other anchors, pins, TLS range, identity or host is refused with
  * AP_ERR_SESSION_FOREIGN and the handshake is a full one; another port is
  * refused too; damaged, truncated and other-build blobs are
  * AP_ERR_SESSION_CORRUPT; a blob past its ticket's lifetime (300 s here) or
@@ -69,6 +69,7 @@ typedef struct variant {
     int damage;                 /* 1 flip a byte, 2 cut the last, 3 Mbed TLS part,
                                  * 4 start time, 5 lifetime (CRC made anew) */
     bool session_ids;           /* the server resumes by session ID, no tickets */
+    bool identity;              /* the device's certificate and key (unasked for) */
 } variant_t;
 
 typedef struct outcome {
@@ -81,6 +82,8 @@ typedef struct outcome {
 
 static uint8_t g_anchors[16384];
 static ap_spki_pin_t g_pin;
+static ap_identity_t g_device;
+static unsigned char *g_device_bytes[2]; /* its certificate and key, freed at the end */
 
 static void config_client(tls_test_client_t *cl, uint16_t port, ap_tls_version_t max)
 {
@@ -163,6 +166,9 @@ static void apply(tls_test_client_t *cl, const variant_t *v, uint16_t port)
     if (v->other_anchors) {
         cl->cfg.ca_pem = g_anchors;
         cl->cfg.ca_pem_len = strlen((const char *)g_anchors) + 1;
+    }
+    if (v->identity) {
+        cl->cfg.identity = &g_device;
     }
     if (v->pinned) {
         cl->cfg.pins = &g_pin;
@@ -374,6 +380,16 @@ static void test_other_pins_are_refused(void **state)
     expect_refused(&v, AP_ERR_SESSION_FOREIGN, "other public key pins");
 }
 
+static void test_other_identity_is_refused(void **state)
+{
+    variant_t v;
+
+    (void)state;
+    memset(&v, 0, sizeof v);
+    v.identity = true; /* the server asks for none: the full handshake passes */
+    expect_refused(&v, AP_ERR_SESSION_FOREIGN, "another client identity");
+}
+
 static void test_other_host_is_refused(void **state)
 {
     variant_t v;
@@ -535,6 +551,10 @@ static void prepare(void)
     memcpy(g_anchors + a_len - 1, b, b_len);
     free(a);
     free(b);
+    g_device_bytes[0] = tls_test_read("device-chain.pem", &g_device.cert_len);
+    g_device_bytes[1] = tls_test_read("device.key", &g_device.key_len);
+    g_device.cert = g_device_bytes[0];
+    g_device.key = g_device_bytes[1];
     mbedtls_x509_crt_init(&crt);
     tls_test_path(path, sizeof path, "ecdsa.pem");
     assert_int_equal(mbedtls_x509_crt_parse_file(&crt, path), 0);
@@ -559,6 +579,7 @@ int main(int argc, char **argv)
 #endif
         cmocka_unit_test(test_other_anchors_are_refused),
         cmocka_unit_test(test_other_pins_are_refused),
+        cmocka_unit_test(test_other_identity_is_refused),
         cmocka_unit_test(test_other_host_is_refused),
         cmocka_unit_test(test_other_port_is_refused),
         cmocka_unit_test(test_damaged_blobs_are_refused),
@@ -568,6 +589,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_running_client_drops_expired_session),
         cmocka_unit_test(test_save_without_session),
     };
+    int rc;
 
     if (argc != 2) {
         fprintf(stderr, "usage: test_tls_session_store PKI_DIR\n");
@@ -576,5 +598,8 @@ int main(int argc, char **argv)
     tls_test_server_pki(argv[1]);
     prepare();
     (void)signal(SIGPIPE, SIG_IGN);
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    free(g_device_bytes[0]);
+    free(g_device_bytes[1]);
+    return rc;
 }
