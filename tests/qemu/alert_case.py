@@ -21,6 +21,8 @@ Cases (the sink is tests/integration/sink.py; certificates from pki.py DIR):
   wronghost  leaf for wrong.example     -> exit 5 (certificate), no request
   late       sink starts 3 s after QEMU (relay.py) -> exit 0 after a retry
   noentropy  firmware without an entropy source -> exit 7, nothing sent
+  noanchors  nothing loaded into the anchor region -> exit 8 before the
+             network ("no trust anchors"), nothing sent
   mfl12      sink TLS 1.2 only, answering with a 12,000-byte body -> exit 0:
              a lean firmware (4 KiB input records) asked for
              max_fragment_length 1024, which the sink (OpenSSL) honours,
@@ -75,7 +77,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 SINK = os.path.join(REPO, "tests", "integration", "sink.py")
 
 # Firmware exit statuses (boards/mps2/apps/alert_poster.c).
-EXIT_DELIVERED, EXIT_VERSION, EXIT_CERT, EXIT_ENTROPY, EXIT_HTTP, EXIT_TLS = 0, 4, 5, 7, 9, 10
+EXIT_DELIVERED, EXIT_VERSION, EXIT_CERT, EXIT_ENTROPY, EXIT_ANCHORS = 0, 4, 5, 7, 8
+EXIT_TLS = 10
 # More than two 4 KiB records, less than one 16 KiB record.
 BIG_BODY = ["--mode", "big-body", "--body-size", "12000"]
 
@@ -91,6 +94,7 @@ CASES = {
     "wronghost": ("wronghost-chain.pem", [],                                    EXIT_CERT,      None),
     "late":      ("ecdsa-chain.pem", [],                                        EXIT_DELIVERED, None),
     "noentropy": ("ecdsa-chain.pem", [],                                        EXIT_ENTROPY,   None),
+    "noanchors": ("ecdsa-chain.pem", [],                                        EXIT_ANCHORS,   None),
     "mfl12":     ("ecdsa-chain.pem", ["--tls-min", "1.2", "--tls-max", "1.2"] + BIG_BODY,
                   EXIT_DELIVERED, "TLS 1.2"),
     "mfl13":     ("ecdsa-chain.pem", ["--tls-min", "1.3", "--tls-max", "1.3"] + BIG_BODY,
@@ -104,7 +108,8 @@ CASES = {
 # ("requesting more data than fits"), before it reads any of it.
 BUFFER_VERDICT = (r"^alert_poster: FAILED status=TLS failure TLS handshake with localhost "
                   r"failed: Mbed TLS error -0x7100\. Nothing was sent\.$")
-VERDICTS = {"bigchain": BUFFER_VERDICT, "ignoremfl": BUFFER_VERDICT}
+VERDICTS = {"bigchain": BUFFER_VERDICT, "ignoremfl": BUFFER_VERDICT,
+            "noanchors": r"^alert_poster: FAILED status=\S.* no trust anchors$"}
 # Certificates of the PKI that pad big-chain.pem past 4 KiB; the sink sends
 # them after its real chain, and the firmware must not get that far.
 PADDING = ["rsa.pem", "device-rsa.pem", "other-root.pem", "client-root.pem",
@@ -190,8 +195,9 @@ def main():
         semi.append("entropy=none")
     cmd = [sys.executable, os.path.join(HERE, "run_qemu.py"), "--qemu", args.qemu,
            "--machine", args.machine, "--kernel", args.kernel, "--log", uart_log,
-           "--timeout", str(args.timeout),
-           "--anchors", os.path.join(args.pki, "root.pem"), "--nm", args.nm]
+           "--timeout", str(args.timeout)]
+    if args.case != "noanchors":
+        cmd += ["--anchors", os.path.join(args.pki, "root.pem"), "--nm", args.nm]
     for w in semi:
         cmd += ["--semihost-arg", w]
     cmd += ["--"] + server
@@ -223,8 +229,9 @@ def main():
         verdict = re.search(r"^alert_poster: FAILED status=\S.*$", uart, re.M)
         if verdict is None:
             return fail("no FAILED verdict line on the UART")
-        if args.case == "noentropy" and "dhcp address" in uart:
-            return fail("the firmware went on to the network without entropy")
+        if args.case in ("noentropy", "noanchors") and "dhcp address" in uart:
+            return fail("the firmware went on to the network without its %s"
+                        % ("entropy" if args.case == "noentropy" else "trust anchors"))
         if args.case in VERDICTS and not re.search(VERDICTS[args.case], uart, re.M):
             return fail("the FAILED line is not %r: %s" % (VERDICTS[args.case], verdict.group(0)))
         if args.case == "ignoremfl":

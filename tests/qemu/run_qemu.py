@@ -18,7 +18,7 @@
 
 --semihost-arg words become the program's semihosting command line
 (SYS_GET_CMDLINE), after the image's name; how the firmware takes its
-run-time settings (alert_poster: ca=PATH, seq=N).
+run-time settings (alert_poster: seq=N, flash=PATH).
 
 --load FILE@ADDR copies FILE's bytes into the guest's memory at ADDR before
 it starts (QEMU's generic loader, raw), as a programming station writes a
