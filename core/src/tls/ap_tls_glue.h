@@ -38,6 +38,7 @@ typedef struct ap_tls_binding {
     uint8_t trust[32];
     uint8_t pins[32];
     uint8_t identity[32];
+    bool policy_ready;     /* trust and pins digested (at the first save or load) */
 } ap_tls_binding_t;
 
 /* This device's identity as Mbed TLS holds it (ap_identity.h). */

@@ -40,16 +40,34 @@ static void digest_or_zeros(const uint8_t *in, size_t len, uint8_t out[32])
 void ap_tls_session_bind(ap_client_t *c, ap_tls_t *t)
 {
     const ap_client_config_t *cfg = &c->cfg;
+
+    /* The identity's bytes are only readable during set-up (the CLI wipes
+     * its key file's copy after init). The rest waits for a save or load:
+     * digesting a system bundle and the suffix list costs more than a
+     * resumed handshake, and a client that saves nothing never needs it. */
+    digest_or_zeros(cfg->identity != NULL ? cfg->identity->cert : NULL,
+                    cfg->identity != NULL ? cfg->identity->cert_len : 0, t->binding.identity);
+    t->binding.policy_ready = false;
+}
+
+/* The anchors, suffix list and pins, digested once per client, when a
+ * session is first saved or loaded (they stay valid until
+ * ap_client_free(), alertpost.h). */
+static void bind_policy(ap_client_t *c, ap_tls_t *t)
+{
+    const ap_client_config_t *cfg = &c->cfg;
     uint8_t both[64];
 
+    if (t->binding.policy_ready) {
+        return;
+    }
     /* The anchors and the suffix list together decide which chains pass. */
     digest_or_zeros(cfg->ca_pem, cfg->ca_pem_len, both);
     digest_or_zeros((const uint8_t *)cfg->public_suffixes, cfg->public_suffixes_len, both + 32);
     digest_or_zeros(both, sizeof both, t->binding.trust);
     digest_or_zeros(cfg->pins != NULL ? cfg->pins[0].sha256 : NULL,
                     cfg->pin_count * sizeof(ap_spki_pin_t), t->binding.pins);
-    digest_or_zeros(cfg->identity != NULL ? cfg->identity->cert : NULL,
-                    cfg->identity != NULL ? cfg->identity->cert_len : 0, t->binding.identity);
+    t->binding.policy_ready = true;
 }
 
 /* ---- lifetime ---- */
@@ -146,6 +164,7 @@ ap_status_t ap_client_session_save(ap_client_t *c, uint8_t *buf, size_t buf_size
     if (!c->cfg.resume_sessions || !t->saved_valid) {
         return AP_ERR_SESSION_NONE;
     }
+    bind_policy(c, t);
     head = MAGIC_LEN + 1u + strlen(c->url.host) + FIXED_LEN;
     ret = mbedtls_ssl_session_save(&t->saved, NULL, 0, &session_len);
     if (ret != MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL || session_len > 0xFFFFu) {
@@ -274,6 +293,7 @@ ap_status_t ap_client_session_load(ap_client_t *c, const uint8_t *blob, size_t l
                             "or damaged", c->url.host);
         return AP_ERR_SESSION_CORRUPT;
     }
+    bind_policy(c, t);
     st = judge(c, t, &v);
     if (st != AP_OK) {
         return st;
