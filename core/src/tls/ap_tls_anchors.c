@@ -250,11 +250,15 @@ static int ca_cb(void *ctx, mbedtls_x509_crt const *child, mbedtls_x509_crt **ca
     mbedtls_x509_crt *list = NULL;
     ap_anchor_iter_t it;
     ap_anchor_ref_t ref;
+    size_t n = 0;
 
     *candidates = NULL;
     a->seen = NULL;
     ap_anchor_iter_init(&it, a->src, a->src_len);
     while (ap_anchor_next(&it, &ref) == AP_ANCHOR_NEXT_OK) {
+        int ret;
+
+        n++;
         if (!may_issue(&ref, &child->issuer_raw)) {
             continue;
         }
@@ -265,9 +269,14 @@ static int ca_cb(void *ctx, mbedtls_x509_crt const *child, mbedtls_x509_crt **ca
             }
             mbedtls_x509_crt_init(list);
         }
-        if (parse_anchor(list, &ref) == MBEDTLS_ERR_X509_ALLOC_FAILED) {
+        ret = parse_anchor(list, &ref);
+        if (ret == MBEDTLS_ERR_X509_ALLOC_FAILED) {
             drop(list);
-            return MBEDTLS_ERR_X509_ALLOC_FAILED;
+            return ret;
+        }
+        if (ret != 0) {
+            a->unusable = n;
+            a->unusable_ret = ret;
         }
     }
     if (list != NULL && list->version == 0) {
@@ -336,6 +345,29 @@ void ap_tls_anchors_leaf_check(const ap_tls_anchors_t *a, const mbedtls_x509_crt
     (void)a;
     (void)leaf;
     (void)flags; /* Mbed TLS itself trusts such a leaf when it has the chain */
+#endif
+}
+
+void ap_tls_anchors_reset(ap_tls_anchors_t *a)
+{
+#if AP_TLS_ANCHORS_LAZY
+    a->seen = NULL;
+    a->unusable = 0;
+    a->unusable_ret = 0;
+#else
+    (void)a;
+#endif
+}
+
+size_t ap_tls_anchors_unusable(const ap_tls_anchors_t *a, int *ret)
+{
+#if AP_TLS_ANCHORS_LAZY
+    *ret = a->unusable_ret;
+    return a->unusable;
+#else
+    (void)a;
+    *ret = 0;
+    return 0;
 #endif
 }
 

@@ -54,6 +54,10 @@ typedef struct ap_tls_anchors {
      * during the verification that asked for them (its verify callback
      * included), which frees them. */
     const mbedtls_x509_crt *seen;
+    /* An anchor with the name looked for that Mbed TLS did not parse, in
+     * the current verification: its place (1-based; 0: none) and why. */
+    size_t unusable;
+    int unusable_ret;
 #else
     mbedtls_x509_crt chain; /* every anchor, parsed at init */
 #endif
@@ -93,6 +97,15 @@ const mbedtls_x509_crt *ap_tls_anchors_seen(const ap_tls_anchors_t *a);
  * callback. */
 void ap_tls_anchors_leaf_check(const ap_tls_anchors_t *a, const mbedtls_x509_crt *leaf,
                                uint32_t *flags);
+
+/* Before each verification: forget what the last one saw. */
+void ap_tls_anchors_reset(ap_tls_anchors_t *a);
+
+/* After a verification that found no trusted root: the place (1-based) of
+ * an anchor that had the issuer's name but did not parse, its Mbed TLS
+ * error in *ret; 0 when there was none (always 0 in an eager build, where
+ * such an anchor was skipped at init). */
+size_t ap_tls_anchors_unusable(const ap_tls_anchors_t *a, int *ret);
 
 void ap_tls_anchors_free(ap_tls_anchors_t *a);
 

@@ -550,6 +550,22 @@ static const char *weak_algorithm(uint32_t f)
     return NULL;
 }
 
+/* " Trust anchor N has the issuer's name but cannot be parsed: ...", when
+ * the store had one (ap_tls_anchors.h), else "". */
+static void unusable_anchor(ap_tls_t *t, char *buf, size_t size)
+{
+    int ret = 0;
+    size_t n = ap_tls_anchors_unusable(&t->anchors, &ret);
+    char why[120];
+
+    buf[0] = '\0';
+    if (n > 0) {
+        ap_tls_describe(ret, why, sizeof(why));
+        (void)snprintf(buf, size, " Trust anchor %u has the issuer's name but cannot be "
+                                  "parsed: %s.", (unsigned)n, why);
+    }
+}
+
 /* The refusal in words, from every flag the chain collected. */
 static ap_status_t refuse_certificate_flags(ap_client_t *c, uint32_t f)
 {
@@ -581,10 +597,13 @@ static ap_status_t refuse_certificate_flags(ap_client_t *c, uint32_t f)
             "certificate refused: a certificate in %s's chain %s (weak algorithm). "
             "Nothing was sent.", host, weak);
     } else if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
+        char note[224];
+
+        unusable_anchor(t, note, sizeof(note));
         ap_client_set_error(c,
             "certificate refused: %s's chain does not lead to a trusted root "
             "(self-signed, unknown issuer, or a missing intermediate). Nothing was "
-            "sent. Check the server's chain and the trust anchors.", host);
+            "sent. Check the server's chain and the trust anchors.%s", host, note);
     } else if (t->rule_refused) {
         /* refuse_by_rule() has set the error text */
     } else {
@@ -849,6 +868,7 @@ static void reset_verification(ap_tls_t *t)
     t->rule_refused = false;
     t->pin_mismatch = false;
     t->time_unknown = false;
+    ap_tls_anchors_reset(&t->anchors);
 }
 
 ap_status_t ap_tls_check_chain(ap_client_t *c, const uint8_t *chain, size_t len)

@@ -12,6 +12,8 @@ from now for 30 days:
   casefold.pem   root.pem's key under "O=ALERTPOST ANCHORS, CN=ANCHORS ROOT" in
                  PrintableString: the same name by Mbed TLS's rules, not the
                  same bytes
+  critical.pem   root.pem's key and subject with a critical extension Mbed TLS
+                 does not know: it frames, and does not parse
   decoys.pem     DECOYS self-signed roots "O=alertpost anchors, CN=decoy NN"
                  (the first RDN is root.pem's, so names differ only in the second)
   ecdsa.key selfsigned.pem   copied from IT_PKI
@@ -44,7 +46,7 @@ def ec_key(path):
     openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", path)
 
 
-def root(key, subject, out, work, printable=False):
+def root(key, subject, out, work, printable=False, extra=()):
     """A self-signed CA; printable: PrintableString where the text allows it."""
     mask = ["-utf8"] if not printable else []
     cnf = os.path.join(work, "req.cnf")
@@ -52,7 +54,7 @@ def root(key, subject, out, work, printable=False):
         f.write("[req]\ndistinguished_name = dn\nstring_mask = %s\n[dn]\n"
                 % ("default" if printable else "utf8only"))
     openssl("req", "-x509", "-new", "-config", cnf, "-key", key, "-subj", subject, "-days", "30",
-            "-sha256", "-out", out, *mask, *CA_EXT)
+            "-sha256", "-out", out, *mask, *CA_EXT, *extra)
 
 
 def sign(csr_key, subject, ca_cert, ca_key, ext, out, work):
@@ -82,6 +84,8 @@ def main():
         root(w("root.key"), subject, os.path.join(out, "root.pem"), work)
         ec_key(w("twin.key"))
         root(w("twin.key"), subject, os.path.join(out, "twin.pem"), work)
+        root(w("root.key"), subject, os.path.join(out, "critical.pem"), work,
+             extra=("-addext", "1.3.6.1.4.1.55555.1=critical,ASN1:NULL"))
         root(w("root.key"), "/O=ALERTPOST ANCHORS/CN=ANCHORS ROOT",
              os.path.join(out, "casefold.pem"), work, printable=True)
 
