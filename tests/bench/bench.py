@@ -34,13 +34,12 @@ nothing is asserted, and the figures depend on the machine.
 
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
 import time
 
-from benchlib import CountingRelay, median, parse_args, run
+from benchlib import CountingRelay, callgrind, median, parse_args, run
 from peers import NginxResume  # noqa: E402
 
 BODY = '{"device":"pump-7","level":"critical","text":"pressure high","seq":12345678}'
@@ -280,24 +279,13 @@ class Bench:
                     self.curl(self.port, "-d", BODY)
                 base[base.index(self.root)] = anchors
                 out = os.path.join(self.o.work, "callgrind.%s.%d" % (name, len(counts)))
-                run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + base,
-                    timeout=600).check("callgrind " + name)
-                counts[(name, label)] = self._callgrind_total(out)
+                counts[(name, label)] = callgrind(base, out)
                 self.record("instructions", name, "cold post, " + label, counts[(name, label)],
                             "Ir")
         self.ratio("cold post instructions, system bundle", counts[("alertpost", "system bundle")],
                    "curl", counts[("curl", "system bundle")], "Ir")
         self.ratio("cold post instructions, system bundle", counts[("alertpost", "system bundle")],
                    "alertpost, one root", counts[("alertpost", "one root")], "Ir")
-
-    @staticmethod
-    def _callgrind_total(path):
-        with open(path, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                m = re.match(r"(?:summary|totals):\s+(\d+)", line)
-                if m:
-                    return int(m.group(1))
-        raise SystemExit("bench: no total in " + path)
 
     def tshark_check(self):
         """One cold alertpost connection, counted by the relay and by tshark."""

@@ -24,10 +24,8 @@ and the whole post as the client's -v reports it. Not a test: the figures depend
 the machine and the simulated link, and nothing is asserted.
 """
 
-import argparse
 import os
 import re
-import shutil
 import socket
 import statistics
 import subprocess
@@ -36,7 +34,7 @@ import threading
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from benchlib import parse_args
 from peers import NginxEarlyData  # noqa: E402
 
 
@@ -181,17 +179,10 @@ def one_run(argv, relay):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--alertpost", required=True)
-    ap.add_argument("--pki", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--runs", type=int, default=9)
-    ap.add_argument("--rtt-ms", type=float, default=50.0)
-    o = ap.parse_args()
-    o.pki = os.path.abspath(o.pki)
-    shutil.rmtree(o.work, ignore_errors=True)
-    os.makedirs(o.work)
+    def extra(ap):
+        ap.add_argument("--runs", type=int, default=9)
+        ap.add_argument("--rtt-ms", type=float, default=50.0)
+    o = parse_args(__doc__, extra)
     servers, relays, modes = [], {}, {}
     try:
         for m, early in (("0-RTT", True), ("1-RTT", False)):
@@ -201,7 +192,7 @@ def main():
             os.makedirs(work)
             relays[m] = DelayRelay(nginx.start(work, o.pki), o.rtt_ms / 2000.0)
             port = relays[m].port
-            modes[m] = [os.path.abspath(o.alertpost), "-v", "--lines", "--cacert",
+            modes[m] = [o.alertpost, "-v", "--lines", "--cacert",
                         os.path.join(o.pki, "root.pem"), "--resolve",
                         "localhost:%d:127.0.0.1" % port, "-H", "Idempotency-Key: " + KEY,
                         "https://localhost:%d/alerts" % port]

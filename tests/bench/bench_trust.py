@@ -22,14 +22,14 @@ read and what the client does with the anchors) and alertpost / curl.
 Not a test: nothing is asserted, and the figures depend on the builds.
 """
 
-import argparse
 import base64
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
+
+from benchlib import callgrind, parse_args
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SINK = os.path.join(HERE, "..", "integration", "sink.py")
@@ -62,33 +62,16 @@ def pem_to_der(pem_text):
 
 
 def instructions(work, name, argv):
-    out = os.path.join(work, "callgrind.%s" % name)
-    p = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + argv,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False,
-                       timeout=600)
-    if p.returncode != 0:
-        raise SystemExit("bench_trust: %s failed (%d): %s"
-                         % (name, p.returncode, p.stderr.decode(errors="replace")[-2000:]))
-    with open(out) as f:
-        for line in f:
-            if line.startswith("summary:") or line.startswith("totals:"):
-                return int(line.split()[1])
-    raise SystemExit("bench_trust: no totals in " + out)
+    return callgrind(argv, os.path.join(work, "callgrind.%s" % name))
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--alertpost", required=True)
-    ap.add_argument("--pki", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--bundle", default="/etc/ssl/certs/ca-certificates.crt")
-    ap.add_argument("--der", action="store_true", help="also post with DER anchors")
-    ap.add_argument("--curl", action="store_true", help="also measure curl")
-    o = ap.parse_args()
-    pki = os.path.abspath(o.pki)
-    shutil.rmtree(o.work, ignore_errors=True)
-    os.makedirs(o.work)
+    def extra(ap):
+        ap.add_argument("--bundle", default="/etc/ssl/certs/ca-certificates.crt")
+        ap.add_argument("--der", action="store_true", help="also post with DER anchors")
+        ap.add_argument("--curl", action="store_true", help="also measure curl")
+    o = parse_args(__doc__, extra)
+    pki = o.pki
     work = os.path.abspath(o.work)
     root = os.path.join(pki, "root.pem")
     with open(o.bundle) as f:

@@ -176,6 +176,22 @@ class CountingRelay:
         return got
 
 
+def callgrind(argv, out, timeout=600):
+    """argv's instruction count under valgrind's callgrind (its profile in
+    `out`); SystemExit if it fails."""
+    p = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + argv,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False,
+                       timeout=timeout)
+    if p.returncode != 0:
+        raise SystemExit("bench: %s under callgrind failed (%d): %s"
+                         % (argv[0], p.returncode, p.stderr.decode(errors="replace")[-2000:]))
+    with open(out, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.startswith("summary:") or line.startswith("totals:"):
+                return int(line.split()[1])
+    raise SystemExit("bench: no instruction total in " + out)
+
+
 def median(values):
     values = sorted(values)
     n = len(values)
