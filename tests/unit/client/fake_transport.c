@@ -65,6 +65,7 @@ static int32_t fake_send(void *ctx, const uint8_t *buf, size_t len, uint32_t tim
     }
     memcpy(n->sent + n->sent_len, buf, take);
     n->sent_len += take;
+    n->sends += (take > 0) ? 1u : 0u;
     return (int32_t)take;
 }
 

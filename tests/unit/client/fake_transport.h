@@ -57,7 +57,8 @@ typedef struct fake_net {
     uint32_t last_recv_timeout;
     unsigned polls;           /* recv calls with timeout 0 */
     size_t sent_at_close;     /* sent_len when the connection was last closed */
-    char sent[16384];
+    unsigned sends;           /* send calls that took bytes */
+    char sent[40960];
     size_t sent_len;
 } fake_net_t;
 
