@@ -47,6 +47,7 @@ typedef struct fake_net {
     size_t send_max;      /* max bytes per send (0 = unlimited) */
     ap_status_t connect_result;
     ap_status_t send_fail;    /* AP_OK, or the failure send returns */
+    unsigned send_fail_times; /* 0: send_fail holds until cleared; else for that many sends */
     size_t send_limit;        /* 0, or sent_len past which send fails with AP_ERR_IO */
     unsigned connects;
     unsigned closes;

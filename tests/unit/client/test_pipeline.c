@@ -445,6 +445,54 @@ static void test_write_failure_before_any_byte(void **state)
     ap_client_free(&fx.client);
 }
 
+/* The first write on a new connection fails before any byte left: the
+ * oldest request gets what ap_post() would return, the others not sent. */
+static void test_first_write_fails_before_any_byte(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, OK_A, false, false}};
+
+    (void)state;
+    SETUP(ev);
+    fx.net.send_fail = AP_ERR_IO;
+    assert_int_equal(send_nr(1), AP_OK);
+    assert_int_equal(send_nr(2), AP_OK);
+    assert_int_equal(receive(), AP_ERR_IO);
+    assert_non_null(strstr(ap_client_error(&fx.client), "before any byte of the alert was sent"));
+    assert_int_equal(receive(), AP_ERR_NOT_SENT);
+    assert_int_equal(ap_client_info(&fx.client)->failure, AP_ERR_IO);
+    assert_int_equal(fx.net.sent_len, 0);
+    assert_int_equal(fx.net.connects, 1); /* a new connection is not replaced */
+    ap_client_free(&fx.client);
+}
+
+/* A kept-alive connection that passed its poll but is dead at the first
+ * write, before any byte left: replaced once, and the gathered requests go
+ * out whole on the new one (none can be a re-send). */
+static void test_stale_connection_replaced_at_first_write(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, OK_A, false, false},
+                                      {FAKE_BYTES, OK_B OK_C, true, false}};
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(send_nr(1), AP_OK);
+    assert_int_equal(receive(), AP_OK);
+    fx.net.send_fail = AP_ERR_IO;
+    fx.net.send_fail_times = 1;
+    assert_int_equal(send_nr(2), AP_OK);
+    assert_true(ap_client_info(&fx.client)->reused_connection);
+    assert_int_equal(send_nr(3), AP_OK);
+    assert_int_equal(receive(), AP_OK);
+    assert_body("b");
+    assert_int_equal(ap_client_info(&fx.client)->stale_connections, 1);
+    assert_int_equal(fx.net.connects, 2);
+    assert_int_equal(receive(), AP_OK);
+    assert_body("c");
+    assert_int_equal(requests_on_wire(), 3); /* the failed write took nothing */
+    assert_true(key_on_wire(2) < key_on_wire(3));
+    ap_client_free(&fx.client);
+}
+
 #define OK_A4 OK_A OK_A OK_A OK_A
 
 /* A window of sixteen short alerts leaves in one send (one TLS record on a
@@ -643,6 +691,8 @@ int main(void)
         cmocka_unit_test(test_write_failure_midway),
         cmocka_unit_test(test_write_failure_before_any_byte),
         cmocka_unit_test(test_write_breaks_inside_a_window),
+        cmocka_unit_test(test_first_write_fails_before_any_byte),
+        cmocka_unit_test(test_stale_connection_replaced_at_first_write),
         cmocka_unit_test(test_window_leaves_in_one_send),
         cmocka_unit_test(test_requests_gather_while_answers_come),
         cmocka_unit_test(test_end_of_stream_with_requests_gathered),
