@@ -152,10 +152,12 @@ static ap_status_t write_direct(ap_pipeline_t *p, const ap_request_t *req)
 
             memset(&none, 0, sizeof(none));
             p->closing = true; /* answers to earlier requests may still come */
+            p->write_failure = st;
             return ap_client_unknown(c, st, &none);
         }
         if (!fresh) {
             p->closing = true;
+            p->write_failure = st;
             return refuse_unsent(p, st);
         }
         ap_client_drop(c, false);
