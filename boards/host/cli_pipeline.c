@@ -11,7 +11,13 @@
  * connection at once cannot hold it in a loop. Any other failure stops the
  * run as --lines does without pipelining; the alerts already in flight
  * behind the failed one are still answered and reported.
+ *
+ * The pipeline gathers the alerts sent between two reads and writes them
+ * together (ap_pipeline.h); the alerts gathered are written before the run
+ * waits for its next input line, so that a slow producer (tail -f) never
+ * holds an alert back.
  */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,12 +89,28 @@ static ap_status_t pool_entropy(void *ctx, uint8_t *buf, size_t len)
     return AP_OK;
 }
 
+/* Would reading the next line wait? (A line already in stdio's buffer is
+ * not seen: the gathered alerts then merely leave a little early.) */
+static bool input_would_wait(void)
+{
+    struct pollfd pfd;
+
+    pfd.fd = fileno(stdin);
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    return poll(&pfd, 1, 0) != 1;
+}
+
 /* Take lines until the window is full; each gets its key now. */
 static int fill(cli_pipe_t *p)
 {
     while (!p->stopped && !p->input_done && p->count < p->o->pipeline) {
         cli_pending_t *e = &p->pending[p->count];
 
+        if (ap_pipeline_gathered(&p->pl) > 0 && input_would_wait()) {
+            /* a failed write is told by the receives of the alerts it held */
+            (void)ap_pipeline_flush(&p->pl);
+        }
         if (!cli_next_line(&p->in)) {
             p->input_done = true;
             break;
@@ -241,7 +263,8 @@ static void receive_one(cli_pipe_t *p)
         p->after_failure += p->stopped ? 1u : 0u;
         drop(p, i);
     } else if (!p->stopped && early_close(st, p->client) && p->conn_delivered > 0) {
-        p->pending[i].written = true; /* sent again once the rest are in */
+        /* sent again once the rest are in; a re-send if any of it went out */
+        p->pending[i].written = p->pending[i].written || st != AP_ERR_NOT_SENT;
     } else {
         fail(p, i, st);
     }

@@ -489,6 +489,30 @@ static ap_status_t compose(ap_client_t *c, const ap_request_t *req, size_t *head
     return st;
 }
 
+ap_status_t ap_client_compose_into(ap_client_t *c, const ap_request_t *req, uint8_t *buf,
+                                   size_t size, size_t *len)
+{
+    ap_http_request_head_t head;
+    size_t head_len = 0;
+    /* the head obeys the work buffer's bound here too, as in ap_post() */
+    size_t head_room = (size < c->cfg.work_buf_size) ? size : c->cfg.work_buf_size;
+    ap_status_t st;
+
+    head_for(c, req, &head);
+    st = ap_http_write_head(&head, buf, head_room, &head_len);
+    if (st == AP_OK && req->body_len > size - head_len) {
+        st = AP_ERR_NO_SPACE;
+    }
+    if (st == AP_OK) {
+        if (req->body_len > 0) {
+            memcpy(buf + head_len, req->body, req->body_len);
+        }
+        trace(c, AP_TRACE_REQUEST_HEAD, buf, head_len);
+        *len = head_len + req->body_len;
+    }
+    return st;
+}
+
 /* Write one request (head and body) over the open connection, less what
  * the server accepted as 0-RTT early data. c->wire_sent says afterwards how
  * much of it left. */

@@ -93,6 +93,13 @@ ap_status_t ap_client_connect(ap_client_t *c);
  * AP_ERR_IO, AP_ERR_CLOSED, AP_ERR_TLS (the write). */
 ap_status_t ap_client_send_request(ap_client_t *c, const ap_request_t *req);
 
+/* Compose one request, head and body, into buf (the pipeline's output
+ * buffer), tracing its head; nothing is written. AP_OK with *len;
+ * AP_ERR_NO_SPACE: it does not fit in size, or its head not in work_buf
+ * (nothing traced); AP_ERR_BAD_ARG: a header is invalid. */
+ap_status_t ap_client_compose_into(ap_client_t *c, const ap_request_t *req, uint8_t *buf,
+                                   size_t size, size_t *len);
+
 /* Feed n bytes of a response to p, tracing its head and keeping its body in
  * resp; *used: bytes taken (the rest belongs to what follows a complete
  * response). AP_ERR_NEED_MORE, AP_OK (complete), AP_ERR_HTTP_RESPONSE. */

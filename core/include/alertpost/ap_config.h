@@ -197,10 +197,24 @@
 
 /**
  * Bytes an ap_pipeline_t reads at a time and keeps between responses: the
- * part of a read beyond one response belongs to the next one.
+ * part of a read beyond one response belongs to the next one. 4 KiB takes
+ * a TLS record holding a dozen short answers in one read; a record larger
+ * than this is read in parts.
  */
 #ifndef AP_PIPELINE_READ_SIZE
-#define AP_PIPELINE_READ_SIZE 1024
+#define AP_PIPELINE_READ_SIZE 4096
+#endif
+
+/**
+ * Bytes of requests an ap_pipeline_t gathers before writing them together:
+ * one TLS record and one transport send for a whole window of short alerts
+ * rather than one of each per alert. 16 KiB is the most one TLS record
+ * carries. A request larger than this is written on its own. Both buffers
+ * live in ap_pipeline_t: a device that pipelines with little RAM lowers
+ * them (a device that posts one alert at a time has no ap_pipeline_t).
+ */
+#ifndef AP_PIPELINE_WRITE_SIZE
+#define AP_PIPELINE_WRITE_SIZE 16384
 #endif
 
 /**

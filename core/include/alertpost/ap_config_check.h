@@ -53,6 +53,10 @@
 #error "AP_PIPELINE_READ_SIZE below 64 makes a read per status line"
 #endif
 
+#if AP_PIPELINE_WRITE_SIZE < 256
+#error "AP_PIPELINE_WRITE_SIZE below 256 holds no ordinary request: every one would be written alone"
+#endif
+
 #if AP_TLS_MAX_FRAGMENT_LEN != 0 && AP_TLS_MAX_FRAGMENT_LEN != 512 && \
     AP_TLS_MAX_FRAGMENT_LEN != 1024 && AP_TLS_MAX_FRAGMENT_LEN != 2048 && \
     AP_TLS_MAX_FRAGMENT_LEN != 4096

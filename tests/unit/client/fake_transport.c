@@ -44,10 +44,15 @@ static int32_t fake_send(void *ctx, const uint8_t *buf, size_t len, uint32_t tim
 
     n->clock_ms += n->tick_per_call;
     if (n->send_fail != AP_OK) {
-        if (n->send_fail == AP_ERR_TIMEOUT) {
+        ap_status_t fail = n->send_fail;
+
+        if (fail == AP_ERR_TIMEOUT) {
             n->clock_ms += timeout_ms;
         }
-        return n->send_fail;
+        if (n->send_fail_times > 0 && --n->send_fail_times == 0) {
+            n->send_fail = AP_OK;
+        }
+        return fail;
     }
     if (n->send_max != 0 && take > n->send_max) {
         take = n->send_max;
@@ -65,6 +70,7 @@ static int32_t fake_send(void *ctx, const uint8_t *buf, size_t len, uint32_t tim
     }
     memcpy(n->sent + n->sent_len, buf, take);
     n->sent_len += take;
+    n->sends += (take > 0) ? 1u : 0u;
     return (int32_t)take;
 }
 

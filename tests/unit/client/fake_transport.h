@@ -47,6 +47,7 @@ typedef struct fake_net {
     size_t send_max;      /* max bytes per send (0 = unlimited) */
     ap_status_t connect_result;
     ap_status_t send_fail;    /* AP_OK, or the failure send returns */
+    unsigned send_fail_times; /* 0: send_fail holds until cleared; else for that many sends */
     size_t send_limit;        /* 0, or sent_len past which send fails with AP_ERR_IO */
     unsigned connects;
     unsigned closes;
@@ -57,7 +58,8 @@ typedef struct fake_net {
     uint32_t last_recv_timeout;
     unsigned polls;           /* recv calls with timeout 0 */
     size_t sent_at_close;     /* sent_len when the connection was last closed */
-    char sent[16384];
+    unsigned sends;           /* send calls that took bytes */
+    char sent[40960];
     size_t sent_len;
 } fake_net_t;
 

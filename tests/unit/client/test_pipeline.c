@@ -131,8 +131,10 @@ static void test_answers_match_requests_in_order(void **state)
         assert_int_equal(send_nr(i), AP_OK);
     }
     assert_int_equal(ap_pipeline_in_flight(&fx.pl), 3);
-    assert_int_equal(requests_on_wire(), 3); /* all written before any answer was read */
+    assert_int_equal(fx.net.sent_len, 0); /* gathered, not yet written */
     assert_int_equal(receive(), AP_OK);
+    assert_int_equal(requests_on_wire(), 3); /* all written before any answer was read */
+    assert_int_equal(fx.net.sends, 1);
     assert_body("a");
     assert_int_equal(receive(), AP_OK);
     assert_body("b");
@@ -361,8 +363,8 @@ static void test_window_is_bounded(void **state)
 }
 
 /* A write that fails with part of the request out: its outcome is unknown,
- * it is not in flight, and the connection takes nothing more; the answer to
- * the request before it still counts. */
+ * and the connection takes nothing more; the answer to the request before
+ * it still counts. */
 static void test_write_failure_midway(void **state)
 {
     static const fake_event_t ev[] = {{FAKE_BYTES, OK_A, false, false}};
@@ -370,15 +372,51 @@ static void test_write_failure_midway(void **state)
     (void)state;
     SETUP(ev);
     assert_int_equal(send_nr(1), AP_OK);
+    assert_int_equal(ap_pipeline_flush(&fx.pl), AP_OK);
     fx.net.send_limit = fx.net.sent_len + 10;
-    assert_int_equal(send_nr(2), AP_ERR_OUTCOME_UNKNOWN);
+    assert_int_equal(send_nr(2), AP_OK); /* gathered */
+    assert_int_equal(ap_pipeline_flush(&fx.pl), AP_ERR_IO);
     assert_int_equal(ap_client_info(&fx.client)->failure, AP_ERR_IO);
-    assert_int_equal(ap_pipeline_in_flight(&fx.pl), 1);
+    assert_int_equal(ap_pipeline_in_flight(&fx.pl), 2);
     assert_true(ap_pipeline_closing(&fx.pl));
     assert_not_sent(3);
     assert_int_equal(receive(), AP_OK);
     assert_body("a");
+    assert_int_equal(receive(), AP_ERR_OUTCOME_UNKNOWN);
+    assert_int_equal(ap_client_info(&fx.client)->failure, AP_ERR_IO);
+    assert_non_null(strstr(ap_client_error(&fx.client), "may or may not have arrived"));
     assert_false(ap_pipeline_closing(&fx.pl));
+    ap_client_free(&fx.client);
+}
+
+/* One write of three gathered requests breaks inside the second: the first
+ * was written whole (its answer counts), the second's outcome is unknown,
+ * nothing of the third left. */
+static void test_write_breaks_inside_a_window(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, OK_A, false, false},
+                                      {FAKE_BYTES, OK_B, false, false}};
+    size_t one;
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(send_nr(1), AP_OK);
+    assert_int_equal(receive(), AP_OK);
+    one = fx.net.sent_len; /* requests 2 to 4 are as long as the first */
+    assert_int_equal(send_nr(2), AP_OK);
+    assert_int_equal(send_nr(3), AP_OK);
+    assert_int_equal(send_nr(4), AP_OK);
+    fx.net.send_limit = 2 * one + 10;
+    assert_int_equal(receive(), AP_OK); /* the write fails, the first of it is answered */
+    assert_body("b");
+    assert_int_equal(fx.net.sent_len, 2 * one + 10);
+    assert_int_equal(receive(), AP_ERR_OUTCOME_UNKNOWN);
+    assert_int_equal(ap_client_info(&fx.client)->failure, AP_ERR_IO);
+    assert_int_equal(receive(), AP_ERR_NOT_SENT);
+    assert_int_equal(ap_client_info(&fx.client)->failure, AP_ERR_IO);
+    assert_non_null(strstr(ap_client_error(&fx.client), "was not sent"));
+    assert_int_equal(ap_pipeline_in_flight(&fx.pl), 0);
+    assert_int_equal(fx.net.connects, 1);
     ap_client_free(&fx.client);
 }
 
@@ -387,17 +425,219 @@ static void test_write_failure_midway(void **state)
 static void test_write_failure_before_any_byte(void **state)
 {
     static const fake_event_t ev[] = {{FAKE_BYTES, OK_A, false, false}};
+    size_t before;
 
     (void)state;
     SETUP(ev);
     assert_int_equal(send_nr(1), AP_OK);
+    assert_int_equal(ap_pipeline_flush(&fx.pl), AP_OK);
+    before = fx.net.sent_len;
     fx.net.send_fail = AP_ERR_IO;
-    assert_not_sent(2);
-    assert_int_equal(ap_client_info(&fx.client)->failure, AP_ERR_IO);
-    assert_non_null(strstr(ap_client_error(&fx.client), "was not sent"));
-    assert_int_equal(ap_pipeline_in_flight(&fx.pl), 1);
+    assert_int_equal(send_nr(2), AP_OK); /* gathered */
+    assert_int_equal(ap_pipeline_flush(&fx.pl), AP_ERR_IO);
+    assert_int_equal(ap_pipeline_in_flight(&fx.pl), 2);
     fx.net.send_fail = AP_OK;
     assert_int_equal(receive(), AP_OK);
+    assert_int_equal(receive(), AP_ERR_NOT_SENT);
+    assert_int_equal(ap_client_info(&fx.client)->failure, AP_ERR_IO);
+    assert_non_null(strstr(ap_client_error(&fx.client), "was not sent"));
+    assert_int_equal(fx.net.sent_len, before);
+    ap_client_free(&fx.client);
+}
+
+/* The first write on a new connection fails before any byte left: the
+ * oldest request gets what ap_post() would return, the others not sent. */
+static void test_first_write_fails_before_any_byte(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, OK_A, false, false}};
+
+    (void)state;
+    SETUP(ev);
+    fx.net.send_fail = AP_ERR_IO;
+    assert_int_equal(send_nr(1), AP_OK);
+    assert_int_equal(send_nr(2), AP_OK);
+    assert_int_equal(receive(), AP_ERR_IO);
+    assert_non_null(strstr(ap_client_error(&fx.client), "before any byte of the alert was sent"));
+    assert_int_equal(receive(), AP_ERR_NOT_SENT);
+    assert_int_equal(ap_client_info(&fx.client)->failure, AP_ERR_IO);
+    assert_int_equal(fx.net.sent_len, 0);
+    assert_int_equal(fx.net.connects, 1); /* a new connection is not replaced */
+    ap_client_free(&fx.client);
+}
+
+/* A kept-alive connection that passed its poll but is dead at the first
+ * write, before any byte left: replaced once, and the gathered requests go
+ * out whole on the new one (none can be a re-send). */
+static void test_stale_connection_replaced_at_first_write(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, OK_A, false, false},
+                                      {FAKE_BYTES, OK_B OK_C, true, false}};
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(send_nr(1), AP_OK);
+    assert_int_equal(receive(), AP_OK);
+    fx.net.send_fail = AP_ERR_IO;
+    fx.net.send_fail_times = 1;
+    assert_int_equal(send_nr(2), AP_OK);
+    assert_true(ap_client_info(&fx.client)->reused_connection);
+    assert_int_equal(send_nr(3), AP_OK);
+    assert_int_equal(receive(), AP_OK);
+    assert_body("b");
+    assert_int_equal(ap_client_info(&fx.client)->stale_connections, 1);
+    assert_int_equal(fx.net.connects, 2);
+    assert_int_equal(receive(), AP_OK);
+    assert_body("c");
+    assert_int_equal(requests_on_wire(), 3); /* the failed write took nothing */
+    assert_true(key_on_wire(2) < key_on_wire(3));
+    ap_client_free(&fx.client);
+}
+
+#define OK_A4 OK_A OK_A OK_A OK_A
+
+/* A window of sixteen short alerts leaves in one send (one TLS record on a
+ * real connection), and their answers, in one burst, are all read. */
+static void test_window_leaves_in_one_send(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, OK_A4 OK_A4 OK_A4 OK_A4, false, false}};
+    unsigned i;
+
+    (void)state;
+    SETUP(ev);
+    for (i = 1; i <= 16; i++) {
+        assert_int_equal(send_nr(i), AP_OK);
+    }
+    assert_int_equal(fx.net.sends, 0);
+    assert_int_equal(ap_pipeline_gathered(&fx.pl), 16);
+    for (i = 1; i <= 16; i++) {
+        assert_int_equal(receive(), AP_OK);
+        assert_body("a");
+    }
+    assert_int_equal(fx.net.sends, 1);
+    assert_int_equal(ap_pipeline_gathered(&fx.pl), 0);
+    assert_int_equal(requests_on_wire(), 16);
+    for (i = 1; i < 16; i++) {
+        assert_true(key_on_wire(i) < key_on_wire(i + 1));
+    }
+    assert_int_equal(ap_pipeline_in_flight(&fx.pl), 0);
+    ap_client_free(&fx.client);
+}
+
+/* A sliding window: answers that have already arrived are read without
+ * writing what was gathered meanwhile; once a read would wait, the gathered
+ * requests leave together. */
+static void test_requests_gather_while_answers_come(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, OK_A, false, false},
+                                      {FAKE_BYTES, OK_B, false, true}, /* already there */
+                                      {FAKE_BYTES, OK_C, false, false},
+                                      {FAKE_BYTES, OK_A, false, false}};
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(send_nr(1), AP_OK);
+    assert_int_equal(send_nr(2), AP_OK);
+    assert_int_equal(receive(), AP_OK);
+    assert_body("a");
+    assert_int_equal(fx.net.sends, 1);
+    assert_int_equal(send_nr(3), AP_OK);
+    assert_int_equal(receive(), AP_OK); /* it had arrived: request 3 waits */
+    assert_body("b");
+    assert_int_equal(fx.net.sends, 1);
+    assert_int_equal(requests_on_wire(), 2);
+    assert_int_equal(send_nr(4), AP_OK);
+    assert_int_equal(receive(), AP_OK); /* nothing had arrived: 3 and 4 leave */
+    assert_body("c");
+    assert_int_equal(fx.net.sends, 2);
+    assert_int_equal(requests_on_wire(), 4);
+    assert_int_equal(receive(), AP_OK);
+    assert_body("a");
+    assert_true(key_on_wire(3) < key_on_wire(4));
+    ap_client_free(&fx.client);
+}
+
+/* The stream ends while requests are still gathered: those written are
+ * unanswered, those gathered were not sent, and nothing more is written. */
+static void test_end_of_stream_with_requests_gathered(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, OK_A, false, true},
+                                      {FAKE_FIN, NULL, false, true}};
+    size_t written;
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(send_nr(1), AP_OK);
+    assert_int_equal(send_nr(2), AP_OK);
+    assert_int_equal(ap_pipeline_flush(&fx.pl), AP_OK);
+    written = fx.net.sent_len;
+    assert_int_equal(send_nr(3), AP_OK);
+    assert_int_equal(send_nr(4), AP_OK);
+    assert_int_equal(receive(), AP_OK);
+    assert_int_equal(receive(), AP_ERR_UNANSWERED);
+    assert_int_equal(ap_client_info(&fx.client)->failure, AP_ERR_CLOSED);
+    assert_true(ap_pipeline_closing(&fx.pl));
+    assert_int_equal(receive(), AP_ERR_NOT_SENT);
+    assert_int_equal(ap_client_info(&fx.client)->failure, AP_ERR_CLOSED);
+    assert_non_null(strstr(ap_client_error(&fx.client), "was not sent"));
+    assert_int_equal(receive(), AP_ERR_NOT_SENT);
+    assert_int_equal(fx.net.sent_len, written);
+    assert_int_equal(fx.net.sends, 1);
+    assert_int_equal(requests_on_wire(), 2);
+    assert_null(key_on_wire(3));
+    assert_false(ap_pipeline_closing(&fx.pl));
+    ap_client_free(&fx.client);
+}
+
+/* Connection: close announced while a request is gathered: it was not sent. */
+static void test_announced_close_with_a_request_gathered(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, OK_A OK_CLOSE, false, true},
+                                      {FAKE_FIN, NULL, false, true}};
+
+    (void)state;
+    SETUP(ev);
+    assert_int_equal(send_nr(1), AP_OK);
+    assert_int_equal(send_nr(2), AP_OK);
+    assert_int_equal(ap_pipeline_flush(&fx.pl), AP_OK);
+    assert_int_equal(send_nr(3), AP_OK);
+    assert_int_equal(receive(), AP_OK);
+    assert_int_equal(receive(), AP_OK);
+    assert_body("z");
+    assert_int_equal(receive(), AP_ERR_NOT_SENT);
+    assert_non_null(strstr(ap_client_error(&fx.client), "announced its close"));
+    assert_int_equal(requests_on_wire(), 2);
+    assert_int_equal(fx.net.closes, 1);
+    ap_client_free(&fx.client);
+}
+
+/* A request larger than the output buffer: what was gathered goes first,
+ * then it is written on its own, and both are answered in order. */
+static void test_large_request_written_alone(void **state)
+{
+    static const fake_event_t ev[] = {{FAKE_BYTES, OK_A OK_B, false, false}};
+    static uint8_t big[AP_PIPELINE_WRITE_SIZE];
+    static const ap_header_t key[] = {{"Idempotency-Key", "\"kbig\""}};
+    ap_request_t req;
+
+    (void)state;
+    SETUP(ev);
+    memset(big, 'x', sizeof(big));
+    memset(&req, 0, sizeof(req));
+    req.headers = key;
+    req.header_count = 1;
+    req.body = big;
+    req.body_len = sizeof(big);
+    assert_int_equal(send_nr(1), AP_OK);
+    assert_int_equal(fx.net.sends, 0);
+    assert_int_equal(ap_pipeline_send(&fx.pl, &req), AP_OK);
+    assert_int_equal(fx.net.sends, 3); /* the gathered one; then its head, its body */
+    assert_true(fx.net.sent_len > sizeof(big));
+    assert_int_equal(receive(), AP_OK);
+    assert_body("a");
+    assert_int_equal(receive(), AP_OK);
+    assert_body("b");
+    assert_int_equal(requests_on_wire(), 2);
+    assert_true(key_on_wire(1) < strstr(fx.net.sent, "\"kbig\""));
     ap_client_free(&fx.client);
 }
 
@@ -450,6 +690,14 @@ int main(void)
         cmocka_unit_test(test_window_is_bounded),
         cmocka_unit_test(test_write_failure_midway),
         cmocka_unit_test(test_write_failure_before_any_byte),
+        cmocka_unit_test(test_write_breaks_inside_a_window),
+        cmocka_unit_test(test_first_write_fails_before_any_byte),
+        cmocka_unit_test(test_stale_connection_replaced_at_first_write),
+        cmocka_unit_test(test_window_leaves_in_one_send),
+        cmocka_unit_test(test_requests_gather_while_answers_come),
+        cmocka_unit_test(test_end_of_stream_with_requests_gathered),
+        cmocka_unit_test(test_announced_close_with_a_request_gathered),
+        cmocka_unit_test(test_large_request_written_alone),
         cmocka_unit_test(test_unasked_bytes_end_the_connection),
         cmocka_unit_test(test_needs_keep_alive),
     };
