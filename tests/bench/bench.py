@@ -12,8 +12,9 @@ the session was resumed and whether the request came as early data.
 What is measured (medians of --runs interleaved repetitions where a run is
 short, one run where it is long):
 
-  cold     one process, one ~100-byte alert: wall, CPU, peak RSS, and the
-           bytes of the whole connection each way (a counting relay);
+  cold     one process, one ~100-byte alert: wall, CPU, peak RSS (straight
+           to nginx), and the bytes of the whole connection each way (once
+           more, through a counting relay: it would add latency to timings);
   stream   1,000 alerts over one kept-alive connection (alertpost --lines,
            one curl process with 1,000 --next groups, a requests Session);
   reconnect 100 one-alert processes, alertpost with and without
@@ -39,7 +40,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import CountingRelay, callgrind, median, parse_args, run
+from benchlib import CountingRelay, callgrind, median, parse_args, run, run_timed
 from peers import NginxResume  # noqa: E402
 
 BODY = '{"device":"pump-7","level":"critical","text":"pressure high","seq":12345678}'
@@ -120,19 +121,24 @@ class Bench:
     # ---- sections -------------------------------------------------------------------
 
     def cold(self):
-        clients = {"alertpost": self.alertpost(self.relay.port, "-d", BODY),
-                   "curl": self.curl(self.relay.port, "-d", BODY),
-                   "requests": self.requests_loop(self.relay.port, 1)}
-        got = {c: [] for c in clients}
+        """Wall, CPU and RSS straight to nginx (interleaved); the bytes of each
+        client's connection once more through the relay, which would add its
+        own latency to the timed runs."""
+        def clients(port):
+            return {"alertpost": self.alertpost(port, "-d", BODY),
+                    "curl": self.curl(port, "-d", BODY),
+                    "requests": self.requests_loop(port, 1)}
+        got = {c: [] for c in clients(self.port)}
         for _ in range(self.o.runs):
-            for name, argv in clients.items():
+            for name, argv in clients(self.port).items():
                 r = run(argv, timeout=60).check("cold " + name)
-                conns = self.relay.take()
-                got[name].append((r.wall, r.cpu, r.rss_kib, sum(u for u, _ in conns),
-                                  sum(d for _, d in conns)))
+                got[name].append((r.wall, r.cpu, r.rss_kib))
         med = {}
-        for name, runs in got.items():
-            med[name] = [median([x[i] for x in runs]) for i in range(5)]
+        for name, argv in clients(self.relay.port).items():
+            run(argv, timeout=60).check("cold bytes " + name)
+            conns = self.relay.take()
+            med[name] = [median([x[i] for x in got[name]]) for i in range(3)] + \
+                [sum(u for u, _ in conns), sum(d for _, d in conns)]
             for i, (metric, unit) in enumerate((("wall", "s"), ("cpu", "s"), ("rss", "KiB"),
                                                 ("uplink", "B"), ("downlink", "B"))):
                 self.record("cold", name, metric, med[name][i], unit)
@@ -180,34 +186,45 @@ class Bench:
         return (sum(1 for l in lines if l.split()[8] == "r"),
                 sum(1 for l in lines if l.split()[9] == "1"), len(lines))
 
-    def reconnect(self, count=100):
-        sessions = os.path.join(self.o.work, "sessions")
-        variants = [("alertpost", lambda i: self.alertpost(self.relay.port, "-d", BODY))]
+    def _reconnect_variants(self, port, tag):
+        sessions = os.path.join(self.o.work, "sessions-" + tag)
+        variants = [("alertpost", lambda i: self.alertpost(port, "-d", BODY))]
         if self.features["--ssl-sessions"]:
             variants.append(("alertpost --ssl-sessions", lambda i: self.alertpost(
-                self.relay.port, "--ssl-sessions", sessions, "-d", BODY)))
+                port, "--ssl-sessions", sessions, "-d", BODY)))
             variants.append(("alertpost --ssl-sessions, keyed", lambda i: self.alertpost(
-                self.relay.port, "--ssl-sessions", sessions + "-0rtt", "-H",
-                "Idempotency-Key: bench-%d" % i, "-d", BODY)))
-        variants.append(("curl", lambda i: self.curl(self.relay.port, "-d", BODY)))
+                port, "--ssl-sessions", sessions + "-0rtt", "-H",
+                "Idempotency-Key: bench-%s-%d" % (tag, i), "-d", BODY)))
+        variants.append(("curl", lambda i: self.curl(port, "-d", BODY)))
+        return variants
+
+    def reconnect(self, count=100):
+        """`count` one-alert processes of each variant, interleaved, straight
+        to nginx: the summed wall time. Then 10 of each through the relay, one
+        variant after another: bytes of the first (full) and later
+        connections, and how many nginx resumed or took as early data."""
+        walls = {}
+        variants = self._reconnect_variants(self.port, "timed")
+        for i in range(count):
+            for name, argv_of in variants:
+                walls[name] = walls.get(name, 0.0) + run_timed(argv_of(i))
         result = {}
-        for name, argv_of in variants:
+        for name, argv_of in self._reconnect_variants(self.relay.port, "bytes"):
             before = len(self.nginx.log_lines())
-            t0 = time.monotonic()
-            for i in range(count):
-                run(argv_of(i), timeout=60).check("reconnect " + name)
-            wall = time.monotonic() - t0
+            for i in range(10):
+                run(argv_of(i), timeout=60).check("reconnect bytes " + name)
             conns = self.relay.take()
             time.sleep(0.3)
-            result[name] = (wall, conns) + self._reused(before)
+            result[name] = (walls[name], conns) + self._reused(before)
         before = len(self.nginx.log_lines())
         t0 = time.monotonic()
-        run(self.curl_config(self.relay.port, count, 'header = "Connection: close"\n')
+        run(self.curl_config(self.relay.port, 10, 'header = "Connection: close"\n')
             ).check("curl Connection: close")
         result["curl, one process"] = (time.monotonic() - t0, self.relay.take()) + \
             self._reused(before)
         for name, (wall, conns, reused, early, n) in result.items():
-            self.record("reconnect", name, "wall for %d" % count, wall, "s")
+            if name != "curl, one process":
+                self.record("reconnect", name, "wall for %d" % count, wall, "s")
             self.record("reconnect", name, "resumed", reused, "of %d" % n)
             self.record("reconnect", name, "early data", early, "of %d" % n)
             if conns:
@@ -216,10 +233,12 @@ class Bench:
                 self.record("reconnect", name, "bytes, first connection", first, "B")
                 self.record("reconnect", name, "bytes, later connection (median)", rest, "B")
         curl_wall = result["curl"][0]
-        self.ratio("100 one-alert processes", result["alertpost"][0], "curl", curl_wall, "s")
+        self.ratio("%d one-alert processes" % count, result["alertpost"][0], "curl", curl_wall,
+                   "s")
         if "alertpost --ssl-sessions" in result:
             s = result["alertpost --ssl-sessions"]
-            self.ratio("100 one-alert processes, --ssl-sessions", s[0], "curl", curl_wall, "s")
+            self.ratio("%d one-alert processes, --ssl-sessions" % count, s[0], "curl",
+                       curl_wall, "s")
             c = result["curl, one process"]
             self.ratio("resumed one-alert connection, bytes",
                        median([u + d for u, d in s[1][1:]]), "curl",
@@ -240,29 +259,29 @@ class Bench:
         return run(argv, reqs, timeout=300)
 
     def pipeline(self, count=10000):
+        """Interleaved repetitions of each run; the median rates."""
         lines = b"".join(b'{"seq":%d,"alert":"disk full","host":"db-1"}\n' % i
                          for i in range(count))
-        rates = {}
-        before = len(self.nginx.log_lines())
-        r = run(self.alertpost(self.port, "--lines"), lines).check("pipeline 1")
-        rates["alertpost, 1 in flight"] = count / r.wall
+        runs = {"alertpost, 1 in flight": lambda: run(self.alertpost(self.port, "--lines"),
+                                                       lines),
+                "openssl s_client, all at once": lambda: self.s_client_pipeline(count)}
         if self.features["--pipeline"]:
-            r = run(self.alertpost(self.port, "--lines", "--pipeline", "16"), lines
-                    ).check("pipeline 16")
-            rates["alertpost --pipeline 16"] = count / r.wall
-        r = self.s_client_pipeline(count)
-        rates["openssl s_client, all at once"] = count / r.wall
-        delivered = len(self.nginx.log_lines()) - before
+            runs["alertpost --pipeline 16"] = lambda: run(
+                self.alertpost(self.port, "--lines", "--pipeline", "16"), lines)
+        got = {name: [] for name in runs}
+        for _ in range(max(3, self.o.runs // 2)):
+            for name, go in runs.items():
+                got[name].append(count / go().check("pipeline " + name).wall)
+        rates = {name: median(r) for name, r in got.items()}
         for name, rate in rates.items():
-            self.record("pipeline", name, "alerts/s", rate, "1/s")
-        self.record("pipeline", "nginx", "requests logged", delivered, "")
+            self.record("pipeline", name, "alerts/s (median)", rate, "1/s")
         base = rates["alertpost, 1 in flight"]
-        self.ratio("10,000 alerts, 1 in flight (rate)", base, "openssl s_client",
+        self.ratio("%d alerts, 1 in flight (rate)" % count, base, "openssl s_client",
                    rates["openssl s_client, all at once"], "1/s")
         if "alertpost --pipeline 16" in rates:
-            self.ratio("10,000 alerts, --pipeline 16 (rate)", rates["alertpost --pipeline 16"],
+            self.ratio("%d alerts, --pipeline 16 (rate)" % count, rates["alertpost --pipeline 16"],
                        "alertpost, 1 in flight", base, "1/s")
-            self.ratio("10,000 alerts, --pipeline 16 (rate)", rates["alertpost --pipeline 16"],
+            self.ratio("%d alerts, --pipeline 16 (rate)" % count, rates["alertpost --pipeline 16"],
                        "openssl s_client", rates["openssl s_client, all at once"], "1/s")
 
     def instructions(self):

@@ -100,6 +100,20 @@ def run(argv, stdin=b"", timeout=300):
     return Run(wall, cpu, rss, p.returncode, (err[0] if err else b"").decode(errors="replace"))
 
 
+def run_timed(argv, timeout=60):
+    """Runs argv and returns its wall time alone, with nothing between this
+    script and the process (no GNU time, no polling): for many short runs
+    whose sum is the figure. SystemExit if it fails."""
+    t0 = time.monotonic()
+    p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False,
+                       timeout=timeout)
+    wall = time.monotonic() - t0
+    if p.returncode != 0:
+        raise SystemExit("bench: %s failed (exit %d): %s"
+                         % (argv[0], p.returncode, p.stderr.decode(errors="replace")[-400:]))
+    return wall
+
+
 class CountingRelay:
     """A loopback relay to `target_port` that counts, per connection, the
     bytes each way: what a client put on the wire, handshake included.
