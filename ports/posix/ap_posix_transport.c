@@ -451,11 +451,22 @@ static ap_status_t resolve(ap_posix_conn_t *conn, const char *host,
     return AP_OK;
 }
 
+/* Bytes read ahead belong to the connection they came from. */
+static void ahead_discard(ap_posix_conn_t *conn)
+{
+    conn->ahead_pos = 0;
+    conn->ahead_len = 0;
+}
+
 static void posix_close(void *ctx)
 {
     ap_posix_conn_t *conn = ctx;
 
-    if (conn == NULL || conn->fd < 0) {
+    if (conn == NULL) {
+        return;
+    }
+    ahead_discard(conn);
+    if (conn->fd < 0) {
         return;
     }
     /* Not retried on EINTR: on Linux the descriptor is already gone, and a
@@ -620,26 +631,15 @@ static int32_t posix_send(void *ctx, const uint8_t *buf, size_t len,
     }
 }
 
-static int32_t posix_recv(void *ctx, uint8_t *buf, size_t size,
-                          uint32_t timeout_ms)
+/* One recv() into buf, waiting for data within timeout_ms; the contract's
+ * outcomes, never 0. */
+static int32_t recv_bounded(ap_posix_conn_t *conn, uint8_t *buf, size_t size,
+                            uint32_t timeout_ms)
 {
-    ap_posix_conn_t *conn = ctx;
     ap_posix_deadline_t dl;
-    size_t chunk;
+    size_t chunk = (size_t)clamp_len(size);
 
-    if (conn == NULL || (buf == NULL && size > 0)) {
-        return AP_ERR_BAD_ARG;
-    }
-    if (conn->fd < 0) {
-        set_detail(conn, 0, "receive on a connection that is not open");
-        return AP_ERR_IO;
-    }
-    if (size == 0) {
-        return 0;
-    }
-    chunk = (size_t)clamp_len(size);
     deadline_start(&dl, timeout_ms);
-
     for (;;) {
         ssize_t n = recv(conn->fd, buf, chunk, 0);
         int ready;
@@ -666,6 +666,58 @@ static int32_t posix_recv(void *ctx, uint8_t *buf, size_t size,
     }
 }
 
+/* Up to size of the bytes read ahead; there is at least one. */
+static int32_t ahead_take(ap_posix_conn_t *conn, uint8_t *buf, size_t size)
+{
+    size_t avail = conn->ahead_len - conn->ahead_pos;
+    size_t n = size < avail ? size : avail;
+
+    memcpy(buf, conn->ahead + conn->ahead_pos, n);
+    conn->ahead_pos += n;
+    if (conn->ahead_pos == conn->ahead_len) {
+        ahead_discard(conn);
+    }
+    return (int32_t)n;
+}
+
+/*
+ * Bytes read ahead are handed out first, without a system call, and stand
+ * for "already arrived" (a zero timeout returns them too). An end or failure
+ * behind them is only met by the recv() after the last one is taken, so it
+ * is reported in its place in the stream. A read at least as large as the
+ * buffer goes straight into the caller's memory.
+ */
+static int32_t posix_recv(void *ctx, uint8_t *buf, size_t size,
+                          uint32_t timeout_ms)
+{
+    ap_posix_conn_t *conn = ctx;
+    int32_t n;
+
+    if (conn == NULL || (buf == NULL && size > 0)) {
+        return AP_ERR_BAD_ARG;
+    }
+    if (conn->fd < 0) {
+        set_detail(conn, 0, "receive on a connection that is not open");
+        return AP_ERR_IO;
+    }
+    if (size == 0) {
+        return 0;
+    }
+    if (conn->ahead_pos < conn->ahead_len) {
+        return ahead_take(conn, buf, size);
+    }
+    if (size >= sizeof conn->ahead) {
+        return recv_bounded(conn, buf, size, timeout_ms);
+    }
+    n = recv_bounded(conn, conn->ahead, sizeof conn->ahead, timeout_ms);
+    if (n <= 0) {
+        return n;
+    }
+    conn->ahead_pos = 0;
+    conn->ahead_len = (size_t)n;
+    return ahead_take(conn, buf, size);
+}
+
 static const char *posix_describe(void *ctx)
 {
     const ap_posix_conn_t *conn = ctx;
@@ -680,6 +732,7 @@ void ap_posix_transport_init(ap_transport_t *transport, ap_posix_conn_t *conn)
 {
     if (conn != NULL) {
         conn->fd = -1;
+        ahead_discard(conn);
         clear_detail(conn);
     }
     if (transport != NULL) {

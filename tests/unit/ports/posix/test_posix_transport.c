@@ -1009,6 +1009,230 @@ static void test_reconnect_after_failure(void **state)
     assert_int_equal(s.accepted, 1);
 }
 
+/* ---- read-ahead ------------------------------------------------------- */
+
+/* A connection whose peer is the test itself: *peer is the accepted end. */
+static void t_connect_to_self(ap_transport_t *t, ap_posix_conn_t *conn,
+                              int *listen_fd, int *peer)
+{
+    uint16_t port = 0;
+
+    ap_posix_transport_init(t, conn);
+    *listen_fd = t_listen(AF_INET, 4, 0, &port);
+    assert_true(*listen_fd >= 0);
+    t_connect_ok(t, "127.0.0.1", port);
+    *peer = t_accept(*listen_fd, NULL);
+    assert_true(*peer >= 0);
+}
+
+/* Bytes waiting in the kernel for fd, looked at and left there. */
+static size_t t_kernel_queued(int fd)
+{
+    static uint8_t scratch[2 * AP_POSIX_READAHEAD];
+    ssize_t n = recv(fd, scratch, sizeof scratch, MSG_PEEK);
+
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* Wait (bounded) until the peer's write of want bytes has all arrived, so
+ * that one recv() can take it whole. */
+static void t_wait_queued(int fd, size_t want)
+{
+    int rounds = 0;
+
+    while (t_kernel_queued(fd) < want && rounds++ < 2000) {
+        t_sleep_ms(5);
+    }
+    assert_int_equal(t_kernel_queued(fd), want);
+}
+
+static void t_peer_write(int peer, const uint8_t *buf, size_t len)
+{
+    assert_int_equal(send(peer, buf, len, 0), (ssize_t)len);
+}
+
+/* Connected to the test itself, with the peer's len bytes all arrived. */
+static void t_self_with_bytes(ap_transport_t *t, ap_posix_conn_t *conn,
+                              int *listen_fd, int *peer, const uint8_t *bytes,
+                              size_t len)
+{
+    t_connect_to_self(t, conn, listen_fd, peer);
+    t_peer_write(*peer, bytes, len);
+    t_wait_queued(conn->fd, len);
+}
+
+/* Closes what a test opened; peer is -1 when the test closed it itself. */
+static void t_self_end(ap_transport_t *t, int listen_fd, int peer)
+{
+    t->close(t->ctx);
+    if (peer >= 0) {
+        (void)close(peer);
+    }
+    (void)close(listen_fd);
+}
+
+/* Three small records (a 5-byte header, then the body, as Mbed TLS reads
+ * them) in one write: the first receive takes all of it from the socket in
+ * one system call; the other five are served from what it read. */
+static void test_small_reads_share_one_system_call(void **state)
+{
+    static const size_t piece[] = { 5, 11, 5, 30, 5, 7 };
+    uint8_t stream[5 + 11 + 5 + 30 + 5 + 7];
+    uint8_t got[sizeof stream];
+    ap_transport_t t;
+    ap_posix_conn_t conn;
+    size_t off = 0;
+    size_t i;
+    int lfd;
+    int peer;
+
+    (void)state;
+    t_fill(stream, sizeof stream, 0x5eedu);
+    t_self_with_bytes(&t, &conn, &lfd, &peer, stream, sizeof stream);
+
+    for (i = 0; i < sizeof piece / sizeof piece[0]; i++) {
+        assert_int_equal(t.recv(t.ctx, got + off, piece[i], 2000), (int32_t)piece[i]);
+        off += piece[i];
+        /* The peer's write was consumed whole by the first call. */
+        assert_int_equal(t_kernel_queued(conn.fd), 0);
+    }
+    assert_memory_equal(got, stream, sizeof stream);
+    /* All handed out: a poll now finds nothing. */
+    assert_int_equal(t.recv(t.ctx, got, sizeof got, 0), AP_ERR_TIMEOUT);
+
+    t_self_end(&t, lfd, peer);
+}
+
+/* Bytes read ahead have arrived: a zero-timeout receive returns them (a
+ * short read when fewer than asked), and only then reports nothing. */
+static void test_zero_timeout_returns_buffered_bytes(void **state)
+{
+    uint8_t stream[20];
+    uint8_t got[64];
+    ap_transport_t t;
+    ap_posix_conn_t conn;
+    int lfd;
+    int peer;
+
+    (void)state;
+    t_fill(stream, sizeof stream, 0x20u);
+    t_self_with_bytes(&t, &conn, &lfd, &peer, stream, sizeof stream);
+
+    assert_int_equal(t.recv(t.ctx, got, 4, 2000), 4);
+    assert_int_equal(t_kernel_queued(conn.fd), 0);
+    assert_int_equal(t.recv(t.ctx, got + 4, sizeof got - 4, 0), 16);
+    assert_memory_equal(got, stream, sizeof stream);
+    assert_int_equal(t.recv(t.ctx, got, sizeof got, 0), AP_ERR_TIMEOUT);
+
+    t_self_end(&t, lfd, peer);
+}
+
+/* The peer writes and ends the stream before the first receive: every
+ * byte comes first, then the end, once they are all taken. */
+static void test_close_after_buffered_bytes_comes_last(void **state)
+{
+    static const uint8_t bye[10] = "0123456789";
+    uint8_t got[sizeof bye];
+    ap_transport_t t;
+    ap_posix_conn_t conn;
+    int lfd;
+    int peer;
+
+    (void)state;
+    t_connect_to_self(&t, &conn, &lfd, &peer);
+    t_peer_write(peer, bye, sizeof bye);
+    (void)close(peer);
+    t_wait_queued(conn.fd, sizeof bye);
+
+    assert_int_equal(t.recv(t.ctx, got, 3, 2000), 3);
+    assert_int_equal(t.recv(t.ctx, got + 3, 3, 0), 3);
+    assert_int_equal(t.recv(t.ctx, got + 6, 3, 2000), 3);
+    assert_string_equal(t.describe(t.ctx), "");
+    assert_int_equal(t.recv(t.ctx, got + 9, 3, 0), 1);
+    assert_memory_equal(got, bye, sizeof bye);
+    assert_int_equal(t.recv(t.ctx, got, 3, 2000), AP_ERR_CLOSED);
+    assert_string_equal(t.describe(t.ctx), "connection closed by peer");
+
+    t_self_end(&t, lfd, -1);
+}
+
+/* A reset that arrives while bytes are read ahead: the bytes first, then
+ * the failure. */
+static void test_reset_after_buffered_bytes_comes_last(void **state)
+{
+    uint8_t stream[12];
+    uint8_t got[sizeof stream];
+    ap_transport_t t;
+    ap_posix_conn_t conn;
+    struct pollfd pfd;
+    int lfd;
+    int peer;
+
+    (void)state;
+    t_fill(stream, sizeof stream, 0x12u);
+    t_self_with_bytes(&t, &conn, &lfd, &peer, stream, sizeof stream);
+    assert_int_equal(t.recv(t.ctx, got, 2, 2000), 2);
+
+    t_reset_close(peer);
+    /* The kernel's queue is empty, so readiness now means the reset. */
+    pfd.fd = conn.fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    assert_int_equal(poll(&pfd, 1, T_PEER_WAIT_MS), 1);
+
+    assert_int_equal(t.recv(t.ctx, got + 2, sizeof got - 2, 0), 10);
+    assert_memory_equal(got, stream, sizeof stream);
+    assert_int_equal(t.recv(t.ctx, got, sizeof got, 2000), AP_ERR_IO);
+    assert_string_equal(t.describe(t.ctx), "connection reset by peer");
+
+    t_self_end(&t, lfd, -1);
+}
+
+/* What was read ahead on one connection is never handed out on the next. */
+static void test_reconnect_discards_buffered_bytes(void **state)
+{
+    static const uint8_t old_bytes[] = "old connection";
+    static const uint8_t new_bytes[] = "new";
+    uint8_t got[sizeof old_bytes];
+    ap_transport_t t;
+    ap_posix_conn_t conn;
+    uint16_t port = 0;
+    int lfd;
+    int lfd2;
+    int peer;
+    int peer2;
+
+    (void)state;
+    t_self_with_bytes(&t, &conn, &lfd, &peer, old_bytes, sizeof old_bytes);
+    assert_int_equal(t.recv(t.ctx, got, 1, 2000), 1);
+    assert_int_equal(got[0], 'o');
+
+    lfd2 = t_listen(AF_INET, 4, 0, &port);
+    assert_true(lfd2 >= 0);
+    t_connect_ok(&t, "127.0.0.1", port);
+    peer2 = t_accept(lfd2, NULL);
+    assert_true(peer2 >= 0);
+    /* Nothing has arrived on the new connection yet. */
+    assert_int_equal(t.recv(t.ctx, got, sizeof got, 0), AP_ERR_TIMEOUT);
+    t_peer_write(peer2, new_bytes, sizeof new_bytes);
+    assert_int_equal(t_recv_exact(&t, got, sizeof new_bytes), sizeof new_bytes);
+    assert_memory_equal(got, new_bytes, sizeof new_bytes);
+
+    /* After a close nothing is handed out, read ahead or not. */
+    t_peer_write(peer2, new_bytes, sizeof new_bytes);
+    t_wait_queued(conn.fd, sizeof new_bytes);
+    assert_int_equal(t.recv(t.ctx, got, 1, 2000), 1);
+    t.close(t.ctx);
+    assert_int_equal(t.recv(t.ctx, got, sizeof got, 0), AP_ERR_IO);
+    assert_string_equal(t.describe(t.ctx),
+                        "receive on a connection that is not open");
+
+    (void)close(peer);
+    (void)close(peer2);
+    (void)close(lfd);
+    (void)close(lfd2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1031,6 +1255,11 @@ int main(void)
         cmocka_unit_test(test_send_timeout_when_peer_never_reads),
         cmocka_unit_test(test_close_is_idempotent_and_io_after_close_fails),
         cmocka_unit_test(test_reconnect_after_failure),
+        cmocka_unit_test(test_small_reads_share_one_system_call),
+        cmocka_unit_test(test_zero_timeout_returns_buffered_bytes),
+        cmocka_unit_test(test_close_after_buffered_bytes_comes_last),
+        cmocka_unit_test(test_reset_after_buffered_bytes_comes_last),
+        cmocka_unit_test(test_reconnect_discards_buffered_bytes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
