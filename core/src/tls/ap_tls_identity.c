@@ -50,8 +50,8 @@ static void key_refused(ap_client_t *c, int ret)
                                "TLS build lacks: %s", why);
         return;
     }
-    ap_client_set_error(c, "the client key could not be read: %s. Is it a private key "
-                           "(PEM or DER: PKCS#8, SEC1 or PKCS#1)?", why);
+    ap_client_set_error(c, "the client key could not be read: %s."
+                           AP_HINT(" Is it a private key (PEM or DER: PKCS#8, SEC1 or PKCS#1)?"), why);
 }
 
 static ap_status_t parse_chain(ap_client_t *c, ap_tls_identity_t *id, const ap_identity_t *in)
