@@ -296,8 +296,8 @@ static void on_queue_event(void *ctx, const ap_queue_event_t *ev)
         printf("alert_poster: attempt %" PRIu32 " key=%s\n", ev->attempt, key);
         break;
     case AP_QUEUE_EV_RESEND:
-        printf("alert_poster: re-send %" PRIu32 " key=%s (the last attempt may have "
-               "arrived; the key lets the server drop a duplicate)\n", ev->attempt, key);
+        /* The last attempt may have arrived: the key lets the server drop it. */
+        printf("alert_poster: re-send %" PRIu32 " key=%s\n", ev->attempt, key);
         break;
     case AP_QUEUE_EV_DELIVERED: {
         const ap_client_info_t *info = ap_client_info(&g_client);
@@ -317,8 +317,7 @@ static void on_queue_event(void *ctx, const ap_queue_event_t *ev)
                ev->from_retry_after ? " (Retry-After)" : "");
         break;
     case AP_QUEUE_EV_DEAD_LETTER:
-        printf("alert_poster: dead-letter key=%s status=%s http=%d: the server refused "
-               "this alert for good; it is kept in the flash log's dead part\n",
+        printf("alert_poster: dead-letter key=%s status=%s http=%d: kept in the dead part\n",
                key, ap_status_str(ev->status), ev->http_status);
         break;
     case AP_QUEUE_EV_STOPPED:
@@ -430,8 +429,8 @@ static ap_status_t queue_open(const char *path)
     }
     st = ap_store_flash_init(&g_log, &g_flash.dev, &g_store);
     if (st != AP_OK) {
-        printf("alert_poster: the flash log in %s cannot be recovered (%s); move the file "
-               "aside to start afresh\n", path, ap_status_str(st));
+        printf("alert_poster: the flash log in %s cannot be recovered (%s)\n", path,
+               ap_status_str(st));
         return st;
     }
     ap_queue_config_defaults(&qc);
@@ -482,8 +481,8 @@ static ap_status_t enqueue_alerts(unsigned long seq, unsigned long count)
         alert.body_len = (size_t)body_len;
         st = ap_queue_enqueue(&g_queue, &alert, key);
         if (st != AP_OK) {
-            printf("alert_poster: alert seq=%lu NOT queued (%s): the flash log refused it, "
-                   "nothing was evicted\n", seq + i, ap_status_str(st));
+            printf("alert_poster: alert seq=%lu NOT queued (%s), nothing evicted\n", seq + i,
+                   ap_status_str(st));
             return st;
         }
         printf("alert_poster: queued seq=%lu key=%s body %s\n", seq + i, key, g_body);
@@ -516,8 +515,8 @@ static ap_status_t flush_queue(uint32_t window_ms)
             return st;
         }
         if (ap_mps2_now_ms() - t0 + wait_ms >= window_ms) {
-            printf("alert_poster: flush window of %" PRIu32 " ms over; what is left stays "
-                   "in flash for the next boot\n", window_ms);
+            printf("alert_poster: flush window of %" PRIu32 " ms over; the rest stays in "
+                   "flash\n", window_ms);
             return g_last_failure;
         }
         ap_client_close(&g_client);
@@ -585,8 +584,8 @@ static ap_status_t identity_open(const char **why)
     ap_status_t st;
 
     if (found == AP_MPS2_IDENTITY_NONE) {
-        printf("alert_poster: identity: none provisioned (the identity region at %p is "
-               "blank): no client certificate\n", (const void *)region);
+        printf("alert_poster: identity: none provisioned (region at %p blank)\n",
+               (const void *)region);
         return AP_OK;
     }
     if (found == AP_MPS2_IDENTITY_CORRUPT) {
