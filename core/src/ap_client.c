@@ -646,8 +646,9 @@ static ap_status_t describe_status(ap_client_t *c, const ap_response_t *resp)
     }
     ap_client_set_error(c, "%s answered %d: the alert was not accepted%s", c->url.host, code,
                         refusal_code && c->info.client_cert_sent
-                            ? " (it had asked for this device's certificate: some servers, "
-                              "nginx among them, answer 400 to one they cannot verify)"
+                            ? AP_HINT(" (it had asked for this device's certificate: some "
+                                      "servers, nginx among them, answer 400 to one they "
+                                      "cannot verify)")
                             : "");
     return AP_ERR_HTTP_STATUS;
 }

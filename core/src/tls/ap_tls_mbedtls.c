@@ -488,12 +488,14 @@ static void whose_limit(const ap_client_t *c, ap_tls_version_t seen, char *buf, 
     bool server_too_old = seen != 0 && seen < AP_TLS_FLOOR;
 
     if (!server_too_old && c->tls_min > AP_TLS_FLOOR && (seen == 0 || seen < c->tls_min)) {
-        (void)snprintf(buf, size, "The limit is this client's minimum, %s (tls_min, the CLI's "
-                                  "--tls-min): the server offers only older versions.",
+        (void)snprintf(buf, size, "The limit is this client's minimum, %s"
+                                  AP_HINT(" (tls_min, the CLI's --tls-min)")
+                                  ": the server offers only older versions.",
                        ap_tls_version_str(c->tls_min));
     } else if (!server_too_old && c->tls_max < built) {
-        (void)snprintf(buf, size, "The limit may be this client's maximum, %s (tls_max, the "
-                                  "CLI's --tls-max): the server may require a newer version.",
+        (void)snprintf(buf, size, "The limit may be this client's maximum, %s"
+                                  AP_HINT(" (tls_max, the CLI's --tls-max)")
+                                  ": the server may require a newer version.",
                        ap_tls_version_str(c->tls_max));
     } else if (!server_too_old && built < AP_TLS_1_3) {
         (void)snprintf(buf, size, "The limit may be this build's ceiling, %s (%s): the server "
