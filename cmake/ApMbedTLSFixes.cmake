@@ -129,3 +129,48 @@ function(ap_mbedtls_fix_premaster target source_dir version include_var)
   set(${include_var} "${_dir}" PARENT_SCOPE)
   message(STATUS "${target}: Mbed TLS ${version} built with the TLS 1.2 premaster fix (#10757)")
 endfunction()
+
+# ap_mbedtls_fix_rsa_public_only(TARGET SOURCE_DIR VERSION SRCS_VAR)
+# Not an upstream bug but a size fix, for a build whose configuration
+# verifies RSA signatures and holds no RSA private key (the MPS2 firmware:
+# its device key is P-256 in PSA; the caller says so with
+# AP_MBEDTLS_RSA_PUBLIC_ONLY). Mbed TLS has no option for that: the pk RSA
+# table (sign, decrypt, pair check), PSA's RSA driver (sign, key-pair
+# import and export) and the key parser reach the private-key code, about
+# 6 KiB. In the build's copies of those four files the private-key
+# operations are macros that fail with MBEDTLS_ERR_PLATFORM_FEATURE_UNSUPPORTED
+# (cmake/mbedtls/rsa_public_only.inc, included after each file's headers),
+# so that code is no longer linked. An RSA client key is then refused when
+# it is parsed; RSA signature verification is untouched (the QEMU cases rsa
+# and rsa12).
+function(ap_mbedtls_fix_rsa_public_only target source_dir version srcs_var)
+  if(version VERSION_LESS 3.6.0)
+    return()
+  endif()
+  file(READ "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/mbedtls/rsa_public_only.inc" _macros)
+  set(_srcs ${${srcs_var}})
+  foreach(_name pk.c pk_wrap.c pkparse.c psa_crypto_rsa.c)
+    set(_files ${_srcs})
+    list(FILTER _files INCLUDE REGEX "/${_name}$")
+    list(GET _files 0 _file)
+    file(READ "${_file}" _text)
+    # After the last #include of the file's head, where every prototype the
+    # macros shadow has been declared.
+    string(FIND "${_text}" "\n#include " _at REVERSE)
+    if(_at EQUAL -1)
+      message(WARNING "${target}: ${_file} has no #include: the RSA public-only size fix is "
+                      "not applied to it")
+      continue()
+    endif()
+    math(EXPR _line "${_at} + 1")
+    string(SUBSTRING "${_text}" ${_line} -1 _rest)
+    string(FIND "${_rest}" "\n" _len)
+    math(EXPR _cut "${_line} + ${_len} + 1")
+    string(SUBSTRING "${_text}" 0 ${_cut} _head)
+    string(SUBSTRING "${_text}" ${_cut} -1 _body)
+    set(_text "${_head}${_macros}${_body}")
+    _ap_mbedtls_fix_use(${target} ${version} "${_file}" _text
+                        "RSA public-only size fix in ${_name}" _srcs)
+  endforeach()
+  set(${srcs_var} ${_srcs} PARENT_SCOPE)
+endfunction()

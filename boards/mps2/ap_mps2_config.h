@@ -51,6 +51,10 @@
 /* The firmware prints no -v trace: leave the certificate's names unformatted. */
 #define AP_TRACE_CERT_NAMES 0
 
+/* Error texts keep the host and the cause and drop the advice on what to do
+ * (ap_config.h): the console line says what failed, the manual what to try. */
+#define AP_ERROR_HINTS 0
+
 /* The firmware's queue posts one alert at a time: no state is kept for
  * alerts in flight behind the oldest (ap_queue.h's in_flight). */
 #define AP_QUEUE_MAX_IN_FLIGHT 1

@@ -45,22 +45,13 @@ if(AP_MPS2_LTO)
   add_link_options(-flto-partition=one)
 endif()
 
-# Mutual TLS in the firmware (the device identity of common/identity.h, the
-# core's client certificates): OFF leaves both out, about 5.7 KiB of flash
-# and 0.6 KiB of RAM, for a device whose servers never ask for a client
-# certificate (boards/mps2/ap_mps2_config.h turns the define into the core's
-# AP_CLIENT_IDENTITY). Every library of the image sees it.
-option(AP_MPS2_CLIENT_IDENTITY "Mutual TLS (a device certificate and key) in the MPS2 firmware" ON)
-if(NOT AP_MPS2_CLIENT_IDENTITY)
-  add_compile_definitions(AP_MPS2_CLIENT_IDENTITY=0)
-endif()
-
 # The firmware profile, one set of sizes for the whole image:
 #   full  Mbed TLS's standard 16 KiB input records and a 32 KiB pool
-#   lean  4 KiB input records (the client asks servers for small ones:
-#         max_fragment_length, and record_size_limit in TLS 1.3;
-#         cmake/mbedtls/mps2-3.6-lean.h says which servers honour them) and
-#         an 18 KiB pool
+#   lean  one alert over TLS 1.3 to a modern server with an ECDSA P-256
+#         chain: TLS 1.3 only, no RSA, no mutual TLS; 4 KiB input records
+#         (the client asks servers for small ones: max_fragment_length and
+#         record_size_limit; cmake/mbedtls/mps2-3.6-lean.h says which
+#         servers honour them) and an 18 KiB pool
 # Both read their DER trust anchors in place from flash (common/anchors.h).
 # Every library of the image sees AP_MPS2_PROFILE_LEAN; the top level picks
 # the Mbed TLS configuration by it.
@@ -79,6 +70,25 @@ endfunction()
 ap_mps2_choice(AP_MPS2_PROFILE "MPS2 firmware profile" full lean)
 if(AP_MPS2_PROFILE STREQUAL "lean")
   add_compile_definitions(AP_MPS2_PROFILE_LEAN=1)
+endif()
+
+# Mutual TLS in the firmware (the device identity of common/identity.h, the
+# core's client certificates): OFF leaves both out, about 5.7 KiB of flash
+# and 0.6 KiB of RAM, for a device whose servers never ask for a client
+# certificate (boards/mps2/ap_mps2_config.h turns the define into the core's
+# AP_CLIENT_IDENTITY). Every library of the image sees it. The lean profile
+# has none: a server that requires a client certificate refuses it (exit 13).
+if(AP_MPS2_PROFILE STREQUAL "lean")
+  if(AP_MPS2_CLIENT_IDENTITY)
+    message(STATUS "mps2: the lean profile has no mutual TLS: AP_MPS2_CLIENT_IDENTITY set OFF")
+  endif()
+  set(AP_MPS2_CLIENT_IDENTITY OFF CACHE BOOL
+      "Mutual TLS (a device certificate and key) in the MPS2 firmware" FORCE)
+else()
+  option(AP_MPS2_CLIENT_IDENTITY "Mutual TLS (a device certificate and key) in the MPS2 firmware" ON)
+endif()
+if(NOT AP_MPS2_CLIENT_IDENTITY)
+  add_compile_definitions(AP_MPS2_CLIENT_IDENTITY=0)
 endif()
 
 # Session resumption across the firmware's connections (the core's

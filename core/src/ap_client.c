@@ -216,16 +216,16 @@ static ap_status_t open_connection(ap_client_t *c)
         t->close(t->ctx);
         switch (st) {
         case AP_ERR_DNS:
-            ap_client_set_error(c, "cannot resolve %s%s%s. Check the host name.", host,
+            ap_client_set_error(c, "cannot resolve %s%s%s." AP_HINT(" Check the host name."), host,
                                 detail[0] ? ": " : "", detail);
             break;
         case AP_ERR_TIMEOUT:
-            ap_client_set_error(c, "timed out connecting to %s port %u after %u ms. Is "
-                                   "the server up and reachable?",
+            ap_client_set_error(c, "timed out connecting to %s port %u after %u ms."
+                                   AP_HINT(" Is the server up and reachable?"),
                                 host, (unsigned)c->url.port, (unsigned)c->info.connect_ms);
             break;
         case AP_ERR_CONNECT:
-            ap_client_set_error(c, "cannot connect to %s port %u%s%s. Is the server up?",
+            ap_client_set_error(c, "cannot connect to %s port %u%s%s." AP_HINT(" Is the server up?"),
                                 host, (unsigned)c->url.port, detail[0] ? ": " : "", detail);
             break;
         default:
@@ -670,8 +670,9 @@ static ap_status_t describe_status(ap_client_t *c, const ap_response_t *resp)
     }
     ap_client_set_error(c, "%s answered %d: the alert was not accepted%s", c->url.host, code,
                         refusal_code && c->info.client_cert_sent
-                            ? " (it had asked for this device's certificate: some servers, "
-                              "nginx among them, answer 400 to one they cannot verify)"
+                            ? AP_HINT(" (it had asked for this device's certificate: some "
+                                      "servers, nginx among them, answer 400 to one they "
+                                      "cannot verify)")
                             : "");
     return AP_ERR_HTTP_STATUS;
 }

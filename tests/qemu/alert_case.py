@@ -48,6 +48,12 @@ region (boards/mps2/common/anchors.h; run_qemu.py --anchors), found with
 profile (AP_MPS2_PROFILE=lean, 4 KiB input records); the build registers
 them for it only.
 
+--profile lean (the build passes the image's AP_MPS2_PROFILE) is the lean
+image, which verifies ECDSA P-256 chains only: rsa and rsa12 must be refused
+with exit 10 before any request and before any handshake completes, the
+FAILED line naming the sink's handshake_failure alert, and a line saying
+that the image has no RSA.
+
 --mbedtls-major says which Mbed TLS line the firmware was built with (the
 build passes it). A 2.28 firmware has no TLS 1.3: against a TLS 1.3-only
 sink (tls13, rsa) its policy offers nothing the sink accepts, so those cases
@@ -110,6 +116,16 @@ BUFFER_VERDICT = (r"^alert_poster: FAILED status=TLS failure TLS handshake with 
                   r"failed: Mbed TLS error -0x7100\. Nothing was sent\.$")
 VERDICTS = {"bigchain": BUFFER_VERDICT, "ignoremfl": BUFFER_VERDICT,
             "noanchors": r"^alert_poster: FAILED status=\S.* no trust anchors$"}
+# The lean profile (ECDSA P-256 chains only, no RSA): a sink with an RSA
+# certificate is refused before any request (it answers the hello, which
+# offers no RSA signature, with a handshake_failure alert), and the firmware
+# says what it leaves out.
+LEAN_REFUSED = ("rsa", "rsa12")
+LEAN_VERDICT = (r"^alert_poster: FAILED status=TLS failure TLS handshake with localhost "
+                r"failed: the server sent a handshake_failure alert \(40\)\. Nothing was sent\.$")
+LEAN_SCOPE = r"^alert_poster: lean image: ECDSA P-256 certificates only \(no RSA\)$"
+
+
 # Certificates of the PKI that pad big-chain.pem past 4 KiB; the sink sends
 # them after its real chain, and the firmware must not get that far.
 PADDING = ["rsa.pem", "device-rsa.pem", "other-root.pem", "client-root.pem",
@@ -126,9 +142,11 @@ def big_chain(pki, stem):
     return path
 
 
-def expectation(case, mbedtls_major):
+def expectation(case, mbedtls_major, profile="full"):
     """(chain, sink options, exit status, TLS version or None) for a case."""
     chain, sink_opts, want_exit, want_tls = CASES[case]
+    if profile == "lean" and case in LEAN_REFUSED:
+        return chain, sink_opts, EXIT_TLS, None
     if mbedtls_major == 2:
         if sink_opts[:2] == ["--tls-min", "1.3"]:
             return chain, sink_opts, EXIT_VERSION, None
@@ -159,13 +177,16 @@ def main():
     ap.add_argument("--workdir", required=True, help="for logs and the sink's record")
     ap.add_argument("--mbedtls-major", type=int, choices=(2, 3), default=3,
                     help="Mbed TLS line of the firmware (2 = 2.28, TLS 1.2 only)")
+    ap.add_argument("--profile", choices=("full", "lean"), default="full",
+                    help="the image's AP_MPS2_PROFILE (lean: ECDSA P-256 chains only)")
     ap.add_argument("--qemu", default="qemu-system-arm")
     ap.add_argument("--timeout", type=float, default=90.0)
     ap.add_argument("--nm", default="arm-none-eabi-nm",
                     help="to find the image's trust-anchor region")
     args = ap.parse_args()
 
-    chain, sink_opts, want_exit, want_tls = expectation(args.case, args.mbedtls_major)
+    chain, sink_opts, want_exit, want_tls = expectation(args.case, args.mbedtls_major,
+                                                        args.profile)
     os.makedirs(args.workdir, exist_ok=True)
     stem = os.path.join(args.workdir, "alert_%s_%s" % (args.case, args.machine))
     record = stem + ".jsonl"
@@ -234,6 +255,13 @@ def main():
                         % ("entropy" if args.case == "noentropy" else "trust anchors"))
         if args.case in VERDICTS and not re.search(VERDICTS[args.case], uart, re.M):
             return fail("the FAILED line is not %r: %s" % (VERDICTS[args.case], verdict.group(0)))
+        if args.profile == "lean" and args.case in LEAN_REFUSED:
+            if not re.search(LEAN_VERDICT, uart, re.M):
+                return fail("the FAILED line is not %r: %s" % (LEAN_VERDICT, verdict.group(0)))
+            if not re.search(LEAN_SCOPE, uart, re.M):
+                return fail("the lean firmware did not say what it leaves out")
+            if any(e.get("event") == "handshake_ok" for e in events):
+                return fail("the sink completed a handshake the lean firmware cannot make")
         if args.case == "ignoremfl":
             with open(uart_log + ".server", encoding="utf-8", errors="replace") as f:
                 if not re.search(r"^relay: stripped max_fragment_length \(code \d\)",

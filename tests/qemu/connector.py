@@ -25,6 +25,7 @@ import argparse
 import os
 import select
 import socket
+import struct
 import sys
 import time
 
@@ -77,6 +78,23 @@ def pump(sock, log):
     note(log, "closed %d %d" % (sent, received))
 
 
+def refuse(log):
+    """Ends the guest's connection with a reset, as a refused connection
+    would: QEMU hands the command a TCP socket, and a zero linger time makes
+    its close a reset, which QEMU passes to the guest. A plain exit would end
+    it with a FIN, or a reset, by whether the guest had written first: a race
+    the sink-down cases could lose (a close during the handshake is not
+    retried)."""
+    note(log, "refused")
+    try:
+        guest = socket.socket(fileno=os.dup(0))
+        guest.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        guest.close()
+    except OSError as e:
+        note(log, "no reset (%s): the connection ends as the exit closes it" % e)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -85,13 +103,11 @@ def main():
     args = ap.parse_args()
     port = read_port(args.ready_file)
     if port is None:
-        note(args.log, "refused")
-        return 0
+        return refuse(args.log)
     try:
         sock = socket.create_connection(("127.0.0.1", port), timeout=5.0)
     except OSError:
-        note(args.log, "refused")
-        return 0
+        return refuse(args.log)
     sock.settimeout(None)
     note(args.log, "connected %d" % port)
     try:

@@ -21,7 +21,10 @@ Cases (the sink serves pki.py's ECDSA chain and trusts only the client CA):
              PSA key), the key as SEC1 rather than PKCS#8 -> exit 0,
              delivered over TLS 1.2, as mtls
   nocert     nothing loaded into the identity region -> exit 13 (client
-             certificate), the sink's handshake failed, no request
+             certificate), the sink's handshake failed, no request; with
+             --built-without-identity (an image without mutual TLS, the
+             lean profile's) the same, and the firmware must say it has
+             no mutual TLS
   untrusted  a device certificate from another CA -> exit 13, no request
   corrupt    the record's CRC does not check -> exit 14 (identity), before any
              connection: the sink saw nothing at all
@@ -156,7 +159,7 @@ def check_delivery(uart, events, cn, cert, want_tls):
     return 0
 
 
-def check_refusal(case, rc, uart, events):
+def check_refusal(case, rc, uart, events, without_identity=False):
     if [e for e in events if e.get("event") == "request"]:
         return fail("the sink received a request although the firmware was refused")
     verdict = re.search(r"^alert_poster: FAILED status=.*$", uart, re.M)
@@ -178,8 +181,10 @@ def check_refusal(case, rc, uart, events):
     want = "PEER_DID_NOT_RETURN_A_CERTIFICATE" if case == "nocert" else "CERTIFICATE_VERIFY_FAILED"
     if oks or len(fails) != 1 or want not in fails[0]:
         return fail("the sink should have failed the handshake with %s: %r" % (want, events))
-    if case == "nocert" and "identity: none provisioned" not in uart:
-        return fail("the firmware did not say it has no identity")
+    said = ("identity: this firmware is built without mutual TLS" if without_identity
+            else "identity: none provisioned")
+    if case == "nocert" and said not in uart:
+        return fail("the firmware did not say %r" % said)
     return 0
 
 
@@ -195,7 +200,12 @@ def main():
     ap.add_argument("--mbedtls-major", type=int, choices=(2, 3), default=3)
     ap.add_argument("--qemu", default="qemu-system-arm")
     ap.add_argument("--timeout", type=float, default=75.0)
+    ap.add_argument("--built-without-identity", action="store_true",
+                    help="the image has no mutual TLS (AP_MPS2_CLIENT_IDENTITY OFF): "
+                         "only nocert, which it must say")
     args = ap.parse_args()
+    if args.built_without_identity and CASES[args.case][1] is not None:
+        ap.error("an image without mutual TLS has only the case nocert")
 
     if shutil.which("openssl") is None:
         print("mtls_case: SKIP: no openssl command to make the device PKI", flush=True)
@@ -263,7 +273,7 @@ def main():
             return fail("the firmware did not report its identity as this Mbed TLS line should")
     if want_exit == EXIT_DELIVERED:
         return check_delivery(uart, events, cn, cert, want_tls)
-    return check_refusal(args.case, rc, uart, events)
+    return check_refusal(args.case, rc, uart, events, args.built_without_identity)
 
 
 if __name__ == "__main__":

@@ -177,6 +177,25 @@
 #endif
 
 /**
+ * 1: an error text (ap_client_error()) ends with advice on what to do
+ * ("Check the host name.", "Renew the server's certificate."). 0 drops the
+ * advice and keeps the rest: the host, the cause, and whether anything was
+ * sent. For small images whose operator reads the cause from the status and
+ * the log (0.8 KiB of flash in the MPS2 firmware).
+ */
+#ifndef AP_ERROR_HINTS
+#define AP_ERROR_HINTS 1
+#endif
+
+/** The advice part of an error text: @p text where AP_ERROR_HINTS is 1, ""
+ * where it is 0. Only for string literals joined to the rest of a format. */
+#if AP_ERROR_HINTS
+#define AP_HINT(text) text
+#else
+#define AP_HINT(text) ""
+#endif
+
+/**
  * How long closing a connection waits for the server's close_notify or end of
  * stream after sending its own. Short: the server has already answered; this
  * only keeps its last bytes from being left unread.

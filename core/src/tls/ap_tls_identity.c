@@ -50,8 +50,8 @@ static void key_refused(ap_client_t *c, int ret)
                                "TLS build lacks: %s", why);
         return;
     }
-    ap_client_set_error(c, "the client key could not be read: %s. Is it a private key "
-                           "(PEM or DER: PKCS#8, SEC1 or PKCS#1)?", why);
+    ap_client_set_error(c, "the client key could not be read: %s."
+                           AP_HINT(" Is it a private key (PEM or DER: PKCS#8, SEC1 or PKCS#1)?"), why);
 }
 
 static ap_status_t parse_chain(ap_client_t *c, ap_tls_identity_t *id, const ap_identity_t *in)
@@ -155,8 +155,8 @@ static ap_status_t load_key(ap_client_t *c, ap_tls_t *t, const ap_identity_t *in
     if (in->psa_key_id != 0) {
         if (ap_compat_setup_opaque(&id->key, in->psa_key_id) != 0) {
             ap_client_set_error(c, "the PSA key %lu cannot be used: it does not exist or cannot "
-                                   "sign, or this build (%s) has no opaque keys (Mbed TLS 3.6 "
-                                   "with MBEDTLS_USE_PSA_CRYPTO)",
+                                   "sign, or this build (%s) has no opaque keys"
+                                   AP_HINT(" (Mbed TLS 3.6 with MBEDTLS_USE_PSA_CRYPTO)"),
                                 (unsigned long)in->psa_key_id, ap_tls_library_name());
             return AP_ERR_TLS_SETUP;
         }
@@ -171,7 +171,8 @@ static ap_status_t load_key(ap_client_t *c, ap_tls_t *t, const ap_identity_t *in
 #endif
     ap_client_set_error(c, "the signer cannot be used: it needs a sign function and sig_len, "
                            "and a build on Mbed TLS 2.28 with MBEDTLS_PK_RSA_ALT_SUPPORT "
-                           "(this is %s; on 3.6 use a PSA key id)", ap_tls_library_name());
+                           "(this is %s" AP_HINT("; on 3.6 use a PSA key id") ")",
+                        ap_tls_library_name());
     return AP_ERR_TLS_SETUP;
 }
 

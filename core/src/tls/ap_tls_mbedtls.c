@@ -488,12 +488,14 @@ static void whose_limit(const ap_client_t *c, ap_tls_version_t seen, char *buf, 
     bool server_too_old = seen != 0 && seen < AP_TLS_FLOOR;
 
     if (!server_too_old && c->tls_min > AP_TLS_FLOOR && (seen == 0 || seen < c->tls_min)) {
-        (void)snprintf(buf, size, "The limit is this client's minimum, %s (tls_min, the CLI's "
-                                  "--tls-min): the server offers only older versions.",
+        (void)snprintf(buf, size, "The limit is this client's minimum, %s"
+                                  AP_HINT(" (tls_min, the CLI's --tls-min)")
+                                  ": the server offers only older versions.",
                        ap_tls_version_str(c->tls_min));
     } else if (!server_too_old && c->tls_max < built) {
-        (void)snprintf(buf, size, "The limit may be this client's maximum, %s (tls_max, the "
-                                  "CLI's --tls-max): the server may require a newer version.",
+        (void)snprintf(buf, size, "The limit may be this client's maximum, %s"
+                                  AP_HINT(" (tls_max, the CLI's --tls-max)")
+                                  ": the server may require a newer version.",
                        ap_tls_version_str(c->tls_max));
     } else if (!server_too_old && built < AP_TLS_1_3) {
         (void)snprintf(buf, size, "The limit may be this build's ceiling, %s (%s): the server "
@@ -576,22 +578,22 @@ static ap_status_t refuse_certificate_flags(ap_client_t *c, uint32_t f)
     if (t->pin_mismatch && !t->rule_refused && (f & ~(uint32_t)MBEDTLS_X509_BADCERT_OTHER) == 0) {
         ap_client_set_error(c,
             "certificate refused: the public key of %s matches none of the %u pinned "
-            "keys. Nothing was sent. Check the pins against the server's key.",
+            "keys. Nothing was sent." AP_HINT(" Check the pins against the server's key."),
             host, (unsigned)c->cfg.pin_count);
         return AP_ERR_TLS_PIN;
     }
     if (t->time_unknown) {
         ap_client_set_error(c,
             "certificate refused: the dates of %s's certificate cannot be checked "
-            "because this device does not know the time. Set the clock first.", host);
+            "because this device does not know the time." AP_HINT(" Set the clock first."), host);
     } else if (f & MBEDTLS_X509_BADCERT_EXPIRED) {
         ap_client_set_error(c,
             "certificate refused: a certificate in %s's chain has expired. "
-            "Nothing was sent. Renew the server's certificate.", host);
+            "Nothing was sent." AP_HINT(" Renew the server's certificate."), host);
     } else if (f & MBEDTLS_X509_BADCERT_FUTURE) {
         ap_client_set_error(c,
             "certificate refused: a certificate in %s's chain is not valid yet. "
-            "Nothing was sent. Check the server's certificate and this clock.", host);
+            "Nothing was sent." AP_HINT(" Check the server's certificate and this clock."), host);
     } else if (weak != NULL) {
         ap_client_set_error(c,
             "certificate refused: a certificate in %s's chain %s (weak algorithm). "
@@ -603,7 +605,8 @@ static ap_status_t refuse_certificate_flags(ap_client_t *c, uint32_t f)
         ap_client_set_error(c,
             "certificate refused: %s's chain does not lead to a trusted root "
             "(self-signed, unknown issuer, or a missing intermediate). Nothing was "
-            "sent. Check the server's chain and the trust anchors.%s", host, note);
+            "sent." AP_HINT(" Check the server's chain and the trust anchors.") "%s",
+            host, note);
     } else if (t->rule_refused) {
         /* refuse_by_rule() has set the error text */
     } else {
@@ -671,13 +674,13 @@ static void say_client_cert_refused(ap_client_t *c, int alert)
     if (alert >= 0) {
         ap_client_set_error(c,
             "%s refused this device's certificate (%s): it answered with the alert %s (%d). "
-            "Nothing was delivered. Check that the server trusts the CA that issued it, and its "
-            "dates.", c->url.host, subject, alert_name(alert), alert);
+            "Nothing was delivered."
+            AP_HINT(" Check that the server trusts the CA that issued it, and its dates."), c->url.host, subject, alert_name(alert), alert);
     } else {
         ap_client_set_error(c,
             "%s refused this device's certificate (%s): it ended the connection on "
-            "receiving it, with no alert this client can read. Nothing was delivered. "
-            "Check that the server trusts the CA that issued it, and its dates.",
+            "receiving it, with no alert this client can read. Nothing was delivered."
+            AP_HINT(" Check that the server trusts the CA that issued it, and its dates."),
             c->url.host, subject);
     }
 }
@@ -757,8 +760,8 @@ static ap_status_t classify_handshake_failure(ap_client_t *c, int ret)
         }
         ap_client_set_error(c,
             "TLS handshake with %s failed: the server sent a %s alert (%d). Nothing "
-            "was sent. It may offer no cipher suite alertpost allows (ECDHE with AES-GCM "
-            "or ChaCha20-Poly1305).", host, alert_name(alert), alert);
+            "was sent." AP_HINT(" It may offer no cipher suite alertpost allows (ECDHE with AES-GCM "
+            "or ChaCha20-Poly1305)."), host, alert_name(alert), alert);
         return AP_ERR_TLS;
     }
     if (c->last_io == AP_ERR_TIMEOUT) {
@@ -772,8 +775,8 @@ static ap_status_t classify_handshake_failure(ap_client_t *c, int ret)
     }
     if (c->last_io == AP_ERR_CLOSED) {
         ap_client_set_error(c,
-            "%s closed the connection during the TLS handshake. Nothing was sent. "
-            "Is it a TLS server on that port?", host);
+            "%s closed the connection during the TLS handshake. Nothing was sent."
+            AP_HINT(" Is it a TLS server on that port?"), host);
         return AP_ERR_TLS;
     }
     ap_tls_describe(ret, why, sizeof(why));
@@ -784,9 +787,10 @@ static ap_status_t classify_handshake_failure(ap_client_t *c, int ret)
          * 1.2 (#10668) unless built with cmake/ApMbedTLSFixes.cmake, which an
          * installed Mbed TLS is not; say what works around it. */
         ap_client_set_error(c,
-            "TLS handshake with %s failed: %s. Nothing was sent. If the server has an "
-            "RSA key and prefers RSA-PSS, this Mbed TLS cannot verify that in TLS 1.2: "
-            "limit the client to TLS 1.2 (tls_max) or build against Mbed TLS 3.6.7 or later.",
+            "TLS handshake with %s failed: %s. Nothing was sent."
+            AP_HINT(" If the server has an RSA key and prefers RSA-PSS, this Mbed TLS cannot "
+                    "verify that in TLS 1.2: limit the client to TLS 1.2 (tls_max) or build "
+                    "against Mbed TLS 3.6.7 or later."),
             host, why);
         return AP_ERR_TLS;
     }

@@ -1,0 +1,15 @@
+/*
+ * The PSA crypto configuration of the lean MPS2 firmware: the full one
+ * (mps2-3.6-psa.h) without RSA: the lean profile verifies ECDSA P-256
+ * chains only (mps2-3.6-lean.h).
+ */
+#ifndef AP_MBEDTLS_MPS2_36_LEAN_PSA_H
+#define AP_MBEDTLS_MPS2_36_LEAN_PSA_H
+
+#include "mps2-3.6-psa.h"
+
+#undef PSA_WANT_KEY_TYPE_RSA_PUBLIC_KEY
+#undef PSA_WANT_ALG_RSA_PKCS1V15_SIGN
+#undef PSA_WANT_ALG_RSA_PSS
+
+#endif /* AP_MBEDTLS_MPS2_36_LEAN_PSA_H */
