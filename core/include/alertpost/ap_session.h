@@ -10,9 +10,11 @@
  * that client is then a resumed one.
  *
  * Binding. A saved session is bound to what it was verified under: the
- * URL's host and port, the trust anchors (their bytes) and the public
- * suffix list, the SPKI pins, the TLS version range and the client
- * identity (its certificate bytes, or none). Loading it into a client
+ * URL's host and port, the trust anchors (their bytes), the SPKI pins, the
+ * TLS version range, the client identity (its certificate bytes, or none)
+ * and, when its server matched the host only by a wildcard, the public
+ * suffix list (which then decided; a server listed by its own name passes
+ * under any list, so its session survives a new one). Loading it into a client
  * whose configuration differs in any of these is refused
  * (AP_ERR_SESSION_FOREIGN, ap_client_error() says which): a session that a
  * server proved itself for under one policy is never used to skip the
@@ -40,7 +42,8 @@
  *
  * Format (for a reader with a hex dump; integers big-endian): "APS" and
  * format 1; host length (1) and host; port (2); TLS minimum and maximum
- * (2 + 2); SHA-256 of the trust anchors and suffix list, of the pins, and
+ * (2 + 2); the trust digest (SHA-256 of the anchors' digest and, for a
+ * wildcard match, of the suffix list's digest with '*'), SHA-256 of the pins, and
  * of the identity certificate (32 each; zeros for no pins, no identity);
  * start time (8, signed seconds since 1970); lifetime (4, seconds); the
  * Mbed TLS session's length (2) and mbedtls_ssl_session_save()'s bytes
@@ -101,7 +104,8 @@ ap_status_t ap_client_session_save(ap_client_t *client, uint8_t *buf, size_t buf
  *           Mbed TLS refused its part (another Mbed TLS version or build
  *           options);
  *         AP_ERR_SESSION_FOREIGN: saved for another host or port, or under
- *           other trust anchors or suffix list, other pins, another TLS
+ *           other trust anchors, another suffix list (a wildcard match
+ *           only), other pins, another TLS
  *           range or another client identity;
  *         AP_ERR_SESSION_EXPIRED: past its lifetime, or its age cannot be
  *           known (the wall clock is unknown, or is earlier than the time

@@ -32,13 +32,16 @@ typedef struct ap_tls_out_records {
 } ap_tls_out_records_t;
 
 /* What a saved session is bound to besides host, port and TLS range
- * (ap_session.h): SHA-256 of the anchors and suffix list, of the pins, of
- * the identity certificate; zeros for no pins, no identity. */
+ * (ap_session.h): SHA-256 of the anchors, of the pins, of the identity
+ * certificate (zeros for no pins, no identity), and of the suffix list
+ * when the session's server matched its host only by a wildcard. */
 typedef struct ap_tls_binding {
-    uint8_t trust[32];
+    uint8_t anchors[32];
+    uint8_t suffixes[32];
     uint8_t pins[32];
     uint8_t identity[32];
-    bool policy_ready;     /* trust and pins digested (at the first save or load) */
+    bool policy_ready;     /* anchors and pins digested (at the first save or load) */
+    bool suffixes_ready;   /* the suffix list digested (only a wildcard session needs it) */
 } ap_tls_binding_t;
 
 /* This device's identity as Mbed TLS holds it (ap_identity.h). */
@@ -80,6 +83,8 @@ typedef struct ap_tls {
     int64_t saved_at;          /* wall time its session began; AP_WALL_TIME_UNKNOWN */
     uint32_t saved_life;       /* seconds after saved_at it may be offered */
     ap_tls_binding_t binding;  /* this client's policy, for saved sessions */
+    bool verified_wildcard;    /* this connection's server matched only by a wildcard */
+    bool saved_wildcard;       /* ... and the kept session's server */
     /* the session came from a handshake of this client (ap_tls_session_keep()),
      * under its own policy: only such a ticket may carry early data */
     bool saved_here;

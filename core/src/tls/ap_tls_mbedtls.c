@@ -315,6 +315,9 @@ static int verify_cb(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
                                    sizeof(why)) != AP_OK) {
                 refuse_by_rule(c, flags, why);
             }
+#if AP_TLS_RESUMPTION
+            t->verified_wildcard = ap_x509_leaf_by_wildcard(crt, c->url.host);
+#endif
         }
     }
     t->chain_flags |= *flags;
@@ -872,6 +875,9 @@ static void reset_verification(ap_tls_t *t)
     t->rule_refused = false;
     t->pin_mismatch = false;
     t->time_unknown = false;
+#if AP_TLS_RESUMPTION
+    t->verified_wildcard = true; /* until a leaf is seen: the stricter binding */
+#endif
     ap_tls_anchors_reset(&t->anchors);
 }
 

@@ -77,6 +77,9 @@ void ap_tls_session_keep(ap_client_t *c, ap_tls_t *t)
     ret = mbedtls_ssl_get_session(&t->ssl, &t->saved);
     if (ret == 0) {
         note_start(c, t);
+        if (!c->info.resumed) { /* a resumed one keeps its first server's match */
+            t->saved_wildcard = t->verified_wildcard;
+        }
         t->saved_valid = true;
         t->saved_here = true;
     } else if (ret != MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE) {
@@ -90,6 +93,7 @@ void ap_tls_session_drop(ap_tls_t *t)
     mbedtls_ssl_session_init(&t->saved);
     t->saved_valid = false;
     t->saved_here = false;
+    t->saved_wildcard = false;
 }
 
 #else /* no session tickets in this Mbed TLS build: nothing is resumed */

@@ -48,26 +48,50 @@ void ap_tls_session_bind(ap_client_t *c, ap_tls_t *t)
     digest_or_zeros(cfg->identity != NULL ? cfg->identity->cert : NULL,
                     cfg->identity != NULL ? cfg->identity->cert_len : 0, t->binding.identity);
     t->binding.policy_ready = false;
+    t->binding.suffixes_ready = false;
 }
 
-/* The anchors, suffix list and pins, digested once per client, when a
- * session is first saved or loaded (they stay valid until
- * ap_client_free(), alertpost.h). */
+/* The anchors and pins, digested once per client, when a session is first
+ * saved or loaded (they stay valid until ap_client_free(), alertpost.h). */
 static void bind_policy(ap_client_t *c, ap_tls_t *t)
 {
     const ap_client_config_t *cfg = &c->cfg;
-    uint8_t both[64];
 
     if (t->binding.policy_ready) {
         return;
     }
-    /* The anchors and the suffix list together decide which chains pass. */
-    digest_or_zeros(cfg->ca_pem, cfg->ca_pem_len, both);
-    digest_or_zeros((const uint8_t *)cfg->public_suffixes, cfg->public_suffixes_len, both + 32);
-    digest_or_zeros(both, sizeof both, t->binding.trust);
+    digest_or_zeros(cfg->ca_pem, cfg->ca_pem_len, t->binding.anchors);
     digest_or_zeros(cfg->pins != NULL ? cfg->pins[0].sha256 : NULL,
                     cfg->pin_count * sizeof(ap_spki_pin_t), t->binding.pins);
     t->binding.policy_ready = true;
+}
+
+/* The blob's trust field: the anchors, and the suffix list only when the
+ * server matched its host by a wildcard. A server listed by its own name
+ * passes whatever the list says, so such a session survives a new list;
+ * and the list (Debian's is 230 KB) is digested only when it matters. The
+ * wildcard part is never all zeros: a wildcard session made without a list
+ * is not taken for an exact one. */
+static void trust_of(ap_client_t *c, ap_tls_t *t, bool wildcard, uint8_t out[32])
+{
+    const ap_client_config_t *cfg = &c->cfg;
+    uint8_t both[64];
+
+    memcpy(both, t->binding.anchors, 32);
+    memset(both + 32, 0, 32);
+    if (wildcard) {
+        uint8_t list[33];
+
+        if (!t->binding.suffixes_ready) {
+            digest_or_zeros((const uint8_t *)cfg->public_suffixes, cfg->public_suffixes_len,
+                            t->binding.suffixes);
+            t->binding.suffixes_ready = true;
+        }
+        memcpy(list, t->binding.suffixes, 32);
+        list[32] = '*';
+        digest_or_zeros(list, sizeof list, both + 32);
+    }
+    digest_or_zeros(both, sizeof both, out);
 }
 
 /* ---- lifetime ---- */
@@ -127,8 +151,8 @@ static uint64_t get_be(const uint8_t **p, unsigned bytes)
 /* ---- save ---- */
 
 /* Everything before the Mbed TLS session; returns where that goes. */
-static uint8_t *put_header(const ap_client_t *c, const ap_tls_t *t, uint8_t *p,
-                           size_t session_len)
+static uint8_t *put_header(const ap_client_t *c, const ap_tls_t *t, const uint8_t trust[32],
+                           uint8_t *p, size_t session_len)
 {
     size_t host_len = strlen(c->url.host);
 
@@ -140,7 +164,7 @@ static uint8_t *put_header(const ap_client_t *c, const ap_tls_t *t, uint8_t *p,
     p = put_be(p, c->url.port, 2);
     p = put_be(p, c->tls_min, 2);
     p = put_be(p, c->tls_max, 2);
-    memcpy(p, t->binding.trust, 32);
+    memcpy(p, trust, 32);
     memcpy(p + 32, t->binding.pins, 32);
     memcpy(p + 64, t->binding.identity, 32);
     p = put_be(p + 96, (uint64_t)t->saved_at, 8);
@@ -154,6 +178,7 @@ ap_status_t ap_client_session_save(ap_client_t *c, uint8_t *buf, size_t buf_size
     ap_tls_t *t;
     size_t head;
     size_t session_len = 0;
+    uint8_t trust[32];
     int ret;
 
     if (c == NULL || out_len == NULL || (buf == NULL && buf_size > 0) || !c->initialised) {
@@ -165,6 +190,7 @@ ap_status_t ap_client_session_save(ap_client_t *c, uint8_t *buf, size_t buf_size
         return AP_ERR_SESSION_NONE;
     }
     bind_policy(c, t);
+    trust_of(c, t, t->saved_wildcard, trust);
     head = MAGIC_LEN + 1u + strlen(c->url.host) + FIXED_LEN;
     ret = mbedtls_ssl_session_save(&t->saved, NULL, 0, &session_len);
     if (ret != MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL || session_len > 0xFFFFu) {
@@ -174,7 +200,7 @@ ap_status_t ap_client_session_save(ap_client_t *c, uint8_t *buf, size_t buf_size
     if (buf == NULL || buf_size < *out_len) {
         return AP_ERR_NO_SPACE;
     }
-    if (mbedtls_ssl_session_save(&t->saved, put_header(c, t, buf, session_len), session_len,
+    if (mbedtls_ssl_session_save(&t->saved, put_header(c, t, trust, buf, session_len), session_len,
                                  &session_len) != 0) {
         memset(buf, 0, *out_len); /* no half-written secret left behind */
         *out_len = 0;
@@ -233,8 +259,25 @@ static bool parse_blob(const uint8_t *b, size_t len, blob_view_t *v)
     return get_be(&p, 4) == ap_crc32(0, b, len - CRC_LEN);
 }
 
+/* Does the blob's trust field match this client's, for an exact or a
+ * wildcard session? *wildcard says which. */
+static bool trust_matches(ap_client_t *c, ap_tls_t *t, const uint8_t *trust, bool *wildcard)
+{
+    uint8_t mine[32];
+
+    *wildcard = false;
+    trust_of(c, t, false, mine);
+    if (memcmp(trust, mine, 32) == 0) {
+        return true;
+    }
+    *wildcard = true;
+    trust_of(c, t, true, mine);
+    return memcmp(trust, mine, 32) == 0;
+}
+
 /* Which part of the binding differs; NULL if none. */
-static const char *foreign_part(const ap_client_t *c, const ap_tls_t *t, const blob_view_t *v)
+static const char *foreign_part(ap_client_t *c, ap_tls_t *t, const blob_view_t *v,
+                                bool *wildcard)
 {
     if (v->host_len != strlen(c->url.host) || memcmp(v->host, c->url.host, v->host_len) != 0) {
         return "another host";
@@ -245,7 +288,7 @@ static const char *foreign_part(const ap_client_t *c, const ap_tls_t *t, const b
     if (v->tls_min != c->tls_min || v->tls_max != c->tls_max) {
         return "another TLS version range";
     }
-    if (memcmp(v->trust, t->binding.trust, 32) != 0) {
+    if (!trust_matches(c, t, v->trust, wildcard)) {
         return "other trust anchors or public suffix list";
     }
     if (memcmp(v->pins, t->binding.pins, 32) != 0) {
@@ -258,9 +301,9 @@ static const char *foreign_part(const ap_client_t *c, const ap_tls_t *t, const b
 }
 
 /* The binding and the age of a framed blob. */
-static ap_status_t judge(ap_client_t *c, const ap_tls_t *t, const blob_view_t *v)
+static ap_status_t judge(ap_client_t *c, ap_tls_t *t, const blob_view_t *v, bool *wildcard)
 {
-    const char *part = foreign_part(c, t, v);
+    const char *part = foreign_part(c, t, v, wildcard);
 
     if (part != NULL) {
         ap_client_set_error(c, "saved session refused for %s: it was made for %s, and is "
@@ -282,6 +325,7 @@ ap_status_t ap_client_session_load(ap_client_t *c, const uint8_t *blob, size_t l
     ap_tls_t *t;
     blob_view_t v;
     ap_status_t st;
+    bool wildcard = true;
 
     if (c == NULL || blob == NULL || !c->initialised || !c->cfg.resume_sessions) {
         return AP_ERR_BAD_ARG;
@@ -294,7 +338,7 @@ ap_status_t ap_client_session_load(ap_client_t *c, const uint8_t *blob, size_t l
         return AP_ERR_SESSION_CORRUPT;
     }
     bind_policy(c, t);
-    st = judge(c, t, &v);
+    st = judge(c, t, &v, &wildcard);
     if (st != AP_OK) {
         return st;
     }
@@ -307,6 +351,7 @@ ap_status_t ap_client_session_load(ap_client_t *c, const uint8_t *blob, size_t l
     t->saved_at = v.start;
     t->saved_life = v.life;
     t->saved_valid = true;
+    t->saved_wildcard = wildcard;
     /* judge() found the blob bound to this client's host, port, anchors,
      * pins, TLS range and identity: it was made under this very policy, as
      * a session this client kept itself, so its ticket may carry early

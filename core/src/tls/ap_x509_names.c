@@ -303,6 +303,32 @@ ap_x509_match_t ap_x509_match_host(const ap_der_t *san, const ap_x509_host_t *ho
     return best;
 }
 
+bool ap_x509_match_by_wildcard(const ap_der_t *san, const ap_x509_host_t *host)
+{
+    ap_der_t it = *san;
+    ap_der_t v;
+    unsigned kind;
+    bool wildcard = false;
+
+    if (host->is_ip) {
+        return false; /* addresses match as bytes, never by a pattern */
+    }
+    while (ap_x509_next_name(&it, &kind, &v)) {
+        const char *pat = (const char *)v.p;
+        size_t plen = ap_der_left(&v);
+
+        if (kind != AP_GN_DNS || dns_match(&v, host, NULL) == AP_X509_NO_MATCH) {
+            continue;
+        }
+        if (plen > 2 && pat[0] == '*') {
+            wildcard = true;
+        } else {
+            return false; /* the host itself is listed */
+        }
+    }
+    return wildcard;
+}
+
 /* ---- name constraints ---- */
 
 /* RFC 5280 4.2.1.10 as practised: "example.com" covers itself and every name

@@ -67,6 +67,12 @@ bool ap_x509_is_public_suffix(const char *name, size_t len, const ap_x509_psl_t 
 ap_x509_match_t ap_x509_match_host(const ap_der_t *san, const ap_x509_host_t *host,
                                    const ap_x509_psl_t *psl);
 
+/* True when the host matches the SAN list only through a wildcard, so that
+ * whether it matches at all depends on the public suffixes (a saved
+ * session's binding, ap_tls_session_store.c). False for an address, a host
+ * listed by name, or no match. */
+bool ap_x509_match_by_wildcard(const ap_der_t *san, const ap_x509_host_t *host);
+
 /* Judge every dNSName and iPAddress in the leaf's SAN list against one CA's
  * constraints. *offending gets the name that failed (empty when none). */
 ap_x509_nc_result_t ap_x509_nc_check(const ap_x509_exts_t *ca, const ap_der_t *leaf_san,

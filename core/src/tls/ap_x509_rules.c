@@ -217,6 +217,18 @@ ap_status_t ap_x509_check_path(const mbedtls_x509_crt *const *path, size_t count
     return st;
 }
 
+bool ap_x509_leaf_by_wildcard(const mbedtls_x509_crt *leaf, const char *host)
+{
+    ap_x509_exts_t e;
+    ap_x509_host_t h;
+
+    if (leaf == NULL || !ap_x509_host_parse(host, &h) ||
+        ap_x509_exts_parse(leaf->raw.p, leaf->raw.len, &e) != AP_X509_EXT_OK) {
+        return true; /* unknown: the stricter binding */
+    }
+    return ap_x509_match_by_wildcard(&e.san, &h);
+}
+
 /* ---- trust anchors ---- */
 
 int ap_x509_anchor_ext_cb(void *ctx, mbedtls_x509_crt const *crt, mbedtls_x509_buf const *oid,

@@ -71,6 +71,13 @@ ap_status_t ap_x509_check_path(const mbedtls_x509_crt *const *path, size_t count
                                const ap_x509_psl_t *psl, char *why, size_t why_size);
 
 /**
+ * Whether a leaf that ap_x509_check_path() accepted for host matched it only
+ * by a wildcard: then the public suffix list took part in the verdict.
+ * True also when the leaf or host cannot be read (the stricter answer).
+ */
+bool ap_x509_leaf_by_wildcard(const mbedtls_x509_crt *leaf, const char *host);
+
+/**
  * Load trust anchors from PEM (NUL counted in len, as Mbed TLS wants) or one
  * DER certificate. An anchor whose critical nameConstraints parse is loaded
  * (Mbed TLS alone refuses it; the constraints are then enforced by

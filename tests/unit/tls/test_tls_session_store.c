@@ -6,6 +6,9 @@
  * says so in info.resumed.
  *
  * Asserted: the round trip resumes (TLS 1.2 and, where built, 1.3); a blob
+ * loaded under another suffix list resumes when its server was listed by
+ * name, and is refused when it matched by a wildcard (a wildcard session
+ * resumes under the same list); a blob
  * loaded under other anchors, pins, TLS range, identity or host is refused with
  * AP_ERR_SESSION_FOREIGN and the handshake is a full one; another port is
  * refused too; damaged, truncated and other-build blobs are
@@ -70,6 +73,9 @@ typedef struct variant {
                                  * 4 start time, 5 lifetime (CRC made anew) */
     bool session_ids;           /* the server resumes by session ID, no tickets */
     bool identity;              /* the device's certificate and key (unasked for) */
+    const char *chain;          /* the server's chain; NULL: ecdsa-chain.pem */
+    bool first_host_too;        /* the first client's URL has host as well */
+    const char *suffixes;       /* the second client's public suffix list; NULL: none */
 } variant_t;
 
 typedef struct outcome {
@@ -108,12 +114,16 @@ static void post_ok(tls_test_client_t *cl)
 }
 
 /* The first client: one post, its session saved into blob. */
-static size_t first_client(uint16_t port, ap_tls_version_t max, uint8_t *blob, size_t size)
+static size_t first_client(uint16_t port, ap_tls_version_t max, const variant_t *v,
+                           uint8_t *blob, size_t size)
 {
     tls_test_client_t cl;
     size_t len = 0;
 
     config_client(&cl, port, max);
+    if (v->first_host_too) {
+        (void)snprintf(cl.url, sizeof cl.url, "https://%s:%u/glue", v->host, (unsigned)port);
+    }
     assert_int_equal(ap_client_init(&cl.c, &cl.cfg), AP_OK);
     post_ok(&cl);
     assert_false(ap_client_info(&cl.c)->resumed);
@@ -170,6 +180,10 @@ static void apply(tls_test_client_t *cl, const variant_t *v, uint16_t port)
     if (v->identity) {
         cl->cfg.identity = &g_device;
     }
+    if (v->suffixes != NULL) {
+        cl->cfg.public_suffixes = v->suffixes;
+        cl->cfg.public_suffixes_len = strlen(v->suffixes);
+    }
     if (v->pinned) {
         cl->cfg.pins = &g_pin;
         cl->cfg.pin_count = 1;
@@ -211,13 +225,14 @@ static void run(uint16_t version, const variant_t *v, outcome_t *out)
     memset(out, 0, sizeof *out);
     o.max_version = version;
     o.connections = 2;
+    o.chain = v->chain;
     g_clock_offset = 0;
     g_clock_unknown = 0;
     if (v->session_ids) {
         tls_test_server_session_ids();
     }
     tls_test_server_start(&s, &o);
-    len = first_client(s.port, (ap_tls_version_t)version, blob, sizeof blob);
+    len = first_client(s.port, (ap_tls_version_t)version, v, blob, sizeof blob);
     damage(blob, &len, v->damage);
 
     config_client(&cl, s.port, (ap_tls_version_t)version);
@@ -268,18 +283,24 @@ static void expect_refused(const variant_t *v, ap_status_t status, const char *w
     expect_full(&out);
 }
 
-static void expect_round_trip(uint16_t version)
+static void expect_resumed(uint16_t version, const variant_t *v)
 {
-    variant_t v;
     outcome_t out;
 
-    memset(&v, 0, sizeof v);
-    run(version, &v, &out);
+    run(version, v, &out);
     assert_int_equal(out.load, AP_OK);
     assert_int_equal(out.post, AP_OK);
     assert_true(out.resumed);                  /* the new client resumed ... */
     assert_int_equal(out.seen.conn[1].resumed, 1); /* ... and the server agrees */
     assert_int_equal(out.seen.conn[1].posted, 1);
+}
+
+static void expect_round_trip(uint16_t version)
+{
+    variant_t v;
+
+    memset(&v, 0, sizeof v);
+    expect_resumed(version, &v);
 }
 
 static void test_tls12_saved_session_resumes_in_new_client(void **state)
@@ -368,6 +389,49 @@ static void test_other_anchors_are_refused(void **state)
     memset(&v, 0, sizeof v);
     v.other_anchors = true; /* they still verify the server */
     expect_refused(&v, AP_ERR_SESSION_FOREIGN, "other trust anchors");
+}
+
+/* A list that names neither localhost's nor alerts.test's parent. */
+static const char k_other_suffixes[] = "// ===BEGIN PRIVATE DOMAINS===\nother.test\n";
+
+/* The server is listed by name: the suffix list took no part in its
+ * verification, so a session survives a new list. */
+static void test_new_suffix_list_keeps_exact_session(void **state)
+{
+    variant_t v;
+
+    (void)state;
+    memset(&v, 0, sizeof v);
+    v.suffixes = k_other_suffixes;
+    expect_resumed(AP_TLS_1_2, &v);
+}
+
+/* The server matched by *.alerts.test: the list decided, so a session made
+ * without one resumes only without one ... */
+static void test_wildcard_session_resumes_under_same_list(void **state)
+{
+    variant_t v;
+
+    (void)state;
+    memset(&v, 0, sizeof v);
+    v.chain = "wild-suffix-chain.pem";
+    v.host = "pump.alerts.test";
+    v.first_host_too = true;
+    expect_resumed(AP_TLS_1_2, &v);
+}
+
+/* ... and is refused under another list (which still admits the server). */
+static void test_wildcard_session_refused_under_new_list(void **state)
+{
+    variant_t v;
+
+    (void)state;
+    memset(&v, 0, sizeof v);
+    v.chain = "wild-suffix-chain.pem";
+    v.host = "pump.alerts.test";
+    v.first_host_too = true;
+    v.suffixes = k_other_suffixes;
+    expect_refused(&v, AP_ERR_SESSION_FOREIGN, "public suffix list");
 }
 
 static void test_other_pins_are_refused(void **state)
@@ -578,6 +642,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_other_tls_range_is_refused),
 #endif
         cmocka_unit_test(test_other_anchors_are_refused),
+        cmocka_unit_test(test_new_suffix_list_keeps_exact_session),
+        cmocka_unit_test(test_wildcard_session_resumes_under_same_list),
+        cmocka_unit_test(test_wildcard_session_refused_under_new_list),
         cmocka_unit_test(test_other_pins_are_refused),
         cmocka_unit_test(test_other_identity_is_refused),
         cmocka_unit_test(test_other_host_is_refused),

@@ -245,6 +245,37 @@ static void test_host_matching(void **state)
     assert_int_equal(match(&names, "a.example.test", &psl), AP_X509_MATCH_WILDCARD_PUBLIC_SUFFIX);
 }
 
+static bool by_wildcard(const buf_t *names, const char *host)
+{
+    ap_x509_exts_t e;
+    ap_x509_host_t h;
+    buf_t value;
+
+    san_of(&e, &value, names);
+    assert_true(ap_x509_host_parse(host, &h));
+    return ap_x509_match_by_wildcard(&e.san, &h);
+}
+
+/* Only a host matched through a wildcard depends on the suffix list. */
+static void test_match_by_wildcard(void **state)
+{
+    static const uint8_t lo[4] = {127, 0, 0, 1};
+    buf_t names = {{0}, 0};
+
+    (void)state;
+    put_dns(&names, 0x82, "*.example.test");
+    put_dns(&names, 0x82, "listed.example.test");
+    put_dns(&names, 0x82, "*.co.uk");
+    put_tlv(&names, 0x87, lo, sizeof(lo));
+
+    assert_true(by_wildcard(&names, "a.example.test"));
+    assert_true(by_wildcard(&names, "x.co.uk")); /* refused, but by the list's say */
+    assert_false(by_wildcard(&names, "listed.example.test")); /* listed, and matched */
+    assert_false(by_wildcard(&names, "LISTED.example.test"));
+    assert_false(by_wildcard(&names, "a.b.example.test"));    /* no match at all */
+    assert_false(by_wildcard(&names, "127.0.0.1"));
+}
+
 static void test_san_parsing_refuses_bad_names(void **state)
 {
     static const uint8_t five[5] = {1, 2, 3, 4, 5};
@@ -397,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_host_parsing),
         cmocka_unit_test(test_public_suffixes),
         cmocka_unit_test(test_host_matching),
+        cmocka_unit_test(test_match_by_wildcard),
         cmocka_unit_test(test_san_parsing_refuses_bad_names),
         cmocka_unit_test(test_dns_constraints),
         cmocka_unit_test(test_excluded_and_wildcards),
