@@ -2,7 +2,7 @@
 """Alerts per second with HTTP/1.1 pipelining against a local nginx, next to one in flight.
 
   bench_pipeline.py --alertpost BIN --pki DIR --work DIR [--count N] [--window W]
-                    [--tls 1.2|1.3] [--repeat R] [--rtt-ms MS]
+                    [--tls 1.2|1.3] [--repeat R] [--rtt-ms MS] [--baseline BIN]
 
 Starts Debian's nginx on loopback (tests/integration/peers.py NginxPipeline,
 `return 204`, logging each request's connection and Idempotency-Key), then, for
@@ -11,6 +11,9 @@ N alerts on stdin each time:
             no Idempotency-Key);
   pipe1     --lines --pipeline 1: the pipeline code with a window of one;
   pipeW     --lines --pipeline W (default 16);
+  baseline  with --baseline BIN: `--lines` of another build (e.g. the CLI as it
+            was before pipelining and the one-record requests, to check a
+            gain against it in the same run);
   s_client  the ceiling: the same N requests (each with a key) written by
             `openssl s_client` as fast as it can, no window at all, the last one
             with Connection: close so that nginx ends the run; one TLS session.
@@ -18,8 +21,9 @@ With --rtt-ms, every run goes through a relay on loopback that holds each
 chunk of bytes MS/2 milliseconds in each direction (a round trip of MS ms, as
 on a real network; the kernel here has no netem), in order.
 Each alertpost run is checked from nginx's access log: N requests answered 204
-on one connection, N distinct keys. Prints the best of R runs (default 3) in
-alerts per second and the ratio to `lines`. Not a test: the figures depend on
+on one connection, N distinct keys. Prints the median and the best of R
+interleaved runs (default 3) in alerts per second, and the medians' ratios to
+`lines` and to `baseline`. Not a test: the figures depend on
 the machine, and on loopback they leave out every network round trip, which
 is where pipelining gains most.
 """
@@ -142,6 +146,7 @@ def main():
     ap.add_argument("--tls", default="1.3", choices=["1.2", "1.3"])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--rtt-ms", type=float, default=0.0)
+    ap.add_argument("--baseline", help="another alertpost build, run as `lines`")
     o = ap.parse_args()
     o.pki = os.path.abspath(o.pki)
     o.alertpost = os.path.abspath(o.alertpost)
@@ -158,39 +163,46 @@ def main():
            "localhost:%d:127.0.0.1" % port, "--lines"]
     runs = [("lines", cli + [url]), ("pipe1", cli + ["--pipeline", "1", url]),
             ("pipe%d" % o.window, cli + ["--pipeline", str(o.window), url])]
+    if o.baseline:
+        runs.append(("baseline", [os.path.abspath(o.baseline)] + cli[1:] + [url]))
     s_client = ["openssl", "s_client", "-quiet", "-ign_eof", "-connect", "127.0.0.1:%d" % port,
                 "-servername", "localhost", "-CAfile", os.path.join(o.pki, "root.pem"),
                 "-tls" + o.tls.replace(".", "_")]
-    best = {}
+    times = {}
     try:
         for _ in range(o.repeat):
             for name, argv in runs:
                 seen = len(access_lines(nginx))
                 sec, rc, _, err = timed(argv, lines)
                 time.sleep(0.3)  # nginx logs as it answers; let it finish
-                problems = check_log(access_lines(nginx)[seen:], o.count, name != "lines")
+                problems = check_log(access_lines(nginx)[seen:], o.count,
+                                     name not in ("lines", "baseline"))
                 if rc != 0 or problems:
                     print("%s: exit %d %s %s" % (name, rc, problems, err.strip()[-200:]))
                     return 1
-                best[name] = min(best.get(name, sec), sec)
+                times.setdefault(name, []).append(sec)
             if shutil.which("openssl"):
                 raw = raw_requests(o.count, body)
                 sec, rc, out, err = timed(s_client, raw)
+                time.sleep(0.3)  # its last request's log line too, before the next run
                 answered = out.count(b"HTTP/1.1 204")
                 if answered != o.count:
                     print("s_client: %d answers of %d (exit %d)" % (answered, o.count, rc))
                 else:
-                    best["s_client"] = min(best.get("s_client", sec), sec)
+                    times.setdefault("s_client", []).append(sec)
     finally:
         nginx.stop()
-    base = o.count / best["lines"]
-    print("%d alerts, TLS %s, nginx on loopback%s, best of %d" % (
+    med = {name: sorted(t)[len(t) // 2] for name, t in times.items()}
+    print("%d alerts, TLS %s, nginx on loopback%s, median (best) of %d" % (
         o.count, o.tls, ", %.1f ms round trip through a relay" % o.rtt_ms if o.rtt_ms else "",
         o.repeat))
-    print("%-10s %10s %12s %8s" % ("run", "seconds", "alerts/s", "ratio"))
-    for name, sec in best.items():
-        rate = o.count / sec
-        print("%-10s %10.3f %12.0f %8.2f" % (name, sec, rate, rate / base))
+    print("%-10s %10s %12s %12s %9s %11s" % ("run", "seconds", "alerts/s", "best/s",
+                                             "vs lines", "vs baseline"))
+    for name, sec in med.items():
+        vs_base = "%11.2f" % (med["baseline"] / sec) if "baseline" in med else ""
+        print("%-10s %10.3f %12.0f %12.0f %9.2f %s" % (name, sec, o.count / sec,
+                                                     o.count / min(times[name]),
+                                                     med["lines"] / sec, vs_base))
     return 0
 
 
