@@ -115,15 +115,24 @@ const char *cli_escaped(const char *s);
 
 /* cli_input.c: files, stdin, pins. */
 
-/* --lines input: each non-empty stdin line, without its line end. */
+/* --lines input: each non-empty stdin line, without its line end. Stdin is
+ * read in blocks into the reader's own buffer (stdio's is never used for it),
+ * so that the reader can tell whether the next line is already in hand.
+ * Start from all zeros; line stays valid until the next call. */
 typedef struct cli_lines {
-    char *line;
-    size_t cap;
+    char *line;                 /* NUL-terminated, inside buf */
     size_t len;
     unsigned long number;       /* of the line in the input, empty ones counted */
+    char *buf;                  /* buf_size + 1 bytes: room for a last NUL */
+    size_t buf_size;
+    size_t start;               /* the first byte not yet taken */
+    size_t end;                 /* the end of the bytes read */
+    size_t scanned;             /* [start, scanned) holds no line end */
+    bool eof;                   /* end of input (or a read error): no more reads */
 } cli_lines_t;
 
 bool cli_next_line(cli_lines_t *in);
+bool cli_line_ready(const cli_lines_t *in);
 void cli_lines_free(cli_lines_t *in);
 unsigned char *cli_read_all(const char *path, size_t limit, size_t *out_len);
 unsigned char *cli_read_suffixes(const cli_options_t *o, size_t *len, int *rc);

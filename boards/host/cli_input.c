@@ -1,13 +1,13 @@
 /*
  * Inputs: whole files or stdin read into memory (bounded), SPKI pins, and
- * the --resolve entry that applies to the URL.
+ * the --resolve entry that applies to the URL. The --lines reader is
+ * cli_lines.c.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/types.h>
 
 #include "cli.h"
 #include "mbedtls/base64.h"
@@ -67,30 +67,6 @@ unsigned char *cli_read_all(const char *path, size_t limit, size_t *out_len)
         *out_len = len;
     }
     return buf;
-}
-
-bool cli_next_line(cli_lines_t *in)
-{
-    ssize_t n;
-
-    while ((n = getline(&in->line, &in->cap, stdin)) >= 0) {
-        in->number++;
-        while (n > 0 && (in->line[n - 1] == '\n' || in->line[n - 1] == '\r')) {
-            in->line[--n] = '\0';
-        }
-        if (n > 0) {
-            in->len = (size_t)n;
-            return true;
-        }
-    }
-    return false;
-}
-
-void cli_lines_free(cli_lines_t *in)
-{
-    free(in->line);
-    in->line = NULL;
-    in->cap = 0;
 }
 
 /* "sha256//B64;sha256//B64" -> pins. */

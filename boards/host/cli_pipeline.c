@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alertpost/ap_pipeline.h"
 #include "alertpost/ap_queue.h"
@@ -89,13 +90,16 @@ static ap_status_t pool_entropy(void *ctx, uint8_t *buf, size_t len)
     return AP_OK;
 }
 
-/* Would reading the next line wait? (A line already in stdio's buffer is
- * not seen: the gathered alerts then merely leave a little early.) */
-static bool input_would_wait(void)
+/* Would reading the next line wait? The reader's buffer answers without a
+ * system call when it holds the line; stdin is polled only when it does not. */
+static bool input_would_wait(const cli_lines_t *in)
 {
     struct pollfd pfd;
 
-    pfd.fd = fileno(stdin);
+    if (cli_line_ready(in)) {
+        return false;
+    }
+    pfd.fd = STDIN_FILENO;
     pfd.events = POLLIN;
     pfd.revents = 0;
     return poll(&pfd, 1, 0) != 1;
@@ -107,7 +111,7 @@ static int fill(cli_pipe_t *p)
     while (!p->stopped && !p->input_done && p->count < p->o->pipeline) {
         cli_pending_t *e = &p->pending[p->count];
 
-        if (ap_pipeline_gathered(&p->pl) > 0 && input_would_wait()) {
+        if (ap_pipeline_gathered(&p->pl) > 0 && input_would_wait(&p->in)) {
             /* a failed write is told by the receives of the alerts it held */
             (void)ap_pipeline_flush(&p->pl);
         }

@@ -296,7 +296,7 @@ static int post_one(const cli_options_t *o, cli_run_state_t *r, const uint8_t *b
 
 static int post_lines(const cli_options_t *o, cli_run_state_t *r)
 {
-    cli_lines_t in = {NULL, 0, 0, 0};
+    cli_lines_t in = {0};
     unsigned long posted = 0;
     int rc = CLI_EXIT_DELIVERED;
     ap_status_t st = AP_OK;

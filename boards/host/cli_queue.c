@@ -326,7 +326,7 @@ static int finish(cli_queue_run_t *r, ap_status_t st)
 static ap_status_t lines(cli_queue_run_t *r, const ap_header_t *headers, size_t header_count,
                          int *rc)
 {
-    cli_lines_t in = {NULL, 0, 0, 0};
+    cli_lines_t in = {0};
     ap_status_t st = AP_ERR_STORE_EMPTY;
     bool stopped = false;
 
