@@ -54,6 +54,33 @@ static void key_refused(ap_client_t *c, int ret)
                            AP_HINT(" Is it a private key (PEM or DER: PKCS#8, SEC1 or PKCS#1)?"), why);
 }
 
+/* A wrong passphrase leaves random bytes, which the padding check catches
+ * only 255 times in 256; the rest fail as bad ASN.1. For an encrypted PEM
+ * key with a passphrase, any parse failure but a missing feature is taken
+ * as the passphrase's, so the same mistake always reads the same. */
+static int key_error(const ap_identity_t *in, int ret)
+{
+    static const char tag[] = "ENCRYPTED";
+    size_t n = sizeof(tag) - 1;
+    size_t i;
+
+    if (in->key_pass == NULL || ret == MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE ||
+        ret == MBEDTLS_ERR_PK_PASSWORD_REQUIRED) {
+        return ret;
+    }
+#if defined(MBEDTLS_ERR_PKCS5_FEATURE_UNAVAILABLE)
+    if (ret == MBEDTLS_ERR_PKCS5_FEATURE_UNAVAILABLE) {
+        return ret;
+    }
+#endif
+    for (i = 0; i + n <= in->key_len; i++) {
+        if (memcmp(in->key + i, tag, n) == 0) {
+            return MBEDTLS_ERR_PK_PASSWORD_MISMATCH;
+        }
+    }
+    return ret;
+}
+
 static ap_status_t parse_chain(ap_client_t *c, ap_tls_identity_t *id, const ap_identity_t *in)
 {
     int ret = mbedtls_x509_crt_parse(&id->chain, in->cert, in->cert_len);
@@ -147,7 +174,7 @@ static ap_status_t load_key(ap_client_t *c, ap_tls_t *t, const ap_identity_t *in
         ret = ap_compat_parse_key(&id->key, in->key, in->key_len, (const unsigned char *)pass,
                                   pass != NULL ? strlen(pass) : 0, &t->drbg);
         if (ret != 0) {
-            key_refused(c, ret);
+            key_refused(c, key_error(in, ret));
             return AP_ERR_TLS_SETUP;
         }
         return AP_OK;
