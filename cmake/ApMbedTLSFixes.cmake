@@ -166,6 +166,15 @@ function(ap_mbedtls_fix_rsa_public_only target source_dir version srcs_var)
     string(SUBSTRING "${_text}" ${_line} -1 _rest)
     string(FIND "${_rest}" "\n" _len)
     math(EXPR _cut "${_line} + ${_len} + 1")
+    # That #include may sit in a conditional (pkparse.c's last one is under
+    # MBEDTLS_PKCS12_C, which is off): the macros go after its #endif, or
+    # they would vanish with it.
+    string(SUBSTRING "${_text}" ${_cut} -1 _rest)
+    while(_rest MATCHES "^#endif[^\n]*\n")
+      string(LENGTH "${CMAKE_MATCH_0}" _len)
+      math(EXPR _cut "${_cut} + ${_len}")
+      string(SUBSTRING "${_text}" ${_cut} -1 _rest)
+    endwhile()
     string(SUBSTRING "${_text}" 0 ${_cut} _head)
     string(SUBSTRING "${_text}" ${_cut} -1 _body)
     set(_text "${_head}${_macros}${_body}")
