@@ -82,7 +82,9 @@ void ap_mps2_mbedtls_free_unset(void *ptr);
 /* GCM only runs the block cipher forwards: no decryption tables or code. */
 #define MBEDTLS_BLOCK_CIPHER_NO_DECRYPT
 #define MBEDTLS_GCM_C
-#define MBEDTLS_CIPHER_C
+/* No MBEDTLS_CIPHER_C: TLS protects its records through PSA's AEAD, which
+ * calls GCM directly, and GCM then runs AES through the small block-cipher
+ * layer (MBEDTLS_BLOCK_CIPHER_C, which the library turns on by itself). */
 
 /* SHA-256 for the handshake and certificates, SHA-384 for the AES-256-GCM
  * suites and SHA-384 signatures. The smaller (rolled-loop) variants cost a
@@ -93,8 +95,8 @@ void ap_mps2_mbedtls_free_unset(void *ptr);
 #define MBEDTLS_SHA256_SMALLER
 #define MBEDTLS_SHA384_C
 #define MBEDTLS_SHA512_SMALLER
-/* TLS 1.3 key schedule. */
-#define MBEDTLS_HKDF_C
+/* No MBEDTLS_HKDF_C: the TLS 1.3 key schedule runs HKDF through PSA
+ * (PSA_WANT_ALG_HKDF_* in mps2-3.6-psa.h). */
 
 /* ---- public-key crypto ------------------------------------------------ */
 
@@ -182,7 +184,9 @@ void ap_mps2_mbedtls_free_unset(void *ptr);
     MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,      \
     MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,        \
     MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
-/* SPKI pinning reads the peer's certificate after the handshake. */
+/* Mbed TLS 3.6's TLS 1.3 requires it (check_config.h); the core itself
+ * reads the peer's certificates in its verify callback (pins, dates, its
+ * X.509 rules). */
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
 /* Session tickets only with AP_MPS2_RESUMPTION (the CMake option of that
  * name, boards/mps2/mps2_board.cmake): the core then keeps its server's
