@@ -596,17 +596,20 @@ static ap_status_t identity_open(const char **why)
         memset(&g_identity, 0, sizeof g_identity);
         return st;
     }
-    if (g_identity.psa_key_id != 0u) {
-        printf("alert_poster: identity: certificate %u bytes from the identity region at %p; "
-               "key sealed into PSA as volatile key 0x%08" PRIx32 " (sign-hash only, ECDSA, "
-               "not exportable)\n", (unsigned)g_identity.cert_len, (const void *)region,
-               g_identity.psa_key_id);
-    } else {
+#if AP_CLIENT_KEY_BYTES
+    /* Mbed TLS 2.28: no PSA, the key stays bytes (3.6 seals it or fails). */
+    if (g_identity.psa_key_id == 0u) {
         printf("alert_poster: identity: certificate %u bytes and key %u bytes from the "
                "identity region at %p (no PSA: the TLS library parses the key)\n",
                (unsigned)g_identity.cert_len, (unsigned)g_identity.key_len,
                (const void *)region);
+        return AP_OK;
     }
+#endif
+    printf("alert_poster: identity: certificate %u bytes from the identity region at %p; "
+           "key sealed into PSA as volatile key 0x%08" PRIx32 " (sign-hash only, ECDSA, "
+           "not exportable)\n", (unsigned)g_identity.cert_len, (const void *)region,
+           g_identity.psa_key_id);
     return AP_OK;
 }
 #else
