@@ -22,15 +22,18 @@
  * (v7E-M) and it roughly halves the ECDHE time on a Cortex-M3/M4. */
 #define MBEDTLS_HAVE_ASM
 
-/* time() reaches the host clock through semihosting (newlib's
- * gettimeofday); Mbed TLS uses it, and mbedtls_ms_time(), for TLS 1.3
- * ticket ages. Certificate
- * dates are NOT checked by Mbed TLS here (no MBEDTLS_HAVE_TIME_DATE): the
- * core checks them against the platform's wall clock in its verify
- * callback, and fails when the clock is unknown. */
+/* Certificate dates are NOT checked by Mbed TLS here (no
+ * MBEDTLS_HAVE_TIME_DATE): the core checks them against the platform's wall
+ * clock in its verify callback, and fails when the clock is unknown. Mbed
+ * TLS's own clock only serves session resumption (ticket ages and
+ * lifetimes), so only AP_MPS2_RESUMPTION has it: time() reaches the host
+ * clock through semihosting (newlib's gettimeofday), mbedtls_ms_time() the
+ * board clock. Without it, a TLS 1.2 ClientHello's random is all random
+ * bytes (no leading time), as RFC 8446 advises anyway. */
+#if defined(AP_MPS2_RESUMPTION) && AP_MPS2_RESUMPTION
 #define MBEDTLS_HAVE_TIME
-/* Milliseconds from the board clock (mbedtls_ms_time() in the board). */
 #define MBEDTLS_PLATFORM_MS_TIME_ALT
+#endif
 
 /* No /dev/urandom or getrandom() on the target. */
 #define MBEDTLS_NO_PLATFORM_ENTROPY
@@ -50,14 +53,17 @@
 
 /*
  * Every allocation of Mbed TLS comes from one static pool the firmware
- * hands to mbedtls_memory_buffer_alloc_init(); MBEDTLS_MEMORY_DEBUG keeps
- * the high-water mark (mbedtls_memory_buffer_alloc_max_get()) the firmware
- * reports, for sizing the pool on a real device.
+ * hands to mbedtls_memory_buffer_alloc_init(). With AP_MPS2_POOL_STATS (the
+ * CMake option of that name) MBEDTLS_MEMORY_DEBUG keeps the high-water mark
+ * (mbedtls_memory_buffer_alloc_max_get()) the firmware then reports, for
+ * sizing the pool on a real device; 0.7 KiB of flash otherwise saved.
  */
 #define MBEDTLS_PLATFORM_C
 #define MBEDTLS_PLATFORM_MEMORY
 #define MBEDTLS_MEMORY_BUFFER_ALLOC_C
+#if defined(AP_MPS2_POOL_STATS) && AP_MPS2_POOL_STATS
 #define MBEDTLS_MEMORY_DEBUG
+#endif
 /* Until the pool is handed over, an allocation fails instead of reaching
  * newlib's malloc(), which is then not linked at all (0.6 KiB of flash).
  * The two functions are the board's (common/mbedtls_hooks.c). */

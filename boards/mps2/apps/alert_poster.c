@@ -334,6 +334,8 @@ static void on_queue_event(void *ctx, const ap_queue_event_t *ev)
 
 static void report_resources(void)
 {
+#if defined(MBEDTLS_MEMORY_DEBUG)
+    /* Only with AP_MPS2_POOL_STATS: the allocator's bookkeeping for it. */
     size_t pool_max_used = 0;
     size_t pool_max_blocks = 0;
 
@@ -341,6 +343,7 @@ static void report_resources(void)
     printf("alert_poster: tls pool high water %u of %u bytes (%u blocks)\n",
            (unsigned)pool_max_used, (unsigned)sizeof g_tls_pool,
            (unsigned)pool_max_blocks);
+#endif
     printf("alert_poster: stack high water %u of %u bytes\n",
            (unsigned)ap_mps2_stack_high_water(), (unsigned)ap_mps2_stack_size());
     printf("alert_poster: heap %u of %u bytes, %u requests refused\n",
