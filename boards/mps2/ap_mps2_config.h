@@ -27,6 +27,10 @@
 #define AP_CLIENT_KEY_BYTES 0
 #endif
 
+/* The trust anchors are DER in a flash region, read in place
+ * (common/anchors.h): the core needs no PEM reader. */
+#define AP_ANCHORS_PEM 0
+
 /* The Mbed TLS contexts of the firmware configurations need about 1.86 KiB
  * (3.6) and 1.45 KiB (2.28), of which the client identity (the device
  * certificate's head and key context, for mutual TLS) is 584 and 352 bytes;

@@ -105,6 +105,17 @@
 #endif
 
 /**
+ * 1: a trust store (ap_client_config_t's anchors) may be PEM text as well as
+ * DER. 0 reads DER only (one certificate or several back to back) and
+ * leaves the base64 decoder out, for a device whose anchors are DER in
+ * flash (1 KiB of flash in the MPS2 firmware); PEM text is then refused as
+ * a store whose first certificate is malformed.
+ */
+#ifndef AP_ANCHORS_PEM
+#define AP_ANCHORS_PEM 1
+#endif
+
+/**
  * How long a saved TLS 1.2 session ID (or a ticket whose lifetime hint is
  * 0, "unspecified") is offered after its session began: 24 hours, the upper
  * bound RFC 5246 (F.1.4) suggests. Servers usually forget sooner (nginx and
