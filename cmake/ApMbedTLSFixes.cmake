@@ -137,19 +137,31 @@ endfunction()
 # AP_MBEDTLS_RSA_PUBLIC_ONLY). Mbed TLS has no option for that: the pk RSA
 # table (sign, decrypt, pair check), PSA's RSA driver (sign, key-pair
 # import and export) and the key parser reach the private-key code, about
-# 6 KiB. In the build's copies of those four files the private-key
-# operations are macros that fail with MBEDTLS_ERR_PLATFORM_FEATURE_UNSUPPORTED
-# (cmake/mbedtls/rsa_public_only.inc, included after each file's headers),
-# so that code is no longer linked. An RSA client key is then refused when
+# 6 KiB, and every RSA public key passes through mbedtls_rsa_complete(),
+# which can deduce a private key's parts (factoring, modular inversion:
+# 2 KiB more). In the build's copies of those four files the private-key
+# operations, and RSA encryption (the suites are ECDHE only), are macros
+# that fail as unsupported (cmake/mbedtls/rsa_public_only.inc, included
+# after each file's headers); in rsa.c's copy the deductions are
+# (rsa_public_only_complete.inc). That code is then no longer linked. An RSA client key is then refused when
 # it is parsed; RSA signature verification is untouched (the QEMU cases rsa
 # and rsa12).
 function(ap_mbedtls_fix_rsa_public_only target source_dir version srcs_var)
   if(version VERSION_LESS 3.6.0)
     return()
   endif()
-  file(READ "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/mbedtls/rsa_public_only.inc" _macros)
+  file(READ "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/mbedtls/rsa_public_only.inc" _pk_macros)
+  file(READ "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/mbedtls/rsa_public_only_complete.inc"
+       _rsa_macros)
   set(_srcs ${${srcs_var}})
-  foreach(_name pk.c pk_wrap.c pkparse.c psa_crypto_rsa.c)
+  foreach(_name pk.c pk_wrap.c pkparse.c psa_crypto_rsa.c rsa.c)
+    # rsa.c defines the functions the other files' macros shadow: it gets
+    # its own, for the deductions of mbedtls_rsa_complete().
+    if(_name STREQUAL "rsa.c")
+      set(_macros "${_rsa_macros}")
+    else()
+      set(_macros "${_pk_macros}")
+    endif()
     set(_files ${_srcs})
     list(FILTER _files INCLUDE REGEX "/${_name}$")
     list(GET _files 0 _file)
@@ -166,6 +178,15 @@ function(ap_mbedtls_fix_rsa_public_only target source_dir version srcs_var)
     string(SUBSTRING "${_text}" ${_line} -1 _rest)
     string(FIND "${_rest}" "\n" _len)
     math(EXPR _cut "${_line} + ${_len} + 1")
+    # That #include may sit in a conditional (pkparse.c's last one is under
+    # MBEDTLS_PKCS12_C, which is off): the macros go after its #endif, or
+    # they would vanish with it.
+    string(SUBSTRING "${_text}" ${_cut} -1 _rest)
+    while(_rest MATCHES "^#endif[^\n]*\n")
+      string(LENGTH "${CMAKE_MATCH_0}" _len)
+      math(EXPR _cut "${_cut} + ${_len}")
+      string(SUBSTRING "${_text}" ${_cut} -1 _rest)
+    endwhile()
     string(SUBSTRING "${_text}" 0 ${_cut} _head)
     string(SUBSTRING "${_text}" ${_cut} -1 _body)
     set(_text "${_head}${_macros}${_body}")

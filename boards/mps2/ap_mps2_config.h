@@ -18,6 +18,19 @@
 #define AP_CLIENT_IDENTITY 1
 #endif
 
+/* On Mbed TLS 3.6 with its own configuration the device key goes into PSA
+ * at boot (common/identity_key.c), and the core gets a key id, never key
+ * bytes: the build says so with AP_MPS2_KEY_IN_PSA=1 (the top-level
+ * CMakeLists.txt), and the core leaves out its key parsing. 2.28 has no PSA
+ * and parses the key bytes. */
+#if defined(AP_MPS2_KEY_IN_PSA) && AP_MPS2_KEY_IN_PSA
+#define AP_CLIENT_KEY_BYTES 0
+#endif
+
+/* The trust anchors are DER in a flash region, read in place
+ * (common/anchors.h): the core needs no PEM reader. */
+#define AP_ANCHORS_PEM 0
+
 /* The Mbed TLS contexts of the firmware configurations need about 1.86 KiB
  * (3.6) and 1.45 KiB (2.28), of which the client identity (the device
  * certificate's head and key context, for mutual TLS) is 584 and 352 bytes;

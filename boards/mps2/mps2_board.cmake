@@ -99,3 +99,11 @@ option(AP_MPS2_RESUMPTION "TLS session resumption in the MPS2 firmware (session 
 if(AP_MPS2_RESUMPTION)
   add_compile_definitions(AP_MPS2_RESUMPTION=1)
 endif()
+
+# The Mbed TLS pool's high-water mark in the firmware's closing report
+# (MBEDTLS_MEMORY_DEBUG): for sizing the pool, not for a product image.
+# OFF saves 0.7 KiB of flash; the stack and heap lines stay.
+option(AP_MPS2_POOL_STATS "Report the Mbed TLS pool's high-water mark (MBEDTLS_MEMORY_DEBUG)" OFF)
+if(AP_MPS2_POOL_STATS)
+  add_compile_definitions(AP_MPS2_POOL_STATS=1)
+endif()

@@ -41,13 +41,15 @@
 
 /*
  * Every allocation of Mbed TLS comes from one static pool the firmware
- * hands to mbedtls_memory_buffer_alloc_init(); MBEDTLS_MEMORY_DEBUG keeps
- * the high-water mark the firmware reports.
+ * hands to mbedtls_memory_buffer_alloc_init(); with AP_MPS2_POOL_STATS,
+ * MBEDTLS_MEMORY_DEBUG keeps the high-water mark the firmware reports.
  */
 #define MBEDTLS_PLATFORM_C
 #define MBEDTLS_PLATFORM_MEMORY
 #define MBEDTLS_MEMORY_BUFFER_ALLOC_C
+#if defined(AP_MPS2_POOL_STATS) && AP_MPS2_POOL_STATS
 #define MBEDTLS_MEMORY_DEBUG
+#endif
 
 /* Error texts for the client's last-error line. */
 #define MBEDTLS_ERROR_C

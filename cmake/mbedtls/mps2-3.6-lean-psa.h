@@ -11,5 +11,7 @@
 #undef PSA_WANT_KEY_TYPE_RSA_PUBLIC_KEY
 #undef PSA_WANT_ALG_RSA_PKCS1V15_SIGN
 #undef PSA_WANT_ALG_RSA_PSS
+/* SHA-256 only (mps2-3.6-lean.h: the AES-128-GCM suites). */
+#undef PSA_WANT_ALG_SHA_384
 
 #endif /* AP_MBEDTLS_MPS2_36_LEAN_PSA_H */

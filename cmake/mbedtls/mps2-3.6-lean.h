@@ -42,14 +42,19 @@
 #define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
 #define MBEDTLS_SSL_RECORD_SIZE_LIMIT
 
-/* ECDSA only: no ECDHE-RSA key exchange or suites in TLS 1.2. */
+/* ECDSA only: no ECDHE-RSA key exchange or suites in TLS 1.2. And AES-128
+ * only, with SHA-256: TLS_AES_128_GCM_SHA256 (TLS 1.3's mandatory suite)
+ * and ECDHE-ECDSA-AES128-GCM-SHA256, which every server with a P-256
+ * certificate offers; no SHA-384 or SHA-512, so no AES-256-GCM suites and
+ * no SHA-384 signatures (a P-256 chain signs with SHA-256). Still AEAD
+ * only, with 128-bit security like P-256 itself. */
 #undef MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED
 #undef MBEDTLS_SSL_CIPHERSUITES
 #define MBEDTLS_SSL_CIPHERSUITES                          \
     MBEDTLS_TLS1_3_AES_128_GCM_SHA256,                    \
-    MBEDTLS_TLS1_3_AES_256_GCM_SHA384,                    \
-    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,      \
-    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+#undef MBEDTLS_SHA384_C
+#undef MBEDTLS_SHA512_SMALLER
 
 /* No RSA keys or signatures, hence no bignum either (the P-256 arithmetic
  * is p256-m's); PSA without RSA (mps2-3.6-lean-psa.h). */

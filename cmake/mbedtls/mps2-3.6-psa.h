@@ -27,21 +27,19 @@
 #define PSA_WANT_ALG_HMAC                       1
 #define PSA_WANT_KEY_TYPE_HMAC                  1
 #define PSA_WANT_KEY_TYPE_DERIVE                1
-#define PSA_WANT_KEY_TYPE_RAW_DATA              1
 #define PSA_WANT_ALG_TLS12_PRF                  1
 #define PSA_WANT_ALG_HKDF_EXTRACT               1
 #define PSA_WANT_ALG_HKDF_EXPAND                1
 
-/* ECDHE on P-256 and ECDSA P-256 signatures (randomised ECDSA only: the
- * client verifies, it never signs, and p256-m has no deterministic
- * variant). */
+/* ECDHE on P-256 and ECDSA P-256 signatures (randomised ECDSA only:
+ * p256-m has no deterministic variant). Key pairs are generated (ECDHE)
+ * and imported (the device key), never exported: no KEY_PAIR_EXPORT. */
 #define PSA_WANT_ECC_SECP_R1_256                1
 #define PSA_WANT_ALG_ECDH                       1
 #define PSA_WANT_ALG_ECDSA                      1
 #define PSA_WANT_KEY_TYPE_ECC_PUBLIC_KEY        1
 #define PSA_WANT_KEY_TYPE_ECC_KEY_PAIR_BASIC    1
 #define PSA_WANT_KEY_TYPE_ECC_KEY_PAIR_IMPORT   1
-#define PSA_WANT_KEY_TYPE_ECC_KEY_PAIR_EXPORT   1
 #define PSA_WANT_KEY_TYPE_ECC_KEY_PAIR_GENERATE 1
 
 /* RSA signature checks (PKCS#1 v1.5 for TLS 1.2 and certificates, PSS for

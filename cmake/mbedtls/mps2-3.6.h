@@ -22,15 +22,18 @@
  * (v7E-M) and it roughly halves the ECDHE time on a Cortex-M3/M4. */
 #define MBEDTLS_HAVE_ASM
 
-/* time() reaches the host clock through semihosting (newlib's
- * gettimeofday); Mbed TLS uses it, and mbedtls_ms_time(), for TLS 1.3
- * ticket ages. Certificate
- * dates are NOT checked by Mbed TLS here (no MBEDTLS_HAVE_TIME_DATE): the
- * core checks them against the platform's wall clock in its verify
- * callback, and fails when the clock is unknown. */
+/* Certificate dates are NOT checked by Mbed TLS here (no
+ * MBEDTLS_HAVE_TIME_DATE): the core checks them against the platform's wall
+ * clock in its verify callback, and fails when the clock is unknown. Mbed
+ * TLS's own clock only serves session resumption (ticket ages and
+ * lifetimes), so only AP_MPS2_RESUMPTION has it: time() reaches the host
+ * clock through semihosting (newlib's gettimeofday), mbedtls_ms_time() the
+ * board clock. Without it, a TLS 1.2 ClientHello's random is all random
+ * bytes (no leading time), as RFC 8446 advises anyway. */
+#if defined(AP_MPS2_RESUMPTION) && AP_MPS2_RESUMPTION
 #define MBEDTLS_HAVE_TIME
-/* Milliseconds from the board clock (mbedtls_ms_time() in the board). */
 #define MBEDTLS_PLATFORM_MS_TIME_ALT
+#endif
 
 /* No /dev/urandom or getrandom() on the target. */
 #define MBEDTLS_NO_PLATFORM_ENTROPY
@@ -50,14 +53,17 @@
 
 /*
  * Every allocation of Mbed TLS comes from one static pool the firmware
- * hands to mbedtls_memory_buffer_alloc_init(); MBEDTLS_MEMORY_DEBUG keeps
- * the high-water mark (mbedtls_memory_buffer_alloc_max_get()) the firmware
- * reports, for sizing the pool on a real device.
+ * hands to mbedtls_memory_buffer_alloc_init(). With AP_MPS2_POOL_STATS (the
+ * CMake option of that name) MBEDTLS_MEMORY_DEBUG keeps the high-water mark
+ * (mbedtls_memory_buffer_alloc_max_get()) the firmware then reports, for
+ * sizing the pool on a real device; 0.7 KiB of flash otherwise saved.
  */
 #define MBEDTLS_PLATFORM_C
 #define MBEDTLS_PLATFORM_MEMORY
 #define MBEDTLS_MEMORY_BUFFER_ALLOC_C
+#if defined(AP_MPS2_POOL_STATS) && AP_MPS2_POOL_STATS
 #define MBEDTLS_MEMORY_DEBUG
+#endif
 /* Until the pool is handed over, an allocation fails instead of reaching
  * newlib's malloc(), which is then not linked at all (0.6 KiB of flash).
  * The two functions are the board's (common/mbedtls_hooks.c). */
@@ -82,7 +88,9 @@ void ap_mps2_mbedtls_free_unset(void *ptr);
 /* GCM only runs the block cipher forwards: no decryption tables or code. */
 #define MBEDTLS_BLOCK_CIPHER_NO_DECRYPT
 #define MBEDTLS_GCM_C
-#define MBEDTLS_CIPHER_C
+/* No MBEDTLS_CIPHER_C: TLS protects its records through PSA's AEAD, which
+ * calls GCM directly, and GCM then runs AES through the small block-cipher
+ * layer (MBEDTLS_BLOCK_CIPHER_C, which the library turns on by itself). */
 
 /* SHA-256 for the handshake and certificates, SHA-384 for the AES-256-GCM
  * suites and SHA-384 signatures. The smaller (rolled-loop) variants cost a
@@ -93,8 +101,8 @@ void ap_mps2_mbedtls_free_unset(void *ptr);
 #define MBEDTLS_SHA256_SMALLER
 #define MBEDTLS_SHA384_C
 #define MBEDTLS_SHA512_SMALLER
-/* TLS 1.3 key schedule. */
-#define MBEDTLS_HKDF_C
+/* No MBEDTLS_HKDF_C: the TLS 1.3 key schedule runs HKDF through PSA
+ * (PSA_WANT_ALG_HKDF_* in mps2-3.6-psa.h). */
 
 /* ---- public-key crypto ------------------------------------------------ */
 
@@ -182,7 +190,9 @@ void ap_mps2_mbedtls_free_unset(void *ptr);
     MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,      \
     MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,        \
     MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
-/* SPKI pinning reads the peer's certificate after the handshake. */
+/* Mbed TLS 3.6's TLS 1.3 requires it (check_config.h); the core itself
+ * reads the peer's certificates in its verify callback (pins, dates, its
+ * X.509 rules). */
 #define MBEDTLS_SSL_KEEP_PEER_CERTIFICATE
 /* Session tickets only with AP_MPS2_RESUMPTION (the CMake option of that
  * name, boards/mps2/mps2_board.cmake): the core then keeps its server's

@@ -334,6 +334,8 @@ static void on_queue_event(void *ctx, const ap_queue_event_t *ev)
 
 static void report_resources(void)
 {
+#if defined(MBEDTLS_MEMORY_DEBUG)
+    /* Only with AP_MPS2_POOL_STATS: the allocator's bookkeeping for it. */
     size_t pool_max_used = 0;
     size_t pool_max_blocks = 0;
 
@@ -341,6 +343,7 @@ static void report_resources(void)
     printf("alert_poster: tls pool high water %u of %u bytes (%u blocks)\n",
            (unsigned)pool_max_used, (unsigned)sizeof g_tls_pool,
            (unsigned)pool_max_blocks);
+#endif
     printf("alert_poster: stack high water %u of %u bytes\n",
            (unsigned)ap_mps2_stack_high_water(), (unsigned)ap_mps2_stack_size());
     printf("alert_poster: heap %u of %u bytes, %u requests refused\n",
@@ -596,17 +599,20 @@ static ap_status_t identity_open(const char **why)
         memset(&g_identity, 0, sizeof g_identity);
         return st;
     }
-    if (g_identity.psa_key_id != 0u) {
-        printf("alert_poster: identity: certificate %u bytes from the identity region at %p; "
-               "key sealed into PSA as volatile key 0x%08" PRIx32 " (sign-hash only, ECDSA, "
-               "not exportable)\n", (unsigned)g_identity.cert_len, (const void *)region,
-               g_identity.psa_key_id);
-    } else {
+#if AP_CLIENT_KEY_BYTES
+    /* Mbed TLS 2.28: no PSA, the key stays bytes (3.6 seals it or fails). */
+    if (g_identity.psa_key_id == 0u) {
         printf("alert_poster: identity: certificate %u bytes and key %u bytes from the "
                "identity region at %p (no PSA: the TLS library parses the key)\n",
                (unsigned)g_identity.cert_len, (unsigned)g_identity.key_len,
                (const void *)region);
+        return AP_OK;
     }
+#endif
+    printf("alert_poster: identity: certificate %u bytes from the identity region at %p; "
+           "key sealed into PSA as volatile key 0x%08" PRIx32 " (sign-hash only, ECDSA, "
+           "not exportable)\n", (unsigned)g_identity.cert_len, (const void *)region,
+           g_identity.psa_key_id);
     return AP_OK;
 }
 #else

@@ -72,10 +72,12 @@
  * the application, and the SNTP client's poll (AP_MPS2_TIME=sntp). */
 #define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 2 + AP_MPS2_TIME_SNTP)
 
-/* Addresses to resolve at once: the peer or gateway, and the DNS server. */
+/* Addresses to resolve at once: the peer or gateway, and the DHCP server. */
 #define ARP_TABLE_SIZE              2
-#define ARP_QUEUEING                1
-#define MEMP_NUM_ARP_QUEUE          2
+/* While an address resolves, lwIP keeps the latest packet for it (not a
+ * queue): the client's first packet to a peer is its SYN, which TCP
+ * resends anyway. */
+#define ARP_QUEUEING                0
 
 /* ---- Protocols --------------------------------------------------------- */
 
@@ -101,8 +103,10 @@
 
 /* One interface: lets lwIP drop its interface lookups. */
 #define LWIP_SINGLE_NETIF           1
-#define LWIP_NETIF_STATUS_CALLBACK  1
-#define LWIP_NETIF_LINK_CALLBACK    1
+/* No status or link callbacks: the firmware waits for dhcp_supplied_address(),
+ * and lwIP tells DHCP of a link change without them. */
+#define LWIP_NETIF_STATUS_CALLBACK  0
+#define LWIP_NETIF_LINK_CALLBACK    0
 
 /* DHCP against QEMU's user-mode network (or any LAN). The address
  * conflict probe before using a lease (lwIP 2.2: ACD, 2.1: ARP check)
@@ -177,6 +181,9 @@ uint32_t ap_mps2_sntp_update_delay_ms(void);
  * for ACKs, which the transport does. */
 #define TCP_SND_BUF                 (2 * TCP_MSS)
 #define TCP_SND_QUEUELEN            8
+/* No over-allocated segments to fill with a later write: the client writes
+ * a record at a time, and the code that fills them is left out. */
+#define TCP_OVERSIZE                0
 
 /* With a window of two segments there is little to reorder: a lost segment
  * is resent with the one after it, so out-of-order segments are not kept. */

@@ -94,6 +94,28 @@
 #endif
 
 /**
+ * 1: an identity's key may be given as bytes (ap_identity_t.key: PEM or
+ * DER, parsed by Mbed TLS). 0 takes only a PSA key id or a signer and
+ * refuses key bytes with AP_ERR_TLS_SETUP, leaving Mbed TLS's private-key
+ * parser out of a device that seals its key into PSA (0.7 KiB of flash in
+ * the MPS2 firmware).
+ */
+#ifndef AP_CLIENT_KEY_BYTES
+#define AP_CLIENT_KEY_BYTES 1
+#endif
+
+/**
+ * 1: a trust store (ap_client_config_t's anchors) may be PEM text as well as
+ * DER. 0 reads DER only (one certificate or several back to back) and
+ * leaves the base64 decoder out, for a device whose anchors are DER in
+ * flash (1.4 KiB of flash in the MPS2 firmware); PEM text is then refused as
+ * a store whose first certificate is malformed.
+ */
+#ifndef AP_ANCHORS_PEM
+#define AP_ANCHORS_PEM 1
+#endif
+
+/**
  * How long a saved TLS 1.2 session ID (or a ticket whose lifetime hint is
  * 0, "unspecified") is offered after its session began: 24 hours, the upper
  * bound RFC 5246 (F.1.4) suggests. Servers usually forget sooner (nginx and

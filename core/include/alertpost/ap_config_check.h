@@ -57,6 +57,14 @@
 #error "AP_PIPELINE_WRITE_SIZE below 256 holds no ordinary request: every one would be written alone"
 #endif
 
+#if AP_ANCHORS_PEM != 0 && AP_ANCHORS_PEM != 1
+#error "AP_ANCHORS_PEM must be 0 (DER trust stores only) or 1"
+#endif
+
+#if AP_CLIENT_KEY_BYTES != 0 && AP_CLIENT_KEY_BYTES != 1
+#error "AP_CLIENT_KEY_BYTES must be 0 (PSA key ids and signers only) or 1"
+#endif
+
 #if AP_ERROR_HINTS != 0 && AP_ERROR_HINTS != 1
 #error "AP_ERROR_HINTS must be 0 (error texts without advice) or 1"
 #endif

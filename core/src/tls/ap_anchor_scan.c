@@ -7,8 +7,12 @@
 
 #include <string.h>
 
+#include "alertpost/ap_config.h"
+
+#if AP_ANCHORS_PEM
 static const char k_begin[] = "-----BEGIN CERTIFICATE-----";
 static const char k_end[] = "-----END CERTIFICATE-----";
+#endif
 
 /* ---- walking the store ---- */
 
@@ -17,8 +21,12 @@ void ap_anchor_iter_init(ap_anchor_iter_t *it, const uint8_t *buf, size_t len)
     it->buf = buf;
     it->len = (buf != NULL) ? len : 0;
     it->pos = 0;
+#if AP_ANCHORS_PEM
     it->pem = it->len > 0 && buf[it->len - 1] == '\0' &&
               strstr((const char *)buf, k_begin) != NULL;
+#else
+    it->pem = false; /* DER only: PEM text frames no certificate */
+#endif
 }
 
 /* One TLV header at p (have bytes): tag, header length, value length.
@@ -78,6 +86,7 @@ static ap_anchor_next_t next_der(ap_anchor_iter_t *it, ap_anchor_ref_t *ref)
     return AP_ANCHOR_NEXT_OK;
 }
 
+#if AP_ANCHORS_PEM
 static ap_anchor_next_t next_pem(ap_anchor_iter_t *it, ap_anchor_ref_t *ref)
 {
     const char *at = strstr((const char *)it->buf + it->pos, k_begin);
@@ -99,6 +108,7 @@ static ap_anchor_next_t next_pem(ap_anchor_iter_t *it, ap_anchor_ref_t *ref)
     it->pos = (size_t)(stop - (const char *)it->buf) + sizeof(k_end) - 1;
     return AP_ANCHOR_NEXT_OK;
 }
+#endif
 
 ap_anchor_next_t ap_anchor_next(ap_anchor_iter_t *it, ap_anchor_ref_t *ref)
 {
@@ -106,9 +116,15 @@ ap_anchor_next_t ap_anchor_next(ap_anchor_iter_t *it, ap_anchor_ref_t *ref)
     if (it->pos >= it->len) {
         return AP_ANCHOR_NEXT_END;
     }
-    return it->pem ? next_pem(it, ref) : next_der(it, ref);
+#if AP_ANCHORS_PEM
+    if (it->pem) {
+        return next_pem(it, ref);
+    }
+#endif
+    return next_der(it, ref);
 }
 
+#if AP_ANCHORS_PEM
 /* ---- base64 ---- */
 
 /* 0..63: a digit; 64: whitespace; 65: '='; 255: anything else. A table of
@@ -259,6 +275,7 @@ bool ap_anchor_b64_length_is(const char *b64, const char *end, size_t der_len)
     }
     return last > b64 && last[-1] != '=';
 }
+#endif /* AP_ANCHORS_PEM */
 
 /* ---- framing ---- */
 

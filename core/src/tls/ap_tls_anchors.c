@@ -26,6 +26,7 @@ void ap_tls_anchors_init(ap_tls_anchors_t *a)
 #endif
 }
 
+#if AP_ANCHORS_PEM
 /* A PEM anchor's DER, in a buffer from Mbed TLS's allocator that the caller
  * frees with mbedtls_free(). NULL when out of memory; *bad when the base64
  * does not decode. */
@@ -43,6 +44,7 @@ static uint8_t *pem_decode(const ap_anchor_ref_t *ref, size_t *len, bool *bad)
     }
     return der;
 }
+#endif
 
 static bool der_framed(const uint8_t *der, size_t len)
 {
@@ -52,6 +54,7 @@ static bool der_framed(const uint8_t *der, size_t len)
            ap_anchor_tail_ok(der + s.tbs_end, len - s.tbs_end, &s);
 }
 
+#if AP_ANCHORS_PEM
 /* The start of a PEM anchor decoded into head (AP_ANCHOR_PREFIX bytes): how
  * much in *have, and its framing down to the subject. */
 static ap_anchor_shape_result_t pem_head(const ap_anchor_ref_t *ref, uint8_t *head, size_t *have,
@@ -84,7 +87,7 @@ static ap_anchor_shape_result_t pem_head(const ap_anchor_ref_t *ref, uint8_t *he
  * whole. A digit outside the alphabet past the subject is then found when
  * the anchor is parsed, and the anchor skipped, as one that does not parse.
  */
-static int check_framing(const ap_anchor_ref_t *ref)
+static int check_pem_framing(const ap_anchor_ref_t *ref)
 {
     uint8_t head[AP_ANCHOR_PREFIX];
     ap_anchor_shape_t s;
@@ -95,9 +98,6 @@ static int check_framing(const ap_anchor_ref_t *ref)
     bool ok;
     ap_anchor_shape_result_t r;
 
-    if (ref->der != NULL) {
-        return der_framed(ref->der, ref->der_len) ? 0 : 1;
-    }
     r = pem_head(ref, head, &have, &s);
     if (r == AP_ANCHOR_SHAPE_BAD) {
         return 1;
@@ -114,19 +114,14 @@ static int check_framing(const ap_anchor_ref_t *ref)
     return ok ? 0 : 1;
 }
 
-/* Append the anchor to list: an Mbed TLS result (0: parsed). A DER anchor
- * is parsed in place, a PEM one from a decoded copy. */
-static int parse_anchor(mbedtls_x509_crt *list, const ap_anchor_ref_t *ref)
+/* A PEM anchor's DER, decoded, appended to list (as parse_anchor). */
+static int parse_pem_anchor(mbedtls_x509_crt *list, const ap_anchor_ref_t *ref)
 {
     uint8_t *der;
     size_t len;
     bool bad;
     int ret;
 
-    if (ref->der != NULL) {
-        return mbedtls_x509_crt_parse_der_with_ext_cb(list, ref->der, ref->der_len, 0,
-                                                      ap_x509_anchor_ext_cb, NULL);
-    }
     der = pem_decode(ref, &len, &bad);
     if (der == NULL) {
         return MBEDTLS_ERR_X509_ALLOC_FAILED;
@@ -136,6 +131,34 @@ static int parse_anchor(mbedtls_x509_crt *list, const ap_anchor_ref_t *ref)
                                                        ap_x509_anchor_ext_cb, NULL);
     mbedtls_free(der);
     return ret;
+}
+#endif /* AP_ANCHORS_PEM */
+
+static int check_framing(const ap_anchor_ref_t *ref)
+{
+    if (ref->der != NULL) {
+        return der_framed(ref->der, ref->der_len) ? 0 : 1;
+    }
+#if AP_ANCHORS_PEM
+    return check_pem_framing(ref);
+#else
+    return 1; /* no PEM scanned: unreachable */
+#endif
+}
+
+/* Append the anchor to list: an Mbed TLS result (0: parsed). A DER anchor
+ * is parsed in place, a PEM one from a decoded copy. */
+static int parse_anchor(mbedtls_x509_crt *list, const ap_anchor_ref_t *ref)
+{
+    if (ref->der != NULL) {
+        return mbedtls_x509_crt_parse_der_with_ext_cb(list, ref->der, ref->der_len, 0,
+                                                      ap_x509_anchor_ext_cb, NULL);
+    }
+#if AP_ANCHORS_PEM
+    return parse_pem_anchor(list, ref);
+#else
+    return MBEDTLS_ERR_X509_INVALID_FORMAT; /* no PEM scanned: unreachable */
+#endif
 }
 
 /* why = the reason for refusing the store: "certificate N of them <clause>",
@@ -214,16 +237,21 @@ ap_status_t ap_tls_anchors_load(ap_tls_anchors_t *a, const uint8_t *buf, size_t 
  * decoded prefix is kept (Mbed TLS then decides). */
 static bool may_issue(const ap_anchor_ref_t *ref, const mbedtls_x509_buf *issuer)
 {
+#if AP_ANCHORS_PEM
     uint8_t head[AP_ANCHOR_PREFIX];
+#endif
     const uint8_t *der = ref->der;
     size_t have = ref->der_len;
     ap_anchor_shape_t s;
     ap_anchor_shape_result_t r;
 
+#if AP_ANCHORS_PEM
     if (der == NULL) {
         r = pem_head(ref, head, &have, &s);
         der = head;
-    } else {
+    } else
+#endif
+    {
         r = ap_anchor_shape(der, have, &s);
     }
     if (r != AP_ANCHOR_SHAPE_OK) {

@@ -21,6 +21,7 @@
 #include "mbedtls/pkcs5.h"
 #endif
 
+#if AP_CLIENT_KEY_BYTES
 /* The key in words, for a failed parse: what the user should do. */
 static void key_refused(ap_client_t *c, int ret)
 {
@@ -80,6 +81,7 @@ static int key_error(const ap_identity_t *in, int ret)
     }
     return ret;
 }
+#endif
 
 static ap_status_t parse_chain(ap_client_t *c, ap_tls_identity_t *id, const ap_identity_t *in)
 {
@@ -161,15 +163,16 @@ static ap_status_t load_key(ap_client_t *c, ap_tls_t *t, const ap_identity_t *in
 {
     ap_tls_identity_t *id = &t->identity;
     int forms = (in->key != NULL) + (in->psa_key_id != 0) + (in->signer != NULL);
-    int ret;
 
     if (forms != 1) {
         ap_client_set_error(c, "the client identity needs exactly one key: key bytes, a PSA key "
                                "id or a signer (%d given)", forms);
         return AP_ERR_TLS_SETUP;
     }
+#if AP_CLIENT_KEY_BYTES
     if (in->key != NULL) {
         const char *pass = in->key_pass;
+        int ret;
 
         ret = ap_compat_parse_key(&id->key, in->key, in->key_len, (const unsigned char *)pass,
                                   pass != NULL ? strlen(pass) : 0, &t->drbg);
@@ -179,6 +182,13 @@ static ap_status_t load_key(ap_client_t *c, ap_tls_t *t, const ap_identity_t *in
         }
         return AP_OK;
     }
+#else
+    if (in->key != NULL) {
+        ap_client_set_error(c, "the client key was given as bytes, which this build refuses "
+                               "(AP_CLIENT_KEY_BYTES 0): give a PSA key id or a signer");
+        return AP_ERR_TLS_SETUP;
+    }
+#endif
     if (in->psa_key_id != 0) {
         if (ap_compat_setup_opaque(&id->key, in->psa_key_id) != 0) {
             ap_client_set_error(c, "the PSA key %lu cannot be used: it does not exist or cannot "
