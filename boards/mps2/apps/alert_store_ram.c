@@ -13,9 +13,9 @@
 #include "alertpost/ap_store_ram.h"
 
 /* 2 KiB: the last 512 bytes for dead-lettered alerts, the rest for live
- * ones, about eight alerts of alert_poster's kind (their records are under
- * 190 bytes with the ring's framing). A full ring refuses the next alert
- * with a clear line, and evicts nothing. */
+ * ones: nine of alert_poster's alerts (measured: a tenth is refused). A
+ * full ring refuses the next alert with a clear line ("NOT queued (store
+ * full), nothing evicted"), and evicts nothing. */
 #ifndef ALERT_RAM_STORE_BYTES
 #define ALERT_RAM_STORE_BYTES 2048u
 #endif
