@@ -17,10 +17,11 @@
 #   mbedtls2   Mbed TLS 2.28 (ALERTPOST_MBEDTLS2_SOURCE_DIR,
 #              cmake/mbedtls/mps2-2.28.h): TLS 1.2 only, for fleets on 2.28
 #   lwip21     lwIP 2.1 (ALERTPOST_LWIP21_SOURCE_DIR)
-#   lean       the lean profile (AP_MPS2_PROFILE=lean; Mbed TLS 3.6 only): ECDSA P-256
-#              chains only (no RSA), no mutual TLS, 4 KiB input records
-#              asked for with max_fragment_length and record_size_limit, a
-#              smaller pool, DER trust anchors in flash
+#   lean       the lean profile (AP_MPS2_PROFILE=lean; Mbed TLS 3.6 only): TLS 1.2
+#              only, ECDSA P-256 chains only (no RSA), no mutual TLS, 4 KiB
+#              input records asked for with max_fragment_length, a smaller
+#              pool, the delivery queue in RAM (AP_MPS2_STORE=ram), DER
+#              trust anchors in flash
 #   resume     session resumption across connections (AP_MPS2_RESUMPTION=ON:
 #              session tickets), with its QEMU cases resume12 and resume13
 #   sntp       the wall clock from SNTP instead of semihosting

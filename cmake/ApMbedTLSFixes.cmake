@@ -91,6 +91,44 @@ function(ap_mbedtls_fix_tls13_mfl target source_dir version srcs_var)
   set(${srcs_var} ${${srcs_var}} PARENT_SCOPE)
 endfunction()
 
+# ap_mbedtls_fix_tls12_groups(TARGET SOURCE_DIR VERSION SRCS_VAR)
+# Mbed TLS 3.6 (checked up to 3.6.6): a TLS 1.2 client whose elliptic
+# curves all come from PSA (no MBEDTLS_ECDH_C or MBEDTLS_ECDSA_C: the
+# firmware's p256-m) does not define MBEDTLS_SSL_TLS1_2_SOME_ECC
+# (config_adjust_ssl.h), so it writes no supported_groups extension. A
+# client that also offers TLS 1.3 writes it for 1.3, which hid the bug; one
+# with TLS 1.2 only (the lean firmware) offers ECDHE suites without naming
+# a group, and OpenSSL servers answer "no shared cipher" (handshake_failure).
+# In the build's copy of ssl_client.c, the only file that reads the macro,
+# it is defined for such a build after the headers.
+function(ap_mbedtls_fix_tls12_groups target source_dir version srcs_var)
+  if(version VERSION_LESS 3.6.0)
+    return()
+  endif()
+  set(_orig "${source_dir}/library/ssl_client.c")
+  set(_anchor "#include \"ssl_debug_helpers.h\"\n")
+  file(READ "${_orig}" _text)
+  string(FIND "${_text}" "${_anchor}" _at)
+  string(FIND "${_text}" "MBEDTLS_SSL_TLS1_2_SOME_ECC" _uses)
+  if(_at EQUAL -1 OR _uses EQUAL -1)
+    message(WARNING "${target}: ${_orig} is not laid out as Mbed TLS ${version}'s: the TLS 1.2 "
+                    "supported_groups fix is not applied; a TLS 1.2-only build with PSA curves "
+                    "only names no group to the server.")
+    return()
+  endif()
+  string(REPLACE "${_anchor}" "${_anchor}
+/* alertpost: a TLS 1.2 client with PSA curves only names its groups too. */
+#if defined(MBEDTLS_SSL_PROTO_TLS1_2) && defined(MBEDTLS_USE_PSA_CRYPTO) && \\
+    (defined(PSA_WANT_ALG_ECDH) || defined(PSA_WANT_ALG_ECDSA)) && \\
+    !defined(MBEDTLS_SSL_TLS1_2_SOME_ECC)
+#define MBEDTLS_SSL_TLS1_2_SOME_ECC
+#endif
+" _text "${_text}")
+  _ap_mbedtls_fix_use(${target} ${version} "${_orig}" _text "TLS 1.2 supported_groups fix"
+                      ${srcs_var})
+  set(${srcs_var} ${${srcs_var}} PARENT_SCOPE)
+endfunction()
+
 # ap_mbedtls_fix_premaster(TARGET SOURCE_DIR VERSION INCLUDE_VAR)
 # Mbed-TLS/mbedtls#10757 (3.6, checked up to 3.6.6): TLS 1.2 sizes its
 # premaster-secret buffer (MBEDTLS_PREMASTER_SIZE, include/mbedtls/ssl.h)
@@ -194,4 +232,38 @@ function(ap_mbedtls_fix_rsa_public_only target source_dir version srcs_var)
                         "RSA public-only size fix in ${_name}" _srcs)
   endforeach()
   set(${srcs_var} ${_srcs} PARENT_SCOPE)
+endfunction()
+
+# ap_mbedtls_fix_no_pk_sign(TARGET SOURCE_DIR VERSION SRCS_VAR)
+# A size fix like the one above, for a build that holds no private key at
+# all (the lean MPS2 firmware: no mutual TLS; the caller says so with
+# AP_MBEDTLS_NO_PK_SIGN). Mbed TLS links ECDSA signing into every client
+# that verifies ECDSA: pk's EC tables point at their signers, which reach
+# psa_sign_hash() and the signature's DER encoding (about 1 KiB), although
+# only a client certificate's CertificateVerify would call them. In the
+# build's copy of pk_wrap.c, MBEDTLS_PK_CAN_ECDSA_SIGN is undefined after
+# the headers, so the tables have no signer: mbedtls_pk_sign() then fails
+# with MBEDTLS_ERR_PK_TYPE_MISMATCH, which such a build never reaches (the
+# core refuses a client identity at set-up). Verification is untouched.
+function(ap_mbedtls_fix_no_pk_sign target source_dir version srcs_var)
+  if(version VERSION_LESS 3.6.0)
+    return()
+  endif()
+  set(_files ${${srcs_var}})
+  list(FILTER _files INCLUDE REGEX "/pk_wrap\\.c$")
+  list(GET _files 0 _file)
+  set(_anchor "#include <string.h>\n")
+  file(READ "${_file}" _text)
+  string(FIND "${_text}" "${_anchor}" _at)
+  if(_at EQUAL -1)
+    message(WARNING "${target}: ${_file} is not laid out as Mbed TLS ${version}'s: the "
+                    "no-signing size fix is not applied")
+    return()
+  endif()
+  string(REPLACE "${_anchor}"
+         "${_anchor}\n/* alertpost: no private key in this build, so no signer in pk's tables. */\n#undef MBEDTLS_PK_CAN_ECDSA_SIGN\n"
+         _text "${_text}")
+  _ap_mbedtls_fix_use(${target} ${version} "${_file}" _text "no-signing size fix in pk_wrap.c"
+                      ${srcs_var})
+  set(${srcs_var} ${${srcs_var}} PARENT_SCOPE)
 endfunction()

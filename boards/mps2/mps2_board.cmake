@@ -47,11 +47,11 @@ endif()
 
 # The firmware profile, one set of sizes for the whole image:
 #   full  Mbed TLS's standard 16 KiB input records and a 32 KiB pool
-#   lean  one alert over TLS 1.3 to a modern server with an ECDSA P-256
-#         chain: TLS 1.3 only, no RSA, no mutual TLS; 4 KiB input records
-#         (the client asks servers for small ones: max_fragment_length and
-#         record_size_limit; cmake/mbedtls/mps2-3.6-lean.h says which
-#         servers honour them) and an 18 KiB pool
+#   lean  alerts over TLS 1.2 to a server with an ECDSA P-256 chain: no
+#         TLS 1.3, no RSA, no mutual TLS; 4 KiB input records (the client
+#         asks servers for small ones with max_fragment_length;
+#         cmake/mbedtls/mps2-3.6-lean.h says which servers honour it), an
+#         18 KiB pool, and the queue in RAM (AP_MPS2_STORE below)
 # Both read their DER trust anchors in place from flash (common/anchors.h).
 # Every library of the image sees AP_MPS2_PROFILE_LEAN; the top level picks
 # the Mbed TLS configuration by it.
@@ -70,6 +70,19 @@ endfunction()
 ap_mps2_choice(AP_MPS2_PROFILE "MPS2 firmware profile" full lean)
 if(AP_MPS2_PROFILE STREQUAL "lean")
   add_compile_definitions(AP_MPS2_PROFILE_LEAN=1)
+endif()
+
+# Where alert_poster's delivery queue keeps its alerts (apps/alert_store.h):
+#   flash  the core's flash log over the board's flash (a host file through
+#          semihosting): alerts outlive a reset; the full profile's default
+#   ram    the core's RAM ring, 2 KiB: an alert that cannot be sent now
+#          waits for the next attempt, and what is left when the run ends is
+#          reported as not delivered; for a device with no flash to spare
+#          (4.1 KiB less flash), the lean profile's default
+if(AP_MPS2_PROFILE STREQUAL "lean")
+  ap_mps2_choice(AP_MPS2_STORE "Store of the MPS2 firmware's delivery queue" ram flash)
+else()
+  ap_mps2_choice(AP_MPS2_STORE "Store of the MPS2 firmware's delivery queue" flash ram)
 endif()
 
 # Mutual TLS in the firmware (the device identity of common/identity.h, the

@@ -27,9 +27,6 @@ Cases (the sink is tests/integration/sink.py; certificates from pki.py DIR):
              a lean firmware (4 KiB input records) asked for
              max_fragment_length 1024, which the sink (OpenSSL) honours,
              so the body comes in records it can read
-  mfl13      the same over TLS 1.3 -> exit 0: OpenSSL answers
-             max_fragment_length in EncryptedExtensions, which Mbed TLS
-             accepts with the build's fix (cmake/ApMbedTLSFixes.cmake)
   bigchain   sink TLS 1.2 only whose chain (padded with unrelated
              certificates) makes a Certificate message over 4 KiB -> a
              lean firmware refuses it although every record fits: exit 10,
@@ -44,21 +41,23 @@ Cases (the sink is tests/integration/sink.py; certificates from pki.py DIR):
 
 The trust anchor (pki.py's root) is loaded, DER, into the image's anchor
 region (boards/mps2/common/anchors.h; run_qemu.py --anchors), found with
---nm. The cases mfl12, mfl13, bigchain and ignoremfl are for the lean
+--nm. The cases mfl12, bigchain and ignoremfl are for the lean
 profile (AP_MPS2_PROFILE=lean, 4 KiB input records); the build registers
 them for it only.
 
 --profile lean (the build passes the image's AP_MPS2_PROFILE) is the lean
-image, which verifies ECDSA P-256 chains only: rsa and rsa12 must be refused
-with exit 10 before any request and before any handshake completes, the
-FAILED line naming the sink's handshake_failure alert, and a line saying
-that the image has no RSA.
+image, which speaks TLS 1.2 only and verifies ECDSA P-256 chains only: rsa12
+must be refused with exit 10 before any request and before any handshake
+completes, the FAILED line naming the sink's handshake_failure alert; the
+TLS 1.3-only sinks (tls13, rsa) with exit 4 (version), the FAILED
+line naming TLS 1.2 as this build's ceiling; each time with a line saying
+what the image leaves out.
 
 --mbedtls-major says which Mbed TLS line the firmware was built with (the
-build passes it). A 2.28 firmware has no TLS 1.3: against a TLS 1.3-only
-sink (tls13, rsa) its policy offers nothing the sink accepts, so those cases
-expect exit 4 (version) and no request, and every delivery must be over
-TLS 1.2.
+build passes it). A 2.28 firmware has no TLS 1.3, nor has a lean one:
+against a TLS 1.3-only sink (tls13, rsa) its policy offers nothing the sink
+accepts, so those cases expect exit 4 (version) and no request, and every
+delivery must be over TLS 1.2.
 
 For a delivery it asserts that the sink recorded exactly one request, a
 POST to /v1/alerts, whose body is byte for byte the body the firmware
@@ -103,8 +102,6 @@ CASES = {
     "noanchors": ("ecdsa-chain.pem", [],                                        EXIT_ANCHORS,   None),
     "mfl12":     ("ecdsa-chain.pem", ["--tls-min", "1.2", "--tls-max", "1.2"] + BIG_BODY,
                   EXIT_DELIVERED, "TLS 1.2"),
-    "mfl13":     ("ecdsa-chain.pem", ["--tls-min", "1.3", "--tls-max", "1.3"] + BIG_BODY,
-                  EXIT_DELIVERED, "TLS 1.3"),
     "bigchain":  ("big-chain.pem",   ["--tls-min", "1.2", "--tls-max", "1.2"], EXIT_TLS, None),
     "ignoremfl": ("big-chain.pem",   ["--tls-min", "1.2", "--tls-max", "1.2"], EXIT_TLS, None),
 }
@@ -116,14 +113,18 @@ BUFFER_VERDICT = (r"^alert_poster: FAILED status=TLS failure TLS handshake with 
                   r"failed: Mbed TLS error -0x7100\. Nothing was sent\.$")
 VERDICTS = {"bigchain": BUFFER_VERDICT, "ignoremfl": BUFFER_VERDICT,
             "noanchors": r"^alert_poster: FAILED status=\S.* no trust anchors$"}
-# The lean profile (ECDSA P-256 chains only, no RSA): a sink with an RSA
-# certificate is refused before any request (it answers the hello, which
-# offers no RSA signature, with a handshake_failure alert), and the firmware
-# says what it leaves out.
-LEAN_REFUSED = ("rsa", "rsa12")
+# The lean profile (TLS 1.2 only, ECDSA P-256 chains only): a TLS 1.2 sink
+# with an RSA certificate is refused before any request (it answers the
+# hello, which offers no RSA signature, with a handshake_failure alert); a
+# TLS 1.3-only sink with a version refusal that names this build's ceiling;
+# and the firmware says what it leaves out.
+LEAN_REFUSED = ("rsa12",)
 LEAN_VERDICT = (r"^alert_poster: FAILED status=TLS failure TLS handshake with localhost "
                 r"failed: the server sent a handshake_failure alert \(40\)\. Nothing was sent\.$")
-LEAN_SCOPE = r"^alert_poster: lean image: ECDSA P-256 certificates only \(no RSA\)$"
+LEAN_VERSION_VERDICT = (r"^alert_poster: FAILED status=\S.* TLS version refused: localhost "
+                        r"offers no version in the policy .*this build's ceiling, TLS 1\.2")
+LEAN_SCOPE = (r"^alert_poster: lean image: TLS 1\.2 and ECDSA P-256 certificates only "
+              r"\(no TLS 1\.3, no RSA\)$")
 
 
 # Certificates of the PKI that pad big-chain.pem past 4 KiB; the sink sends
@@ -145,13 +146,13 @@ def big_chain(pki, stem):
 def expectation(case, mbedtls_major, profile="full"):
     """(chain, sink options, exit status, TLS version or None) for a case."""
     chain, sink_opts, want_exit, want_tls = CASES[case]
+    tls12_only = mbedtls_major == 2 or profile == "lean"
+    if tls12_only and sink_opts[:2] == ["--tls-min", "1.3"]:
+        return chain, sink_opts, EXIT_VERSION, None
     if profile == "lean" and case in LEAN_REFUSED:
         return chain, sink_opts, EXIT_TLS, None
-    if mbedtls_major == 2:
-        if sink_opts[:2] == ["--tls-min", "1.3"]:
-            return chain, sink_opts, EXIT_VERSION, None
-        if want_exit == EXIT_DELIVERED:
-            return chain, sink_opts, want_exit, "TLS 1.2"
+    if tls12_only and want_exit == EXIT_DELIVERED:
+        return chain, sink_opts, want_exit, "TLS 1.2"
     return chain, sink_opts, want_exit, want_tls
 
 
@@ -255,9 +256,14 @@ def main():
                         % ("entropy" if args.case == "noentropy" else "trust anchors"))
         if args.case in VERDICTS and not re.search(VERDICTS[args.case], uart, re.M):
             return fail("the FAILED line is not %r: %s" % (VERDICTS[args.case], verdict.group(0)))
+        lean_verdict = None
         if args.profile == "lean" and args.case in LEAN_REFUSED:
-            if not re.search(LEAN_VERDICT, uart, re.M):
-                return fail("the FAILED line is not %r: %s" % (LEAN_VERDICT, verdict.group(0)))
+            lean_verdict = LEAN_VERDICT
+        elif args.profile == "lean" and want_exit == EXIT_VERSION and args.case != "tls10":
+            lean_verdict = LEAN_VERSION_VERDICT
+        if lean_verdict is not None:
+            if not re.search(lean_verdict, uart, re.M):
+                return fail("the FAILED line is not %r: %s" % (lean_verdict, verdict.group(0)))
             if not re.search(LEAN_SCOPE, uart, re.M):
                 return fail("the lean firmware did not say what it leaves out")
             if any(e.get("event") == "handshake_ok" for e in events):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The firmware's delivery queue under QEMU, over its semihosted flash file.
 
-    queue_case.py --case sinkdown|kill|resume12|resume13 --machine mps2-an385 \\
+    queue_case.py --case sinkdown|kill|ramleft|resume12|resume13 --machine mps2-an385 \\
         --kernel alert_poster.elf --pki DIR --workdir DIR \\
         [--count 5] [--qemu qemu-system-arm] [--timeout 150]
 
@@ -25,6 +25,15 @@ records every request with its headers.
             Nothing may be lost: every key arrives with its own body, and
             exactly one key arrives twice, the one in flight at the kill,
             with the same key both times, so a server can drop the copy.
+  ramleft   For an image whose queue is in RAM (AP_MPS2_STORE=ram, the lean
+            profile's), in place of kill: it enqueues --count alerts (at
+            most 3) while no sink listens, with an 8 s flush window. It must
+            fail at least one attempt, exit 6 (network) with all of them
+            pending, and say that the rest is not delivered and how many
+            alerts were left in RAM, lost as the run ends. A second boot,
+            enqueuing nothing, with the sink up, must find an empty RAM
+            queue and send nothing: no alert of the first run arrives
+            later, unseen.
   resume12  Two alerts, so two connections (the firmware closes after
   resume13  each), to a TLS 1.2 (1.3) sink, from an image built with
             AP_MPS2_RESUMPTION: both arrive, in order, and the second
@@ -60,6 +69,8 @@ QUEUED = re.compile(r'^alert_poster: queued seq=(\d+) key=("[0-9a-f-]+") body (.
 DELIVERED = re.compile(r'^alert_poster: delivered key=("[0-9a-f-]+") attempt=\d+ status=200 ', re.M)
 ATTEMPT = re.compile(r'^alert_poster: (?:attempt|re-send) \d+ key=("[0-9a-f-]+")$', re.M)
 HOLDS = re.compile(r"^alert_poster: flash log \S+ holds (\d+) alert\(s\)", re.M)
+HOLDS_RAM = re.compile(r"^alert_poster: RAM queue of \d+ bytes holds (\d+) alert\(s\)", re.M)
+EXIT_NETWORK = 6
 
 
 class Fail(Exception):
@@ -281,6 +292,48 @@ def case_kill(args, stem, seq, deadline):
                                    dups or "none"))
 
 
+def case_ramleft(args, stem, seq, deadline):
+    count = min(args.count, 3)
+    first = Qemu(args, stem, ["seq=%d" % seq, "count=%d" % count, "window=8"], stem + ".log")
+    try:
+        rc = first.finish(deadline)
+    finally:
+        stop(first.proc)
+    if rc != EXIT_NETWORK:
+        raise Fail("firmware exit %s with the sink down, expected %d" % (rc, EXIT_NETWORK))
+    m = HOLDS_RAM.search(first.text)
+    if m is None or m.group(1) != "0":
+        raise Fail("the first boot did not report an empty RAM queue")
+    queued(first.text, count)
+    with open(stem + ".conn", encoding="utf-8") as f:
+        refused = f.read().count(" refused")
+    if refused < 1 or DELIVERED.search(first.text):
+        raise Fail("%d connection(s) refused and a delivery: the sink-down phase tested "
+                   "nothing" % refused)
+    for line in (r"^alert_poster: flush window of \d+ ms over; the rest is not delivered$",
+                 r"^alert_poster: summary queued=%d delivered=0 .* pending=%d " % (count, count),
+                 r"^alert_poster: NOT delivered: %d alert\(s\) left in RAM, lost as this "
+                 r"run ends$" % count):
+        if not re.search(line, first.text, re.M):
+            raise Fail("no line %r: the firmware did not say what was not delivered" % line)
+    say("%d alerts reported as not delivered after %d refused connection(s)"
+        % (count, refused))
+    sink = start_sink(args, stem, [])
+    try:
+        second = Qemu(args, stem, ["count=0"], stem + ".log2")
+        rc = second.finish(deadline)
+    finally:
+        stop(second.proc)
+        stop(sink)
+    m = HOLDS_RAM.search(second.text)
+    if rc != 0 or m is None or m.group(1) != "0":
+        raise Fail("second boot exit %s, RAM queue %s: expected 0 and an empty queue"
+                   % (rc, m.group(1) if m else "not reported"))
+    if sink_requests(stem):
+        raise Fail("the sink got %s from a boot that queued nothing" % sink_requests(stem))
+    say("the second boot found an empty RAM queue and sent nothing")
+
+
 def case_resume(args, stem, seq, deadline):
     version = "1.2" if args.case == "resume12" else "1.3"
     sink = start_sink(args, stem, ["--tls-min", version, "--tls-max", version])
@@ -320,7 +373,8 @@ def case_resume(args, stem, seq, deadline):
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--case", required=True, choices=("sinkdown", "kill", "resume12", "resume13"))
+    ap.add_argument("--case", required=True, choices=("sinkdown", "kill", "ramleft", "resume12",
+                                                     "resume13"))
     ap.add_argument("--machine", required=True)
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--pki", required=True, help="directory made by pki.py")
@@ -339,7 +393,8 @@ def main():
             os.remove(stem + ext)
     deadline = time.monotonic() + args.timeout
     try:
-        case = {"sinkdown": case_sinkdown, "kill": case_kill}.get(args.case, case_resume)
+        case = {"sinkdown": case_sinkdown, "kill": case_kill,
+                "ramleft": case_ramleft}.get(args.case, case_resume)
         case(args, stem, random.randint(1, 10**9), deadline)
     except Fail as e:
         say("FAIL: %s" % e)

@@ -1,14 +1,16 @@
 /*
- * alert_poster: queues alerts in a flash log and delivers them over HTTPS
- * from an MPS2 board under QEMU, with the alertpost core (its delivery
- * queue and flash-log store), the lwIP port (lwIP 2.2 or 2.1) and Mbed TLS
- * 3.6 (TLS 1.2 and 1.3) or 2.28 (TLS 1.2 only; see
+ * alert_poster: queues alerts in a flash log (or RAM) and delivers them over
+ * HTTPS from an MPS2 board under QEMU, with the alertpost core (its delivery
+ * queue and a store), the lwIP port (lwIP 2.2 or 2.1) and Mbed TLS 3.6 (TLS
+ * 1.2 and 1.3; the lean profile TLS 1.2 only) or 2.28 (TLS 1.2 only; see
  * ALERTPOST_FIRMWARE_MBEDTLS).
  *
  * Each boot: the alerts of this boot are enqueued, each with its
- * Idempotency-Key, into the flash log, which a host file holds through
- * semihosting (common/flash_file.h), so alerts left from an earlier boot
- * (killed, or out of time) are still there; then the queue is flushed,
+ * Idempotency-Key, into the store (alert_store.h): the flash log, which a
+ * host file holds through semihosting (common/flash_file.h), so alerts left
+ * from an earlier boot (killed, or out of time) are still there; or, in the
+ * lean profile, a RAM ring, whose alerts left at the end of the run are
+ * reported as not delivered. Then the queue is flushed,
  * oldest first, waiting between attempts as the queue's backoff says, for
  * at most the flush window. One console line per queue event (queued,
  * attempt, re-send, delivered, failed, dead-letter, stopped) lets a test
@@ -20,7 +22,8 @@
  *   count=N       alerts to enqueue at this boot (default 1; 0 delivers only
  *                 what the flash log holds).
  *   flash=PATH    the host file holding the flash log; default
- *                 "alertpost-flash.bin" in QEMU's working directory.
+ *                 "alertpost-flash.bin" in QEMU's working directory (a
+ *                 RAM-store image ignores it).
  *   window=S      seconds the flush may take before what is left is kept
  *                 for the next boot (default 20).
  *   entropy=none  run with no entropy source, to show TLS is then refused.
@@ -42,7 +45,7 @@
  *
  * The program's exit status (QEMU's, through semihosting) is the verdict:
  * 0 only when every alert was delivered (2xx, whole response) and the
- * flash log is empty; the other values, one per failure class, are listed
+ * store is empty; the other values, one per failure class, are listed
  * in ALERT_EXIT_* below and in boards/mps2/README.md.
  */
 #include <inttypes.h>
@@ -54,9 +57,8 @@
 #include "alertpost/alertpost.h"
 #include "alertpost/ap_lwip.h"
 #include "alertpost/ap_queue.h"
-#include "alertpost/ap_store_flash.h"
+#include "alert_store.h"
 #include "anchors.h"
-#include "flash_file.h"
 #include "identity.h"
 #include "lan9118.h"
 #include "mps2.h"
@@ -138,7 +140,7 @@ enum {
     ALERT_EXIT_HTTP = 9,         /* non-2xx, bad or truncated response, dead-letter */
     ALERT_EXIT_TLS = 10,         /* any other TLS failure */
     ALERT_EXIT_CONFIG = 11,      /* bad settings (URL, arguments, buffers) */
-    ALERT_EXIT_STORE = 12,       /* flash file or log unusable, or full */
+    ALERT_EXIT_STORE = 12,       /* the store (flash file and log, or RAM) unusable, or full */
     ALERT_EXIT_CLIENT_CERT = 13, /* AP_ERR_TLS_CLIENT_CERT: certificate required or refused */
     ALERT_EXIT_IDENTITY = 14     /* the identity region's record or key unusable */
 };
@@ -162,8 +164,6 @@ static ap_transport_t g_transport;
 static ap_platform_t g_platform;
 static ap_identity_t g_identity;
 
-static ap_mps2_flash_file_t g_flash;
-static ap_store_flash_t g_log;
 static ap_store_t g_store;
 static ap_queue_t g_queue;
 static bool g_queue_open; /* a summary means something only once it is */
@@ -366,6 +366,10 @@ static void report_summary(void)
            " retried=%" PRIu32 " resent=%" PRIu32 " dead-lettered=%" PRIu32
            " pending=%u dead=%u\n", c->queued, c->delivered, c->retried, c->resent,
            c->dead_lettered, (unsigned)live, (unsigned)dead);
+    if (!alert_store_outlives_run && live != 0u) {
+        printf("alert_poster: NOT delivered: %u alert(s) left in RAM, lost as this run "
+               "ends\n", (unsigned)live);
+    }
 }
 
 static int finish_failed(ap_status_t st, const char *why)
@@ -378,7 +382,8 @@ static int finish_failed(ap_status_t st, const char *why)
      * handshake_failure before any certificate is seen: say what this image
      * leaves out, since the alert cannot say why. */
     if (st == AP_ERR_TLS || st == AP_ERR_TLS_VERSION) {
-        printf("alert_poster: lean image: ECDSA P-256 certificates only (no RSA)\n");
+        printf("alert_poster: lean image: TLS 1.2 and ECDSA P-256 certificates only "
+               "(no TLS 1.3, no RSA)\n");
     }
 #endif
     report_summary();
@@ -416,24 +421,17 @@ static bool cmdline_number(const char *key, unsigned long max, unsigned long *ou
     return true;
 }
 
-/* The flash file, the log recovered from it, and the queue over the log.
- * Alerts an earlier boot left there keep their keys. */
+/* The store (the flash log recovered from its file, or a RAM ring) and
+ * the queue over it. Alerts an earlier boot left in flash keep their keys. */
 static ap_status_t queue_open(const char *path)
 {
     ap_queue_config_t qc;
-    const char *why = "";
+    char name[200];
     size_t live = 0;
     size_t dead = 0;
-    ap_status_t st = ap_mps2_flash_file_open(&g_flash, path, &why);
+    ap_status_t st = alert_store_open(path, &g_store, name, sizeof name);
 
     if (st != AP_OK) {
-        printf("alert_poster: cannot use host file %s as flash: %s\n", path, why);
-        return st;
-    }
-    st = ap_store_flash_init(&g_log, &g_flash.dev, &g_store);
-    if (st != AP_OK) {
-        printf("alert_poster: the flash log in %s cannot be recovered (%s)\n", path,
-               ap_status_str(st));
         return st;
     }
     ap_queue_config_defaults(&qc);
@@ -452,7 +450,7 @@ static ap_status_t queue_open(const char *path)
         st = ap_queue_pending(&g_queue, &live, &dead);
     }
     if (st == AP_OK) {
-        printf("alert_poster: flash log %s holds %u alert(s), %u dead-lettered\n", path,
+        printf("alert_poster: %s holds %u alert(s), %u dead-lettered\n", name,
                (unsigned)live, (unsigned)dead);
     }
     return st;
@@ -498,7 +496,8 @@ static ap_status_t enqueue_alerts(unsigned long seq, unsigned long count)
  * long the oldest alert must wait, and the board runs the network for that
  * long. The flush ends when the log is empty, when the queue stops (a
  * failure about the configuration or the server), or when the next attempt
- * would start after the window; whatever is left stays in flash.
+ * would start after the window; whatever is left stays in flash (in RAM:
+ * it is reported as not delivered).
  */
 static ap_status_t flush_queue(uint32_t window_ms)
 {
@@ -518,8 +517,8 @@ static ap_status_t flush_queue(uint32_t window_ms)
             return st;
         }
         if (ap_mps2_now_ms() - t0 + wait_ms >= window_ms) {
-            printf("alert_poster: flush window of %" PRIu32 " ms over; the rest stays in "
-                   "flash\n", window_ms);
+            printf("alert_poster: flush window of %" PRIu32 " ms over; the rest %s\n",
+                   window_ms, alert_store_outlives_run ? "stays in flash" : "is not delivered");
             return g_last_failure;
         }
         ap_client_close(&g_client);
@@ -722,7 +721,8 @@ int main(void)
     st = queue_open(flash_path);
     if (st != AP_OK) {
         ap_client_free(&g_client);
-        return finish_failed(st, "flash log unusable");
+        return finish_failed(st, alert_store_outlives_run ? "flash log unusable"
+                                                          : "RAM queue unusable");
     }
     if (!net_up()) {
         printf("alert_poster: no network (LAN9118 or DHCP)\n");

@@ -665,15 +665,14 @@ static bool is_certificate_alert(int alert)
            alert == 48 || alert == 49 || alert == 51 || alert == AP_TLS_ALERT_CERTIFICATE_REQUIRED;
 }
 
+#if AP_CLIENT_IDENTITY
+/* Only a build with client certificates has one for a server to refuse
+ * (without, a configured identity is refused at setup). */
 static void say_client_cert_refused(ap_client_t *c, int alert)
 {
-#if AP_CLIENT_IDENTITY
     char subject[200];
 
     (void)ap_tls_describe_cert(&ap_tls_of(c)->identity.chain, false, subject, sizeof(subject));
-#else
-    const char *subject = "";
-#endif
     if (alert >= 0) {
         ap_client_set_error(c,
             "%s refused this device's certificate (%s): it answered with the alert %s (%d). "
@@ -687,6 +686,7 @@ static void say_client_cert_refused(ap_client_t *c, int alert)
             c->url.host, subject);
     }
 }
+#endif
 
 /*
  * A server that requires a client certificate and got none, or refused the
@@ -709,13 +709,15 @@ static bool refused_for_client_cert(ap_client_t *c, int ret)
         !(cert_requested(t) && (is_certificate_alert(alert) || closed))) {
         return false;
     }
-    if (c->cfg.identity == NULL) {
-        ap_client_set_error(c,
-            "TLS handshake with %s failed: the server requires a client certificate and "
-            "none is configured. Nothing was sent.", c->url.host);
-    } else {
+#if AP_CLIENT_IDENTITY
+    if (c->cfg.identity != NULL) {
         say_client_cert_refused(c, alert);
+        return true;
     }
+#endif
+    ap_client_set_error(c,
+        "TLS handshake with %s failed: the server requires a client certificate and "
+        "none is configured. Nothing was sent.", c->url.host);
     return true;
 }
 
