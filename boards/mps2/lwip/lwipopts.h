@@ -170,6 +170,10 @@ uint32_t ap_mps2_sntp_update_delay_ms(void);
 /* Full Ethernet segments (1500 - 20 IP - 20 TCP): a smaller MSS would save
  * no memory (the window is what is held) and cost more segments. */
 #define TCP_MSS                     1460
+/* The one netif is Ethernet, whose MTU (1500) already fits TCP_MSS: no
+ * per-segment check of the outgoing netif's MTU (88 bytes of flash). The
+ * peer's MSS option still bounds what is sent. */
+#define TCP_CALCULATE_EFF_SEND_MSS  0
 
 /* Receive window: 2 segments (2920 B), the least lwIP accepts with a full
  * MSS. A 16 KiB record arrives in 6 windows. Must not exceed what

@@ -108,8 +108,9 @@
  * 1: a trust store (ap_client_config_t's anchors) may be PEM text as well as
  * DER. 0 reads DER only (one certificate or several back to back) and
  * leaves the base64 decoder out, for a device whose anchors are DER in
- * flash (1.4 KiB of flash in the MPS2 firmware); PEM text is then refused as
- * a store whose first certificate is malformed.
+ * flash (1.4 KiB of flash in the MPS2 firmware); PEM text is then refused
+ * with AP_ERR_TLS_SETUP: "... are PEM; this build reads DER only
+ * (AP_ANCHORS_PEM 0)".
  */
 #ifndef AP_ANCHORS_PEM
 #define AP_ANCHORS_PEM 1

@@ -218,6 +218,13 @@ ap_status_t ap_tls_anchors_load(ap_tls_anchors_t *a, const uint8_t *buf, size_t 
         }
     }
     if (next == AP_ANCHOR_NEXT_BAD) {
+#if !AP_ANCHORS_PEM
+        /* The likeliest mistake with a DER-only build: say it, not "malformed". */
+        if (a->count == 0 && len >= 10 && memcmp(buf, "-----BEGIN", 10) == 0) {
+            return refuse(why, why_size, 0, "are PEM; this build reads DER only "
+                                            "(AP_ANCHORS_PEM 0)");
+        }
+#endif
         return refuse(why, why_size, a->count + 1,
                       "is malformed: cut short, or bytes that are no certificate");
     }

@@ -333,25 +333,9 @@ static void test_unusable_identities_fail_at_init(void **state)
  * device reboots, so the handshake uses what the store kept. */
 static void store_device_key(void)
 {
-    psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
-    mbedtls_svc_key_id_t id = mbedtls_svc_key_id_make(0, PSA_DEVICE_KEY);
-    mbedtls_svc_key_id_t got;
-    mbedtls_pk_context pk;
-    size_t len = 0;
-    unsigned char *pem = tls_test_read("device.key", &len);
-
-    mbedtls_pk_init(&pk);
     assert_int_equal(psa_crypto_init(), PSA_SUCCESS);
-    (void)psa_destroy_key(id); /* a store left from an earlier run */
-    assert_int_equal(mbedtls_pk_parse_key(&pk, pem, len, NULL, 0, NULL, NULL), 0);
-    assert_int_equal(mbedtls_pk_get_psa_attributes(&pk, PSA_KEY_USAGE_SIGN_HASH, &attr), 0);
-    psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_SIGN_HASH); /* no EXPORT, no COPY */
-    psa_set_key_algorithm(&attr, PSA_ALG_ECDSA(PSA_ALG_ANY_HASH));
-    psa_set_key_lifetime(&attr, PSA_KEY_LIFETIME_PERSISTENT);
-    psa_set_key_id(&attr, id);
-    assert_int_equal(mbedtls_pk_import_into_psa(&pk, &attr, &got), 0);
-    mbedtls_pk_free(&pk);
-    free(pem);
+    (void)psa_destroy_key(mbedtls_svc_key_id_make(0, PSA_DEVICE_KEY)); /* an earlier run's */
+    assert_int_equal(tls_test_psa_sign_key("device.key", PSA_DEVICE_KEY), PSA_DEVICE_KEY);
     mbedtls_psa_crypto_free();
 }
 

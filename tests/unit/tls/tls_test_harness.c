@@ -28,6 +28,7 @@
 
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/entropy.h"
+#include "mbedtls/pk.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/ssl_cache.h"
 #include "mbedtls/ssl_ticket.h"
@@ -577,6 +578,32 @@ void tls_test_server_finish(tls_test_server_t *s, tls_test_seen_t *seen)
         (void)snprintf(seen->request, sizeof seen->request, "%s", nl2 + 1);
     }
 }
+
+#if MBEDTLS_VERSION_MAJOR >= 3
+uint32_t tls_test_psa_sign_key(const char *name, uint32_t persistent_id)
+{
+    psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
+    mbedtls_svc_key_id_t got;
+    mbedtls_pk_context pk;
+    size_t len = 0;
+    unsigned char *pem = tls_test_read(name, &len);
+
+    mbedtls_pk_init(&pk);
+    assert_int_equal(psa_crypto_init(), PSA_SUCCESS);
+    assert_int_equal(mbedtls_pk_parse_key(&pk, pem, len, NULL, 0, NULL, NULL), 0);
+    assert_int_equal(mbedtls_pk_get_psa_attributes(&pk, PSA_KEY_USAGE_SIGN_HASH, &attr), 0);
+    psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_SIGN_HASH); /* no EXPORT, no COPY */
+    psa_set_key_algorithm(&attr, PSA_ALG_ECDSA(PSA_ALG_ANY_HASH));
+    if (persistent_id != 0) {
+        psa_set_key_lifetime(&attr, PSA_KEY_LIFETIME_PERSISTENT);
+        psa_set_key_id(&attr, mbedtls_svc_key_id_make(0, persistent_id));
+    }
+    assert_int_equal(mbedtls_pk_import_into_psa(&pk, &attr, &got), 0);
+    mbedtls_pk_free(&pk);
+    free(pem);
+    return MBEDTLS_SVC_KEY_ID_GET_KEY_ID(got);
+}
+#endif
 
 /* ---- the client ---- */
 

@@ -119,4 +119,10 @@ void tls_test_client_done(tls_test_client_t *cl);
  * given to the core); the caller frees it. */
 unsigned char *tls_test_read(const char *name, size_t *len);
 
+/* Mbed TLS 3.6: the EC key of a PEM file of the PKI imported into PSA, to
+ * sign (ECDSA, any hash) and never be exported: volatile, or persistent
+ * under persistent_id if that is not 0. PSA is initialised and left so.
+ * Returns its key id. */
+uint32_t tls_test_psa_sign_key(const char *name, uint32_t persistent_id);
+
 #endif /* AP_TLS_TEST_HARNESS_H */
