@@ -9,15 +9,27 @@
  * - A client key as bytes is refused at ap_client_init(), naming the
  *   option; the same key imported into PSA, given by its key id, signs the
  *   handshake of a server that requires a client certificate.
+ * - With max_fragment_length asked (AP_TLS_MAX_FRAGMENT_LEN 1024), an
+ *   OpenSSL server (tests/integration/sink.py, given by AP_TEST_SINK and run
+ *   by AP_TEST_PYTHON) answers it in TLS 1.3's EncryptedExtensions, which
+ *   Mbed TLS 3.6.6 takes for unsolicited unless the build's fix
+ *   (ap_mbedtls_fix_tls13_mfl) is applied: the post of a 12,000-byte
+ *   response must succeed over TLS 1.3.
  */
+#define _POSIX_C_SOURCE 200809L /* fork, kill, mkdtemp, nanosleep */
+
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -186,12 +198,106 @@ static void test_key_bytes_refused_psa_key_signs(void **state)
     free(cert);
 }
 
+/* The OpenSSL sink on a free port, TLS 1.3 only, answering a 12,000-byte
+ * body; 0 (and a SKIPPED case) when the test was given no sink. */
+static pid_t start_openssl_sink(const char *dir, uint16_t *port)
+{
+    const char *python = getenv("AP_TEST_PYTHON");
+    const char *sink = getenv("AP_TEST_SINK");
+    char cert[512];
+    char key[512];
+    char ready[600];
+    char record[600];
+    FILE *f = NULL;
+    unsigned p = 0;
+    pid_t pid;
+    int i;
+
+    if (python == NULL || sink == NULL) {
+        return 0;
+    }
+    tls_test_path(cert, sizeof cert, "ecdsa-chain.pem");
+    tls_test_path(key, sizeof key, "ecdsa.key");
+    (void)snprintf(ready, sizeof ready, "%s/sink.ready", dir);
+    (void)snprintf(record, sizeof record, "%s/sink.jsonl", dir);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl(python, python, sink, "--cert", cert, "--key", key, "--port", "0",
+              "--ready-file", ready, "--record", record, "--tls-min", "1.3", "--tls-max",
+              "1.3", "--mode", "big-body", "--body-size", "12000", "--max-seconds", "30",
+              (char *)NULL);
+        _exit(127);
+    }
+    for (i = 0; i < 300 && f == NULL; i++) { /* at most 15 s */
+        f = fopen(ready, "r");
+        if (f == NULL) {
+            const struct timespec pause = {0, 50000000L};
+
+            (void)nanosleep(&pause, NULL);
+        }
+    }
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%u", &p), 1);
+    (void)fclose(f);
+    *port = (uint16_t)p;
+    return pid;
+}
+
+static void test_tls13_max_fragment_answer_accepted(void **state)
+{
+    char dir[] = "/tmp/ap-mfl-XXXXXX";
+    char path[600];
+    char line[2048];
+    tls_test_client_t cl;
+    uint16_t port = 0;
+    pid_t pid;
+    FILE *f;
+    bool tls13 = false;
+    bool request = false;
+    ap_status_t st;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    pid = start_openssl_sink(dir, &port);
+    if (pid == 0) {
+        (void)rmdir(dir);
+        skip();
+    }
+    client_with_der_root(&cl, port);
+    st = tls_test_client_post(&cl);
+    if (st != AP_OK) {
+        print_message("post: %s\n", ap_client_error(&cl.c));
+    }
+    assert_int_equal(st, AP_OK);
+    assert_int_equal(ap_client_info(&cl.c)->tls_version, AP_TLS_1_3);
+    tls_test_client_done(&cl);
+    (void)kill(pid, SIGTERM);
+    (void)waitpid(pid, NULL, 0);
+    (void)snprintf(path, sizeof path, "%s/sink.jsonl", dir);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    while (fgets(line, sizeof line, f) != NULL) {
+        tls13 = tls13 || (strstr(line, "\"handshake_ok\"") != NULL &&
+                          strstr(line, "\"TLSv1.3\"") != NULL);
+        request = request || strstr(line, "\"request\"") != NULL;
+    }
+    (void)fclose(f);
+    assert_true(tls13);
+    assert_true(request);
+    (void)unlink(path);
+    (void)snprintf(path, sizeof path, "%s/sink.ready", dir);
+    (void)unlink(path);
+    (void)rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_der_anchors_verify_the_server),
         cmocka_unit_test(test_pem_anchors_refused_in_one_line),
         cmocka_unit_test(test_key_bytes_refused_psa_key_signs),
+        cmocka_unit_test(test_tls13_max_fragment_answer_accepted),
     };
 
     tls_test_main_setup(argc, argv, "test_tls_device_profile");
