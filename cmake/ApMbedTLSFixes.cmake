@@ -21,6 +21,29 @@ function(_ap_mbedtls_fix_use target version file text_var what srcs_var)
   message(STATUS "${target}: Mbed TLS ${version} built with the ${what}")
 endfunction()
 
+# _ap_mbedtls_fix_after(TARGET VERSION SRCS_VAR NAME ANCHOR INSERT_VAR WHAT
+#                       UNFIXED): inserts the text of the variable INSERT_VAR
+# (by name, like TEXT_VAR above) after the first ANCHOR in the copy of
+# library/NAME that SRCS_VAR compiles (the original, or an earlier fix's
+# copy) and compiles the result instead. Without ANCHOR, the file is left as
+# it is, with a warning that the WHAT is not applied, followed by UNFIXED
+# (what then goes wrong).
+function(_ap_mbedtls_fix_after target version srcs_var name anchor insert_var what unfixed)
+  set(_files ${${srcs_var}})
+  list(FILTER _files INCLUDE REGEX "/${name}$")
+  list(GET _files 0 _file)
+  file(READ "${_file}" _text)
+  string(FIND "${_text}" "${anchor}" _at)
+  if(_at EQUAL -1)
+    message(WARNING "${target}: ${_file} is not laid out as Mbed TLS ${version}'s: the ${what} "
+                    "is not applied${unfixed}")
+    return()
+  endif()
+  string(REPLACE "${anchor}" "${anchor}${${insert_var}}" _text "${_text}")
+  _ap_mbedtls_fix_use(${target} ${version} "${_file}" _text "${what}" ${srcs_var})
+  set(${srcs_var} ${${srcs_var}} PARENT_SCOPE)
+endfunction()
+
 
 # ap_mbedtls_fix_tls12_pss(TARGET SOURCE_DIR VERSION SRCS_VAR)
 # Mbed-TLS/mbedtls#10668 (3.6.0 to 3.6.6; fixed upstream in 3.6.7): a TLS
@@ -100,32 +123,24 @@ endfunction()
 # with TLS 1.2 only (the lean firmware) offers ECDHE suites without naming
 # a group, and OpenSSL servers answer "no shared cipher" (handshake_failure).
 # In the build's copy of ssl_client.c, the only file that reads the macro,
-# it is defined for such a build after the headers.
+# it is defined for such a build after the headers (skipped when the macro
+# is already defined).
 function(ap_mbedtls_fix_tls12_groups target source_dir version srcs_var)
   if(version VERSION_LESS 3.6.0)
     return()
   endif()
-  set(_orig "${source_dir}/library/ssl_client.c")
-  set(_anchor "#include \"ssl_debug_helpers.h\"\n")
-  file(READ "${_orig}" _text)
-  string(FIND "${_text}" "${_anchor}" _at)
-  string(FIND "${_text}" "MBEDTLS_SSL_TLS1_2_SOME_ECC" _uses)
-  if(_at EQUAL -1 OR _uses EQUAL -1)
-    message(WARNING "${target}: ${_orig} is not laid out as Mbed TLS ${version}'s: the TLS 1.2 "
-                    "supported_groups fix is not applied; a TLS 1.2-only build with PSA curves "
-                    "only names no group to the server.")
-    return()
-  endif()
-  string(REPLACE "${_anchor}" "${_anchor}
+  set(_define "
 /* alertpost: a TLS 1.2 client with PSA curves only names its groups too. */
 #if defined(MBEDTLS_SSL_PROTO_TLS1_2) && defined(MBEDTLS_USE_PSA_CRYPTO) && \\
     (defined(PSA_WANT_ALG_ECDH) || defined(PSA_WANT_ALG_ECDSA)) && \\
     !defined(MBEDTLS_SSL_TLS1_2_SOME_ECC)
 #define MBEDTLS_SSL_TLS1_2_SOME_ECC
 #endif
-" _text "${_text}")
-  _ap_mbedtls_fix_use(${target} ${version} "${_orig}" _text "TLS 1.2 supported_groups fix"
-                      ${srcs_var})
+")
+  _ap_mbedtls_fix_after(${target} ${version} ${srcs_var} ssl_client.c
+                        "#include \"ssl_debug_helpers.h\"\n" _define
+                        "TLS 1.2 supported_groups fix"
+                        "; a TLS 1.2-only build with PSA curves only names no group to the server.")
   set(${srcs_var} ${${srcs_var}} PARENT_SCOPE)
 endfunction()
 
@@ -249,21 +264,8 @@ function(ap_mbedtls_fix_no_pk_sign target source_dir version srcs_var)
   if(version VERSION_LESS 3.6.0)
     return()
   endif()
-  set(_files ${${srcs_var}})
-  list(FILTER _files INCLUDE REGEX "/pk_wrap\\.c$")
-  list(GET _files 0 _file)
-  set(_anchor "#include <string.h>\n")
-  file(READ "${_file}" _text)
-  string(FIND "${_text}" "${_anchor}" _at)
-  if(_at EQUAL -1)
-    message(WARNING "${target}: ${_file} is not laid out as Mbed TLS ${version}'s: the "
-                    "no-signing size fix is not applied")
-    return()
-  endif()
-  string(REPLACE "${_anchor}"
-         "${_anchor}\n/* alertpost: no private key in this build, so no signer in pk's tables. */\n#undef MBEDTLS_PK_CAN_ECDSA_SIGN\n"
-         _text "${_text}")
-  _ap_mbedtls_fix_use(${target} ${version} "${_file}" _text "no-signing size fix in pk_wrap.c"
-                      ${srcs_var})
+  set(_undef "\n/* alertpost: no private key in this build, so no signer in pk's tables. */\n#undef MBEDTLS_PK_CAN_ECDSA_SIGN\n")
+  _ap_mbedtls_fix_after(${target} ${version} ${srcs_var} pk_wrap.c "#include <string.h>\n"
+                        _undef "no-signing size fix in pk_wrap.c" ".")
   set(${srcs_var} ${${srcs_var}} PARENT_SCOPE)
 endfunction()

@@ -14,7 +14,8 @@
  *   by AP_TEST_PYTHON) answers it in TLS 1.3's EncryptedExtensions, which
  *   Mbed TLS 3.6.6 takes for unsolicited unless the build's fix
  *   (ap_mbedtls_fix_tls13_mfl) is applied: the post of a 12,000-byte
- *   response must succeed over TLS 1.3.
+ *   response must succeed over TLS 1.3, the ClientHello having asked for
+ *   1 KiB and every record of the answer being that small.
  */
 #define _POSIX_C_SOURCE 200809L /* fork, kill, mkdtemp, nanosleep */
 
@@ -244,12 +245,109 @@ static pid_t start_openssl_sink(const char *dir, uint16_t *port)
     return pid;
 }
 
+/* What crossed the wire, seen through the harness's transport: the start
+ * of the first flight (the ClientHello), and the TLS records that came
+ * back, followed across recv() calls by their 5-byte headers. */
+typedef struct wire {
+    ap_transport_t inner;
+    uint8_t hello[2048];
+    size_t hello_len;
+    uint8_t head[5];
+    size_t head_len;
+    size_t body_left;
+    size_t records;
+    size_t largest; /* the longest record body the server sent */
+} wire_t;
+
+static ap_status_t wire_connect(void *ctx, const char *host, uint16_t port, uint32_t ms)
+{
+    wire_t *w = ctx;
+
+    return w->inner.connect(w->inner.ctx, host, port, ms);
+}
+
+static int32_t wire_send(void *ctx, const uint8_t *buf, size_t len, uint32_t ms)
+{
+    wire_t *w = ctx;
+    int32_t n = w->inner.send(w->inner.ctx, buf, len, ms);
+    size_t room = sizeof w->hello - w->hello_len;
+
+    if (n > 0) {
+        memcpy(w->hello + w->hello_len, buf, (size_t)n < room ? (size_t)n : room);
+        w->hello_len += (size_t)n < room ? (size_t)n : room;
+    }
+    return n;
+}
+
+static int32_t wire_recv(void *ctx, uint8_t *buf, size_t size, uint32_t ms)
+{
+    wire_t *w = ctx;
+    int32_t n = w->inner.recv(w->inner.ctx, buf, size, ms);
+    size_t i = 0;
+
+    while (n > 0 && i < (size_t)n) {
+        if (w->body_left > 0) {
+            size_t take = (size_t)n - i < w->body_left ? (size_t)n - i : w->body_left;
+
+            w->body_left -= take;
+            i += take;
+            continue;
+        }
+        w->head[w->head_len++] = buf[i++];
+        if (w->head_len == sizeof w->head) {
+            w->body_left = ((size_t)w->head[3] << 8) | w->head[4];
+            w->largest = w->body_left > w->largest ? w->body_left : w->largest;
+            w->records++;
+            w->head_len = 0;
+        }
+    }
+    return n;
+}
+
+static void wire_close(void *ctx)
+{
+    wire_t *w = ctx;
+
+    w->inner.close(w->inner.ctx);
+}
+
+/* The max_fragment_length code (RFC 6066) of the ClientHello in hello, or
+ * -1 without the extension. */
+static int hello_mfl_code(const uint8_t *h, size_t len)
+{
+    size_t p = 5 + 4 + 2 + 32; /* record and handshake headers, version, random */
+    size_t end;
+
+    if (len < p + 1) {
+        return -1;
+    }
+    p += 1 + h[p];                                   /* session id */
+    p += len >= p + 2 ? 2 + ((size_t)h[p] << 8 | h[p + 1]) : len; /* suites */
+    p += len >= p + 1 ? 1 + (size_t)h[p] : len;      /* compression */
+    if (len < p + 2) {
+        return -1;
+    }
+    end = p + 2 + ((size_t)h[p] << 8 | h[p + 1]);
+    for (p += 2; p + 4 <= end && p + 4 <= len;) {
+        size_t type = (size_t)h[p] << 8 | h[p + 1];
+        size_t ext_len = (size_t)h[p + 2] << 8 | h[p + 3];
+
+        if (type == 1 && ext_len == 1 && p + 5 <= len) {
+            return h[p + 4];
+        }
+        p += 4 + ext_len;
+    }
+    return -1;
+}
+
 static void test_tls13_max_fragment_answer_accepted(void **state)
 {
     char dir[] = "/tmp/ap-mfl-XXXXXX";
     char path[600];
     char line[2048];
     tls_test_client_t cl;
+    static wire_t wire;
+    ap_transport_t wire_transport;
     uint16_t port = 0;
     pid_t pid;
     FILE *f;
@@ -265,6 +363,14 @@ static void test_tls13_max_fragment_answer_accepted(void **state)
         skip();
     }
     client_with_der_root(&cl, port);
+    memset(&wire, 0, sizeof wire);
+    wire.inner = cl.transport;
+    wire_transport.ctx = &wire;
+    wire_transport.connect = wire_connect;
+    wire_transport.send = wire_send;
+    wire_transport.recv = wire_recv;
+    wire_transport.close = wire_close;
+    cl.cfg.transport = &wire_transport;
     st = tls_test_client_post(&cl);
     if (st != AP_OK) {
         print_message("post: %s\n", ap_client_error(&cl.c));
@@ -272,6 +378,14 @@ static void test_tls13_max_fragment_answer_accepted(void **state)
     assert_int_equal(st, AP_OK);
     assert_int_equal(ap_client_info(&cl.c)->tls_version, AP_TLS_1_3);
     tls_test_client_done(&cl);
+    /* Asked for 1 KiB (code 2), and answered: the 12,000-byte body came in
+     * a dozen records or more, none over 1 KiB plus TLS 1.3's expansion
+     * (its content type and the AEAD tag; RFC 8446 allows 256). */
+    assert_int_equal(hello_mfl_code(wire.hello, wire.hello_len), 2);
+    print_message("server records: %u, the longest %u bytes\n", (unsigned)wire.records,
+                  (unsigned)wire.largest);
+    assert_true(wire.records >= 12);
+    assert_true(wire.largest <= 1024 + 256);
     (void)kill(pid, SIGTERM);
     (void)waitpid(pid, NULL, 0);
     (void)snprintf(path, sizeof path, "%s/sink.jsonl", dir);
